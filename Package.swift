@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "podgate",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "podgate", targets: ["podgate"]),
+    ],
+    targets: [
+        // C: the one binary contract, and the system libraries.
+        .target(name: "CPodgateABI", path: "Sources/CPodgateABI"),
+        .systemLibrary(name: "CLibbpf", path: "Sources/CLibbpf", pkgConfig: "libbpf",
+                       providers: [.apt(["libbpf-dev", "libelf-dev", "zlib1g-dev"])]),
+        .systemLibrary(name: "CYAML", path: "Sources/CYAML", pkgConfig: "yaml-0.1",
+                       providers: [.apt(["libyaml-dev"])]),
+
+        // The BPF objects: bpf/*.c compiled by the toolchain's clang during the build.
+        .executableTarget(name: "podgate-bpf-embed", path: "Sources/podgate-bpf-embed"),
+        .plugin(name: "BPFBuildPlugin", capability: .buildTool(), dependencies: ["podgate-bpf-embed"],
+                path: "Plugins/BPFBuildPlugin"),
+        .target(name: "PodgateBPFObjects", path: "Sources/PodgateBPFObjects", plugins: ["BPFBuildPlugin"]),
+
+        // Pure core: values in, values out.
+        .target(name: "PodgateModel"),
+        .target(name: "PodgateCompiler", dependencies: ["PodgateModel"]),
+        .target(name: "PodgateManifests", dependencies: ["PodgateModel", "CYAML"]),
+
+        // Adapters.
+        .target(name: "PodgateCgroups", dependencies: ["PodgateModel"]),
+        .target(name: "PodgateDatapath", dependencies: ["PodgateModel", "CPodgateABI", "CLibbpf", "PodgateBPFObjects"]),
+        .target(name: "PodgateAgent", dependencies: ["PodgateModel", "PodgateCompiler", "PodgateManifests", "PodgateCgroups", "PodgateDatapath"]),
+        .target(name: "PodgateSim", dependencies: ["PodgateModel", "PodgateManifests", "PodgateCgroups"]),
+
+        .executableTarget(name: "podgate", dependencies: ["PodgateAgent", "PodgateSim", "PodgateDatapath", "PodgateManifests", "PodgateCompiler"]),
+
+        .testTarget(name: "PodgateModelTests", dependencies: ["PodgateModel"]),
+        .testTarget(name: "PodgateCompilerTests", dependencies: ["PodgateCompiler", "PodgateModel"]),
+        .testTarget(name: "PodgateManifestsTests", dependencies: ["PodgateManifests", "PodgateModel"]),
+        .testTarget(name: "PodgateDatapathTests", dependencies: ["PodgateDatapath", "PodgateCgroups", "PodgateModel", "CPodgateABI"]),
+        .testTarget(name: "PodgateSimTests", dependencies: ["PodgateSim", "PodgateModel"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,9 @@
+#include <bpf/libbpf.h>
+#include <bpf/bpf.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+/* libbpf's print callback receives a va_list; format it here so Swift gets a string. */
+static inline int podgate_vformat(char *buffer, size_t size, const char *format, va_list args) {
+    return vsnprintf(buffer, size, format, args);
+}

@@ -1,0 +1,232 @@
+/*
+ * podgate_abi.h - THE binary contract between the BPF programs (bpf/) and the
+ * Swift agent. Both compilers include this file; nothing mirrors it by hand.
+ *
+ * Rules: fixed-width types, no bitfields, explicit zeroed padding, byte order
+ * stated per field, sizes checked with _Static_assert. Bump
+ * PODGATE_ABI_VERSION whenever a layout or the meaning of a number changes.
+ *
+ * Addresses: every address is 16 bytes. IPv4 is stored IPv4-mapped
+ * (::ffff:a.b.c.d), so "an IPv4-mapped IPv6 address is the IPv4 address"
+ * holds by construction, in every map.
+ */
+#ifndef PODGATE_ABI_H
+#define PODGATE_ABI_H
+
+#include <linux/types.h>
+
+#define PODGATE_ABI_VERSION 1
+
+/* Map names (the kernel keeps at most 15 characters). */
+#define PODGATE_MAP_ENDPOINTS "podgate_endpts"
+#define PODGATE_MAP_IPCACHE   "podgate_ipcache"
+#define PODGATE_MAP_CIDRS     "podgate_cidrs"
+#define PODGATE_MAP_POLICY    "podgate_policy"
+#define PODGATE_MAP_FLOWS     "podgate_flows"
+#define PODGATE_MAP_EVENTS    "podgate_events"
+#define PODGATE_MAP_COUNTERS  "podgate_counter"
+#define PODGATE_MAP_CONFIG    "podgate_config"
+
+/* Default capacities; the agent may override them at load time. */
+#define PODGATE_ENDPOINTS_MAX  4096      /* local pod and container cgroups */
+#define PODGATE_IPCACHE_MAX    262144    /* every pod address of the cluster */
+#define PODGATE_CIDRS_MAX      16384
+#define PODGATE_POLICY_MAX     524288
+#define PODGATE_FLOWS_MAX      65536
+#define PODGATE_EVENTS_BYTES   (1 << 22)
+#define PODGATE_COUNTERS_MAX   128
+
+/* ---- identities --------------------------------------------------------
+ * A source is named by a 32-bit number. Pod identities are allocated by the
+ * agent per distinct (namespace, labels, service account); CIDR classes per
+ * distinct prefix that any policy or --cluster-networks names. */
+enum podgate_identity {
+	PODGATE_ID_NONE        = 0,  /* in policy keys: "a policy covers this port" */
+	PODGATE_ID_HOST        = 1,  /* this node (its host addresses) */
+	PODGATE_ID_WORLD       = 2,  /* an address nothing else claims */
+	PODGATE_ID_REMOTE_NODE = 3,  /* another node, and host-network pods there */
+	PODGATE_ID_UNKNOWN_POD = 4,  /* a local cgroup the agent has not registered */
+	PODGATE_ID_FIRST_POD   = 256,
+	PODGATE_ID_FIRST_CIDR  = 0x01000000,
+};
+
+/* The six default inbound policies of policy-semantics.md. Stable numbers. */
+enum podgate_default_policy {
+	PODGATE_DEFAULT_ALL_UNAUTHENTICATED     = 1,
+	PODGATE_DEFAULT_CLUSTER_UNAUTHENTICATED = 2,
+	PODGATE_DEFAULT_ALL_AUTHENTICATED       = 3,
+	PODGATE_DEFAULT_CLUSTER_AUTHENTICATED   = 4,
+	PODGATE_DEFAULT_DENY                    = 5,
+	PODGATE_DEFAULT_AUDIT                   = 6,
+};
+
+/* Why a connection was refused (or audited). Stable numbers, never reused. */
+enum podgate_reason {
+	PODGATE_REASON_NONE              = 0,
+	PODGATE_REASON_DEFAULT_DENY      = 1,
+	PODGATE_REASON_NOT_AUTHORIZED    = 2,
+	PODGATE_REASON_NOT_CLUSTER       = 3,
+	PODGATE_REASON_NOT_AUTHENTICATED = 4,
+	PODGATE_REASON_UNKNOWN_POD       = 5,
+	PODGATE_REASON_SPOOFED_SOURCE    = 6,
+	PODGATE_REASON_MAX               = 8,
+};
+
+enum podgate_where {
+	PODGATE_WHERE_SERVER = 0,
+	PODGATE_WHERE_CLIENT = 1,
+};
+
+enum podgate_verdict {
+	PODGATE_VERDICT_ALLOWED = 0,
+	PODGATE_VERDICT_DENIED  = 1,
+	PODGATE_VERDICT_AUDIT   = 2,
+};
+
+/* ---- podgate_endpts: HASH, key __u64 cgroup id (host order) -----------
+ * One entry per local pod cgroup (and, on real nodes, each container cgroup
+ * below it). Gives the pod's own identity (as a client) and its policy
+ * target class (as a server). */
+#define PODGATE_EP_F_IN_CLUSTER4 (1u << 0) /* its IPv4 address is in --cluster-networks */
+#define PODGATE_EP_F_IN_CLUSTER6 (1u << 1)
+
+struct podgate_endpoint {
+	__u32 identity;       /* host order */
+	__u32 target_class;   /* host order; key part of podgate_policy */
+	__u32 pod_id;         /* host order; unique per pod, for "reaching itself" */
+	__u32 default_policy; /* enum podgate_default_policy */
+	__u32 cidr_class4;    /* class of its IPv4 address in podgate_cidrs, 0 if none */
+	__u32 cidr_class6;
+	__u32 flags;          /* PODGATE_EP_F_* */
+	__u32 pad;            /* zero */
+};
+
+/* ---- podgate_ipcache: HASH, key struct podgate_addr -------------------- */
+struct podgate_addr {
+	__u8 addr[16];        /* network order; IPv4 as ::ffff:a.b.c.d */
+};
+
+#define PODGATE_ADDR_F_POD         (1u << 0) /* a pod address: client side enforces */
+#define PODGATE_ADDR_F_HOST        (1u << 1) /* an address of this node */
+#define PODGATE_ADDR_F_REMOTE_NODE (1u << 2) /* an address of another node */
+
+struct podgate_addr_info {
+	__u32 identity;       /* host order */
+	__u32 target_class;   /* host order; 0 when not a pod */
+	__u32 pod_id;         /* host order; 0 when not a pod */
+	__u32 default_policy; /* of the pod at this address, 0 when not a pod */
+	__u32 flags;          /* PODGATE_ADDR_F_* */
+	__u32 pad;            /* zero */
+};
+
+/* ---- podgate_cidrs: LPM_TRIE -------------------------------------------
+ * Every prefix that a policy's `networks` (cidr and except) or
+ * --cluster-networks names. The longest match of an address decides its
+ * membership in every one of those prefixes, so one class per prefix is
+ * exact. IPv4 a.b.c.d/n is stored as ::ffff:a.b.c.d/(96+n). */
+struct podgate_lpm_addr_key {
+	__u32 prefixlen;      /* host order, 0..128 */
+	__u8  addr[16];       /* network order */
+};
+
+#define PODGATE_CIDR_F_CLUSTER (1u << 0) /* inside --cluster-networks */
+
+struct podgate_cidr_info {
+	__u32 cidr_class;     /* host order, >= PODGATE_ID_FIRST_CIDR */
+	__u32 flags;          /* PODGATE_CIDR_F_* */
+};
+
+/* ---- podgate_policy: LPM_TRIE ------------------------------------------
+ * Allow entries, (target class, source, protocol, port prefix) -> value.
+ * prefixlen counts bits of the data after it:
+ *    64      target + source: every protocol, every port (ports omitted)
+ *    72      + protocol: every port of that protocol
+ *    80 + k  + the first k bits of the port (k = 16: one port); a range
+ *            port..endPort is a handful of aligned prefixes, 1-65535 is 16.
+ * source PODGATE_ID_NONE marks "some valid policy covers this port", which
+ * makes the port authorized-only (policy-semantics.md, rule 3). */
+#define PODGATE_POLICY_KEY_BITS 96
+
+struct podgate_policy_key {
+	__u32 prefixlen;      /* host order */
+	__u32 target_class;   /* host order (only compared whole) */
+	__u32 source;         /* host order: pod identity, CIDR class or NONE */
+	__u8  protocol;       /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8  pad;            /* zero */
+	__u16 port;           /* NETWORK order, so prefixes are the high bits */
+};
+
+struct podgate_policy_value {
+	__u32 policy_index;   /* host order: the agent's number for one policy that put it here */
+	__u32 flags;          /* reserved, zero */
+	__u64 hits;           /* host order, incremented by the programs */
+};
+
+/* ---- podgate_flows: LRU_HASH -------------------------------------------
+ * UDP peers a socket has exchanged datagrams with in an allowed direction:
+ * datagrams between them are replies, never new connections. */
+struct podgate_flow_key {
+	__u64 socket_cookie;  /* host order */
+	__u8  peer[16];       /* network order */
+	__u16 peer_port;      /* network order */
+	__u16 pad0;           /* zero */
+	__u32 pad1;           /* zero */
+};
+
+/* ---- podgate_config: ARRAY, one entry at key 0 ------------------------- */
+#define PODGATE_CFG_F_ALLOW_FROM_HOST  (1u << 0)
+#define PODGATE_CFG_F_UNKNOWN_POD_DENY (1u << 1) /* inbound to unregistered pod cgroups */
+
+struct podgate_config {
+	__u32 abi_version;    /* PODGATE_ABI_VERSION; 0 means "not configured yet": allow all */
+	__u32 flags;          /* PODGATE_CFG_F_* */
+	__u32 node_id;        /* host order, for events */
+	__u32 pad;            /* zero */
+};
+
+/* ---- podgate_events: RINGBUF of struct podgate_event ------------------- */
+struct podgate_event {
+	__u64 timestamp_ns;   /* bpf_ktime_get_ns: CLOCK_MONOTONIC */
+	__u64 cgroup_id;      /* the pod cgroup that decided */
+	__u8  src_addr[16];   /* network order */
+	__u8  dst_addr[16];   /* network order */
+	__u16 src_port;       /* host order; 0 when unknown (client side) */
+	__u16 dst_port;       /* host order */
+	__u8  where;          /* enum podgate_where */
+	__u8  verdict;        /* enum podgate_verdict */
+	__u8  reason;         /* enum podgate_reason */
+	__u8  protocol;       /* IPPROTO_* */
+	__u32 src_identity;
+	__u32 dst_identity;
+	__u32 target_class;
+	__u32 policy_index;   /* a covering policy (not-authorized), else 0 */
+	__u32 src_pod_id;
+	__u32 dst_pod_id;
+	__u32 pid;            /* client side: the process that tried; else 0 */
+	__u32 pad;            /* zero */
+	char  comm[16];       /* client side: its command */
+};
+
+/* ---- podgate_counter: PERCPU_ARRAY of __u64 ----------------------------
+ * Connection decisions by where x verdict x reason, then single counters. */
+#define PODGATE_COUNTER_DECISION(where, verdict, reason) \
+	((((where) * 4u) + (verdict)) * PODGATE_REASON_MAX + (reason))
+enum podgate_counter {
+	PODGATE_COUNTER_EVENTS_LOST     = 64, /* ring buffer full */
+	PODGATE_COUNTER_SPOOF_DROPPED   = 65, /* egress with a source not the pod's */
+	PODGATE_COUNTER_REPLIES_PASSED  = 66, /* UDP datagrams matched to a flow */
+};
+
+_Static_assert(sizeof(struct podgate_endpoint) == 32, "endpoint layout");
+_Static_assert(sizeof(struct podgate_addr) == 16, "addr layout");
+_Static_assert(sizeof(struct podgate_addr_info) == 24, "addr_info layout");
+_Static_assert(sizeof(struct podgate_lpm_addr_key) == 20, "lpm key layout");
+_Static_assert(sizeof(struct podgate_cidr_info) == 8, "cidr layout");
+_Static_assert(sizeof(struct podgate_policy_key) == 16, "policy key layout");
+_Static_assert(sizeof(struct podgate_policy_value) == 16, "policy value layout");
+_Static_assert(sizeof(struct podgate_flow_key) == 32, "flow key layout");
+_Static_assert(sizeof(struct podgate_config) == 16, "config layout");
+_Static_assert(sizeof(struct podgate_event) == 104, "event layout");
+_Static_assert(PODGATE_COUNTER_DECISION(1, 3, 7) < PODGATE_COUNTER_EVENTS_LOST, "counter ranges");
+
+#endif
