@@ -27,17 +27,19 @@ let package = Package(
         .target(name: "PodgateManifests", dependencies: ["PodgateModel", "CYAML"]),
 
         // Adapters.
+        .target(name: "PodgateCLI"),
         .target(name: "PodgateCgroups", dependencies: ["PodgateModel"]),
         .target(name: "PodgateDatapath", dependencies: ["PodgateModel", "CPodgateABI", "CLibbpf", "PodgateBPFObjects"]),
-        .target(name: "PodgateAgent", dependencies: ["PodgateModel", "PodgateCompiler", "PodgateManifests", "PodgateCgroups", "PodgateDatapath"]),
+        .target(name: "PodgateAgent", dependencies: ["PodgateCLI", "PodgateModel", "PodgateCompiler", "PodgateManifests", "PodgateCgroups", "PodgateDatapath"]),
         .target(name: "PodgateSim", dependencies: ["PodgateModel", "PodgateManifests", "PodgateCgroups"]),
 
-        .executableTarget(name: "podgate", dependencies: ["PodgateAgent", "PodgateSim", "PodgateDatapath", "PodgateManifests", "PodgateCompiler"]),
+        .executableTarget(name: "podgate", dependencies: ["PodgateCLI", "PodgateAgent", "PodgateSim", "PodgateDatapath", "PodgateManifests", "PodgateCompiler"]),
 
         .testTarget(name: "PodgateModelTests", dependencies: ["PodgateModel"]),
         .testTarget(name: "PodgateCompilerTests", dependencies: ["PodgateCompiler", "PodgateModel"]),
         .testTarget(name: "PodgateManifestsTests", dependencies: ["PodgateManifests", "PodgateModel"]),
         .testTarget(name: "PodgateDatapathTests", dependencies: ["PodgateDatapath", "PodgateCgroups", "PodgateModel", "CPodgateABI"]),
+        .testTarget(name: "PodgateAgentTests", dependencies: ["PodgateAgent", "PodgateCLI", "PodgateModel"]),
         .testTarget(name: "PodgateSimTests", dependencies: ["PodgateSim", "PodgateModel"]),
     ],
     swiftLanguageModes: [.v6]

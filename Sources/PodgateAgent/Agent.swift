@@ -1,0 +1,112 @@
+import Foundation
+import PodgateCLI
+import PodgateCompiler
+import PodgateDatapath
+import PodgateManifests
+import PodgateModel
+
+/// The node agent in local mode: one serialized reconcile loop. File and
+/// cgroup changes only wake it; each pass reads everything, compiles, diffs
+/// against what the kernel holds and writes the difference (adds first).
+public final class Agent: @unchecked Sendable {
+    // @unchecked: everything mutable below is touched only by `run()`'s loop,
+    // except `tables`, which the event thread reads under `tablesLock`.
+    private let options: AgentOptions
+    private let log = Logger("agent")
+    private var manifests: ManifestDirectory
+    private let cgroups: LocalCgroups
+    private var allocation = Allocation()
+    private var realized: DesiredState?
+    private var lastProblems: [String] = []
+    private let tablesLock = NSLock()
+    private var tables: Compilation?
+    private var events: EventSink?
+
+    public init(options: AgentOptions) throws {
+        guard let directory = options.manifestsDirectory else {
+            throw AgentError.configuration("Kubernetes mode is not in this build yet: pass --manifests DIR to run in local mode")
+        }
+        self.options = options
+        manifests = ManifestDirectory(path: directory)
+        cgroups = LocalCgroups(root: options.cgroupRoot ?? "")
+    }
+
+    public func run() async throws {
+        let root = try resolvedCgroupRoot()
+        try FileManager.default.createDirectory(atPath: options.stateDirectory, withIntermediateDirectories: true)
+        let datapath = try Datapath.open(pinDirectory: options.pinDirectory, cgroupPath: root)
+        log.info("programs attached to \(root); maps pinned in \(options.pinDirectory)")
+        // Adopt what a previous agent left in the kernel: diff against it, never flush.
+        realized = try datapath.realizedState()
+        if let realized { log.info("adopted \(realized.policy.count) policy, \(realized.addresses.count) address and \(realized.endpoints.count) endpoint entries") }
+
+        events = try EventSink(path: options.eventsFile, node: options.settings.nodeName)
+        let reader = try datapath.startEvents { [weak self] event in self?.handle(event) }
+        defer { reader.stop() }
+
+        let watcher = try DirectoryWatcher(directories: [manifests.path, root])
+        defer { watcher.stop() }
+        reconcile(datapath)
+        for await _ in watcher.changes {
+            reconcile(datapath)
+        }
+    }
+
+    private func resolvedCgroupRoot() throws -> String {
+        let root = cgroups.root
+        guard !root.isEmpty else {
+            throw AgentError.configuration("--cgroup-root is required in local mode: the cgroup directory that holds <namespace>_<name> pod cgroups")
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw AgentError.configuration("--cgroup-root \(root) does not exist; create it inside the cgroup2 hierarchy first")
+        }
+        return root
+    }
+
+    private func reconcile(_ datapath: Datapath) {
+        let started = DispatchTime.now()
+        do {
+            let reading = try manifests.read(isParsable: { text in
+                do { _ = try YAMLParser.parse(text); return nil } catch { return Diagnostic(object: "", field: "", message: "\(error)") }
+            })
+            let loaded = ManifestSet.load(files: reading.files)
+            let snapshot = loaded.snapshot
+            let local = snapshot.pods.values.filter { $0.nodeName == nil || $0.nodeName == options.settings.nodeName }.map(\.ref)
+            let compilation = PolicyCompiler.compile(snapshot: snapshot, settings: options.settings,
+                                                     localCgroups: cgroups.resolve(local), previous: allocation)
+            let operations = MapDiff.diff(from: realized, to: compilation.state)
+            try datapath.apply(operations)
+            realized = compilation.state
+            allocation = compilation.allocation
+            tablesLock.withLock { tables = compilation }
+            report(problems: reading.problems + loaded.diagnostics + compilation.diagnostics)
+            if !operations.isEmpty {
+                let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
+                log.info("applied \(operations.count) map changes in \(String(format: "%.1f", elapsed)) ms (\(compilation.state.policy.count) policy entries, \(compilation.state.endpoints.count) local pods)")
+            }
+            if let generation = reading.generation {
+                try "\(generation)\n".write(toFile: "\(options.stateDirectory)/applied-generation", atomically: true, encoding: .utf8)
+            }
+        } catch {
+            // Nothing was half-applied that allows more than before: the diff adds
+            // before it deletes, and the next pass retries from the kernel's view.
+            log.error("reconcile failed, keeping the last good state: \(error)")
+            realized = try? datapath.realizedState()
+        }
+    }
+
+    private func report(problems: [Diagnostic]) {
+        let lines = problems.map(\.description).sorted()
+        guard lines != lastProblems else { return }
+        lastProblems = lines
+        for line in lines { log.warning(line) }
+        try? lines.joined(separator: "\n").write(toFile: "\(options.stateDirectory)/problems", atomically: true, encoding: .utf8)
+    }
+
+    private func handle(_ event: DatapathEvent) {
+        let compilation = tablesLock.withLock { tables }
+        let record = EventEnricher(compilation: compilation, node: options.settings.nodeName).record(for: event)
+        events?.emit(record)
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import PodgateCLI
+import PodgateModel
+
+/// `podgate agent` flags, validated into values.
+public struct AgentOptions: Sendable {
+    public var manifestsDirectory: String?
+    public var cgroupRoot: String?
+    public var pinDirectory: String
+    public var stateDirectory: String
+    public var eventsFile: String?
+    public var settings: AgentSettings
+    public var cleanup: Bool
+
+    public static let spec = CommandSpec(
+        name: "podgate agent",
+        summary: "Run the node agent: load the BPF programs, keep the maps equal to the policies, report refusals.",
+        flags: [
+            .init("manifests", value: "DIR", help: "Local mode: read Namespace, Pod and NetworkAuthenticationPolicy YAML from DIR and follow its changes"),
+            .init("node-name", value: "NAME", default: "$NODE_NAME, else the host name", help: "This node: pods whose spec.nodeName is NAME (or unset, in local mode) are local"),
+            .init("cgroup-root", value: "PATH", help: "Cgroup directory holding the local pods' cgroups; programs attach here (local mode: <cgroup2>/podgate-pods)"),
+            .init("pin-dir", value: "PATH", default: "/sys/fs/bpf/podgate", help: "Where maps and links are pinned; they survive agent restarts"),
+            .init("state-dir", value: "DIR", default: "/run/podgate", help: "Where the agent writes its status files"),
+            .init("events-file", value: "FILE", help: "Append denied and audit events to FILE, one JSON object per line"),
+            .init("node-address", value: "IP", help: "A host address of this node (repeatable): connections from it count as from the node"),
+            .init("cluster-networks", value: "CIDR,...", help: "The cluster's pod networks, for the cluster-* default policies"),
+            .init("default-inbound-policy", value: "POLICY", default: "all-unauthenticated", help: "all-unauthenticated, cluster-unauthenticated, all-authenticated, cluster-authenticated, deny or audit"),
+            .init("allow-from-host", value: "BOOL", default: "true", help: "Allow connections from this node's own addresses (kubelet probes)"),
+            .init("unknown-pod-policy", value: "allow|deny", default: "deny", help: "Inbound connections to a pod cgroup the agent has not registered yet"),
+            .init("cleanup", help: "Remove every program, link and pin this agent owns under --pin-dir, then exit"),
+        ],
+        details: """
+        Pods in local mode live in <cgroup-root>/<namespace>_<name>. Enforcement outlives the agent:
+        programs stay attached through pinned links, so stopping or restarting the agent opens no gap.
+        Use --cleanup to remove them.
+        """)
+
+    public init(_ arguments: ParsedArguments) throws {
+        let spec = Self.spec
+        manifestsDirectory = arguments.value("manifests")
+        cgroupRoot = arguments.value("cgroup-root")
+        pinDirectory = arguments.string("pin-dir", spec: spec) ?? "/sys/fs/bpf/podgate"
+        stateDirectory = arguments.string("state-dir", spec: spec) ?? "/run/podgate"
+        eventsFile = arguments.value("events-file")
+        cleanup = arguments.has("cleanup")
+
+        let policyText = arguments.string("default-inbound-policy", spec: spec) ?? "all-unauthenticated"
+        guard let defaultPolicy = DefaultInboundPolicy(rawValue: policyText) else {
+            throw UsageError("--default-inbound-policy \"\(policyText)\" is not one of \(DefaultInboundPolicy.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var networks: [CIDR] = []
+        for text in arguments.list("cluster-networks") {
+            guard let cidr = CIDR(text) else { throw UsageError("--cluster-networks: \"\(text)\" is not a CIDR such as 10.244.0.0/16") }
+            networks.append(cidr)
+        }
+        var addresses: [IPAddress] = []
+        for text in arguments.list("node-address") {
+            guard let address = IPAddress(text) else { throw UsageError("--node-address: \"\(text)\" is not an IP address") }
+            addresses.append(address)
+        }
+        let unknown = arguments.value("unknown-pod-policy") ?? "deny"
+        guard unknown == "allow" || unknown == "deny" else {
+            throw UsageError("--unknown-pod-policy must be allow or deny, not \"\(unknown)\"")
+        }
+        let nodeName = arguments.value("node-name")
+            ?? ProcessInfo.processInfo.environment["NODE_NAME"]
+            ?? ProcessInfo.processInfo.hostName
+        guard !pinDirectory.isEmpty, pinDirectory.hasPrefix("/") else {
+            throw UsageError("--pin-dir must be an absolute path inside bpffs, such as /sys/fs/bpf/podgate")
+        }
+        settings = AgentSettings(defaultInboundPolicy: defaultPolicy, clusterNetworks: networks,
+                                 allowFromHost: try arguments.bool("allow-from-host", default: true),
+                                 denyUnknownPods: unknown == "deny", nodeName: nodeName, nodeAddresses: addresses)
+    }
+}

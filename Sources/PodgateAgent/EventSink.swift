@@ -1,0 +1,29 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import PodgateCLI
+
+/// Where enriched events go: the agent's log (a readable line) and, when
+/// configured, a JSON-lines file opened with O_APPEND so concurrent readers
+/// always see whole lines.
+final class EventSink: @unchecked Sendable {
+    // @unchecked: only the event thread calls `emit`; `fd` is immutable.
+    private let fd: Int32
+    private let log = Logger("events")
+
+    init(path: String?, node: String) throws {
+        if let path {
+            fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw AgentError.system("opening the events file", errno: errno, path: path) }
+        } else {
+            fd = -1
+        }
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    func emit(_ record: EventRecord) {
+        log.info(record.summary)
+        if fd >= 0 { Output.write(fd, record.jsonLine() + "\n") }
+    }
+}
