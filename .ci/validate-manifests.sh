@@ -38,7 +38,7 @@ fi
 
 SEMANTICS=${SEMANTICS:-}
 if [[ -z $SEMANTICS ]]; then
-    for candidate in "$root/../shared/policy-semantics.md" /work/shared/policy-semantics.md; do
+    for candidate in "$root/docs/policy-semantics.md" "$root/../shared/policy-semantics.md"; do
         if [[ -f $candidate ]]; then SEMANTICS=$candidate; break; fi
     done
 fi
