@@ -210,3 +210,29 @@ enum Cgroup {
         return info.cgroup.cgroup_id
     }
 }
+
+/// The programs attached to a cgroup directory, by podgate's hooks: what
+/// `status` shows, and how tests prove an upgrade attached nothing twice.
+public enum CgroupAttachments {
+    public static let hooks: [(name: String, type: bpf_attach_type)] = [
+        ("cgroup/connect4", BPF_CGROUP_INET4_CONNECT), ("cgroup/connect6", BPF_CGROUP_INET6_CONNECT),
+        ("cgroup/sendmsg4", BPF_CGROUP_UDP4_SENDMSG), ("cgroup/sendmsg6", BPF_CGROUP_UDP6_SENDMSG),
+        ("cgroup_skb/ingress", BPF_CGROUP_INET_INGRESS),
+    ]
+
+    /// Hook name -> IDs of the programs attached directly to `cgroupPath`.
+    public static func programs(at cgroupPath: String) throws -> [String: [UInt32]] {
+        let fd = open(cgroupPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw DatapathError.fromErrno("open cgroup", cgroupPath) }
+        defer { close(fd) }
+        var result: [String: [UInt32]] = [:]
+        for hook in hooks {
+            var ids = [UInt32](repeating: 0, count: 64)
+            var count = UInt32(ids.count)
+            var flags: UInt32 = 0
+            try DatapathError.check(bpf_prog_query(fd, hook.type, 0, &flags, &ids, &count), "query \(hook.name) on", cgroupPath)
+            result[hook.name] = Array(ids.prefix(Int(count)))
+        }
+        return result
+    }
+}
