@@ -171,6 +171,20 @@ if mode == "connect":
     except ConnectionRefusedError: print("refused")
     except socket.timeout: print("timeout")
     except OSError as e: print("oserror", e.errno)
+elif mode == "udp-echo":
+    addr, port, wait = sys.argv[4], int(sys.argv[5]), float(sys.argv[6])
+    s = socket.socket(family(addr), socket.SOCK_DGRAM); s.bind((addr, port)); s.settimeout(wait)
+    print("ready")
+    try:
+        data, peer = s.recvfrom(100); s.sendto(data, peer); print("echoed", peer[0])
+    except socket.timeout: print("timeout")
+elif mode == "udp-ask":
+    addr, port, wait = sys.argv[4], int(sys.argv[5]), float(sys.argv[6])
+    s = socket.socket(family(addr), socket.SOCK_DGRAM); s.settimeout(wait)
+    try:
+        s.sendto(b"hi", (addr, port)); s.recvfrom(100); print("answered")
+    except PermissionError: print("EPERM")
+    except socket.timeout: print("timeout")
 elif mode == "listen":
     addr, port, wait = sys.argv[4], int(sys.argv[5]), float(sys.argv[6])
     s = socket.socket(family(addr), socket.SOCK_STREAM)
