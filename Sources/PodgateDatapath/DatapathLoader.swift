@@ -214,11 +214,14 @@ enum Cgroup {
 /// The programs attached to a cgroup directory, by podgate's hooks: what
 /// `status` shows, and how tests prove an upgrade attached nothing twice.
 public enum CgroupAttachments {
-    public static let hooks: [(name: String, type: bpf_attach_type)] = [
+    static let hooks: [(name: String, type: bpf_attach_type)] = [
         ("cgroup/connect4", BPF_CGROUP_INET4_CONNECT), ("cgroup/connect6", BPF_CGROUP_INET6_CONNECT),
         ("cgroup/sendmsg4", BPF_CGROUP_UDP4_SENDMSG), ("cgroup/sendmsg6", BPF_CGROUP_UDP6_SENDMSG),
         ("cgroup_skb/ingress", BPF_CGROUP_INET_INGRESS),
     ]
+
+    /// libbpf's section names of the five hooks podgate attaches.
+    public static var hookNames: [String] { hooks.map(\.name) }
 
     /// Hook name -> IDs of the programs attached directly to `cgroupPath`.
     public static func programs(at cgroupPath: String) throws -> [String: [UInt32]] {
