@@ -1,5 +1,229 @@
-/* placeholder: replaced by the datapath work */
+/*
+ * podgate.bpf.c - the entry points. Each one gathers the facts of a new
+ * connection and hands them to podgate_decide() (lib/policy.h); the rules
+ * themselves live in lib/. Attached to a cgroup through bpf_links, so they
+ * coexist with other programs on the same cgroup.
+ *
+ * Client side (connect4/6, sendmsg4/6): an early, EPERM-returning check of a
+ * local pod connecting to a pod address. Server side (cgroup_skb/ingress):
+ * the authoritative check of every new inbound connection.
+ */
 #include <linux/bpf.h>
+#include <linux/in.h>
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
 #include "podgate_abi.h"
+#include "lib/maps.h"
+#include "lib/conn.h"
+#include "lib/endpoint.h"
+#include "lib/flows.h"
+#include "lib/packet.h"
+#include "lib/policy.h"
+#include "lib/events.h"
+
 char LICENSE[] SEC("license") = "GPL";
+
+static __always_inline const struct podgate_config *podgate_config_get(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&podgate_config, &zero);
+}
+
+/*
+ * The client check, for a socket of the calling task connecting or sending
+ * to dst. Not judged here (left to the server): other protocols, destinations
+ * that are not pod addresses, and callers in no registered cgroup (host
+ * processes and host-network pods) unless unknown cgroups are distrusted
+ * (PODGATE_CFG_F_UNKNOWN_POD_DENY), when they are judged as UNKNOWN_POD.
+ */
+static __always_inline int podgate_client(struct bpf_sock_addr *ctx, const __u8 dst[16], __u8 is_ipv4)
+{
+	const struct podgate_config *cfg = podgate_config_get();
+	if (!cfg || cfg->abi_version == 0)
+		return SYS_PROCEED;
+
+	__u8 protocol = ctx->protocol;
+	if (protocol != IPPROTO_TCP && protocol != IPPROTO_UDP)
+		return SYS_PROCEED;
+	__u16 dport = bpf_ntohs((__u16)ctx->user_port);
+
+	/* A reply or a continuing exchange of this UDP socket. */
+	__u64 cookie = 0;
+	if (protocol == IPPROTO_UDP) {
+		cookie = bpf_get_socket_cookie(ctx);
+		if (podgate_flow_known(cookie, dst, dport))
+			return SYS_PROCEED;
+	}
+
+	struct podgate_conn c = {};
+	podgate_addr_copy(c.dst, dst);
+	c.dport = dport;
+	c.protocol = protocol;
+	c.is_ipv4 = is_ipv4;
+
+	struct podgate_endpoint *self = NULL;
+	struct podgate_addr_info *target = bpf_map_lookup_elem(&podgate_ipcache, c.dst);
+	if (!target || !(target->flags & PODGATE_ADDR_F_POD)) {
+		/* Not a pod address: the server decides. */
+		if (protocol != IPPROTO_UDP)
+			return SYS_PROCEED;
+		self = podgate_current_endpoint(&c.cgroup_id);
+		goto allowed;
+	}
+	self = podgate_current_endpoint(&c.cgroup_id);
+	if (self) {
+		if (self->pod_id == target->pod_id)
+			goto allowed; /* a pod reaching itself */
+		c.src_identity = self->identity;
+		c.src_pod_id = self->pod_id;
+		c.src_cidr_class = is_ipv4 ? self->cidr_class4 : self->cidr_class6;
+		c.in_cluster = !!(self->flags & (is_ipv4 ? PODGATE_EP_F_IN_CLUSTER4 : PODGATE_EP_F_IN_CLUSTER6));
+	} else if (cfg->flags & PODGATE_CFG_F_UNKNOWN_POD_DENY) {
+		c.src_identity = PODGATE_ID_UNKNOWN_POD;
+	} else {
+		return SYS_PROCEED;
+	}
+	c.dst_identity = target->identity;
+	c.dst_pod_id = target->pod_id;
+	c.target_class = target->target_class;
+	c.default_policy = target->default_policy;
+
+	struct podgate_decision d;
+	podgate_decide(&c, &d);
+	podgate_report(&c, &d, PODGATE_WHERE_CLIENT);
+	if (d.verdict == PODGATE_VERDICT_DENIED)
+		return SYS_REJECT;
+
+allowed:
+	/* Remember every UDP peer this socket sends to (pods or not, e.g. DNS),
+	 * so the answers are replies at this pod's ingress. */
+	if (protocol == IPPROTO_UDP && self)
+		podgate_flow_record(cookie, dst, dport);
+	return SYS_PROCEED;
+}
+
+static __always_inline int podgate_client4(struct bpf_sock_addr *ctx)
+{
+	__u8 dst[16];
+	podgate_addr_from_v4(dst, ctx->user_ip4);
+	return podgate_client(ctx, dst, 1);
+}
+
+/* An AF_INET6 socket reaching ::ffff:a.b.c.d comes here, not to connect4:
+ * the mapped address is the stored form, so it meets the same entries. */
+static __always_inline int podgate_client6(struct bpf_sock_addr *ctx)
+{
+	__u32 dst[4];
+	dst[0] = ctx->user_ip6[0];
+	dst[1] = ctx->user_ip6[1];
+	dst[2] = ctx->user_ip6[2];
+	dst[3] = ctx->user_ip6[3];
+	return podgate_client(ctx, (const __u8 *)dst, podgate_addr_is_v4mapped(dst));
+}
+
+SEC("cgroup/connect4")
+int podgate_connect4(struct bpf_sock_addr *ctx)
+{
+	return podgate_client4(ctx);
+}
+
+SEC("cgroup/connect6")
+int podgate_connect6(struct bpf_sock_addr *ctx)
+{
+	return podgate_client6(ctx);
+}
+
+SEC("cgroup/sendmsg4")
+int podgate_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	return podgate_client4(ctx);
+}
+
+SEC("cgroup/sendmsg6")
+int podgate_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	return podgate_client6(ctx);
+}
+
+/*
+ * The server check. Order: cheapest exits first (not a new connection,
+ * agent not configured, loopback or self), then the receiving pod, UDP
+ * replies, the source's identity and network, the decision.
+ */
+SEC("cgroup_skb/ingress")
+int podgate_ingress(struct __sk_buff *skb)
+{
+	struct podgate_conn c = {};
+	int parsed = podgate_parse_new_connection(skb, &c);
+	if (parsed == PODGATE_PKT_PASS)
+		return SYS_PROCEED;
+
+	const struct podgate_config *cfg = podgate_config_get();
+	if (!cfg || cfg->abi_version == 0)
+		return SYS_PROCEED;
+	if (parsed == PODGATE_PKT_DROP)
+		return SYS_REJECT;
+	if (podgate_addr_is_loopback(c.src) || podgate_addr_equal(c.src, c.dst))
+		return SYS_PROCEED;
+
+	struct podgate_decision d = { .verdict = PODGATE_VERDICT_ALLOWED };
+	struct podgate_endpoint *self = podgate_skb_endpoint(skb, &c.cgroup_id);
+	if (!self) {
+		if (!(cfg->flags & PODGATE_CFG_F_UNKNOWN_POD_DENY))
+			return SYS_PROCEED;
+		c.src_identity = PODGATE_ID_UNKNOWN_POD;
+		d.verdict = PODGATE_VERDICT_DENIED;
+		d.reason = PODGATE_REASON_UNKNOWN_POD;
+		podgate_report(&c, &d, PODGATE_WHERE_SERVER);
+		return SYS_REJECT;
+	}
+
+	__u64 cookie = 0;
+	if (c.protocol == IPPROTO_UDP) {
+		cookie = bpf_get_socket_cookie(skb);
+		if (podgate_flow_known(cookie, c.src, c.sport)) {
+			podgate_count(PODGATE_COUNTER_REPLIES_PASSED);
+			return SYS_PROCEED;
+		}
+	}
+
+	c.dst_identity = self->identity;
+	c.dst_pod_id = self->pod_id;
+	c.target_class = self->target_class;
+	c.default_policy = self->default_policy;
+
+	struct podgate_addr_info *source = bpf_map_lookup_elem(&podgate_ipcache, c.src);
+	if (source) {
+		c.src_identity = source->identity;
+		c.src_pod_id = source->pod_id;
+		if (source->flags & PODGATE_ADDR_F_HOST) {
+			if (!c.src_identity)
+				c.src_identity = PODGATE_ID_HOST;
+			if (cfg->flags & PODGATE_CFG_F_ALLOW_FROM_HOST) {
+				podgate_report(&c, &d, PODGATE_WHERE_SERVER);
+				goto allowed;
+			}
+		}
+	} else {
+		c.src_identity = PODGATE_ID_WORLD;
+	}
+
+	struct podgate_lpm_addr_key lpm = { .prefixlen = 128 };
+	podgate_addr_copy(lpm.addr, c.src);
+	struct podgate_cidr_info *network = bpf_map_lookup_elem(&podgate_cidrs, &lpm);
+	if (network) {
+		c.src_cidr_class = network->cidr_class;
+		c.in_cluster = !!(network->flags & PODGATE_CIDR_F_CLUSTER);
+	}
+
+	podgate_decide(&c, &d);
+	podgate_report(&c, &d, PODGATE_WHERE_SERVER);
+	if (d.verdict == PODGATE_VERDICT_DENIED)
+		return SYS_REJECT;
+
+allowed:
+	if (c.protocol == IPPROTO_UDP)
+		podgate_flow_record(cookie, c.src, c.sport);
+	return SYS_PROCEED;
+}

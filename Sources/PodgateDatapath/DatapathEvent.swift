@@ -1,0 +1,95 @@
+import PodgateModel
+
+/// One refused or audited connection, decoded from `struct podgate_event`.
+/// Identities and pod numbers are the agent's; resolving them to names is
+/// the caller's job (it holds the state that assigned them).
+public struct DatapathEvent: Hashable, Sendable {
+    /// Where the decision was taken (`enum podgate_where`).
+    public enum Location: UInt8, Hashable, Sendable, CustomStringConvertible {
+        case server = 0
+        case client = 1
+        public var description: String { self == .server ? "server" : "client" }
+    }
+
+    /// `enum podgate_verdict`.
+    public enum Verdict: UInt8, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+        case allowed = 0
+        case denied = 1
+        case audit = 2
+        public var description: String {
+            switch self {
+            case .allowed: "allowed"
+            case .denied: "denied"
+            case .audit: "audit"
+            }
+        }
+    }
+
+    /// `enum podgate_reason`: stable numbers, never reused.
+    public enum Reason: UInt8, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+        case none = 0
+        case defaultDeny = 1
+        case notAuthorized = 2
+        case notCluster = 3
+        case notAuthenticated = 4
+        case unknownPod = 5
+        case spoofedSource = 6
+        public var description: String {
+            switch self {
+            case .none: "none"
+            case .defaultDeny: "default-deny"
+            case .notAuthorized: "not-authorized"
+            case .notCluster: "not-cluster"
+            case .notAuthenticated: "not-authenticated"
+            case .unknownPod: "unknown-pod"
+            case .spoofedSource: "spoofed-source"
+            }
+        }
+    }
+
+    public var timestampNanoseconds: UInt64   // CLOCK_MONOTONIC
+    public var cgroup: CgroupID               // the local pod cgroup that decided
+    public var location: Location
+    public var verdict: Verdict
+    public var reason: Reason
+    public var transportNumber: UInt8         // IPPROTO_*
+    public var source: IPAddress              // :: on the client side (not known at connect time)
+    public var sourcePort: UInt16             // 0 on the client side
+    public var destination: IPAddress
+    public var destinationPort: UInt16
+    public var sourceIdentity: IdentityID
+    public var destinationIdentity: IdentityID
+    public var targetClass: TargetClassID
+    public var policyIndex: UInt32            // a covering policy when not-authorized, else 0
+    public var sourcePodID: UInt32
+    public var destinationPodID: UInt32
+    public var pid: Int32?                    // client side: the process that tried
+    public var command: String?
+
+    public var transport: TransportProtocol? { TransportProtocol.allCases.first { $0.number == transportNumber } }
+
+    public init(timestampNanoseconds: UInt64, cgroup: CgroupID, location: Location, verdict: Verdict, reason: Reason,
+                transportNumber: UInt8, source: IPAddress, sourcePort: UInt16, destination: IPAddress,
+                destinationPort: UInt16, sourceIdentity: IdentityID, destinationIdentity: IdentityID,
+                targetClass: TargetClassID, policyIndex: UInt32, sourcePodID: UInt32, destinationPodID: UInt32,
+                pid: Int32?, command: String?) {
+        self.timestampNanoseconds = timestampNanoseconds
+        self.cgroup = cgroup
+        self.location = location
+        self.verdict = verdict
+        self.reason = reason
+        self.transportNumber = transportNumber
+        self.source = source
+        self.sourcePort = sourcePort
+        self.destination = destination
+        self.destinationPort = destinationPort
+        self.sourceIdentity = sourceIdentity
+        self.destinationIdentity = destinationIdentity
+        self.targetClass = targetClass
+        self.policyIndex = policyIndex
+        self.sourcePodID = sourcePodID
+        self.destinationPodID = destinationPodID
+        self.pid = pid
+        self.command = command
+    }
+}

@@ -1,0 +1,241 @@
+import CLibbpf
+import CPodgateABI
+import PodgateBPFObjects
+import PodgateModel
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Map sizes; the defaults are podgate_abi.h's. Changing one for an existing
+/// pin directory fails (a pinned map is only reused when it matches).
+public struct MapCapacities: Hashable, Sendable {
+    public var endpoints = UInt32(PODGATE_ENDPOINTS_MAX)
+    public var addresses = UInt32(PODGATE_IPCACHE_MAX)
+    public var cidrs = UInt32(PODGATE_CIDRS_MAX)
+    public var policy = UInt32(PODGATE_POLICY_MAX)
+    public var flows = UInt32(PODGATE_FLOWS_MAX)
+    public var eventBytes = UInt32(PODGATE_EVENTS_BYTES)   // a power of two, page aligned
+    public init() {}
+
+    func value(forMap name: String) -> UInt32? {
+        switch name {
+        case PODGATE_MAP_ENDPOINTS: endpoints
+        case PODGATE_MAP_IPCACHE: addresses
+        case PODGATE_MAP_CIDRS: cidrs
+        case PODGATE_MAP_POLICY: policy
+        case PODGATE_MAP_FLOWS: flows
+        case PODGATE_MAP_EVENTS: eventBytes
+        default: nil
+        }
+    }
+}
+
+/// Loads the embedded programs, pins their maps and attaches them to a
+/// cgroup through pinned bpf_links, so enforcement outlives the agent.
+///
+/// Reloading with the same pin directory adopts what is there: libbpf reuses
+/// every pinned map (entries kept), and each pinned link gets the new
+/// program atomically (bpf_link__update_program) instead of a second
+/// attachment. Links are multi-attach: other cgroup programs are untouched.
+public struct DatapathLoader: Sendable {
+    public static let objectName = "podgate"
+    public var pinDirectory: String
+    public var capacities: MapCapacities
+    public var logger: DatapathLogger?
+
+    public init(pinDirectory: String = "/sys/fs/bpf/podgate", capacities: MapCapacities = MapCapacities(),
+                logger: DatapathLogger? = nil) {
+        self.pinDirectory = pinDirectory
+        self.capacities = capacities
+        self.logger = logger
+    }
+
+    /// The pin of the link attaching `program` (its function name).
+    public func linkPinPath(program: String) -> String { pinDirectory + "/link_" + program }
+
+    /// Loads (or upgrades) the programs, attaches them to `cgroupPath` and
+    /// returns the pinned maps.
+    public func load(attachingTo cgroupPath: String) throws -> DatapathMaps {
+        LibbpfLog.install(logger)
+        try Preflight.check(pinDirectory: pinDirectory, cgroupPath: cgroupPath)
+        guard mkdir(pinDirectory, 0o700) == 0 || errno == EEXIST else {
+            throw DatapathError.fromErrno("mkdir", pinDirectory)
+        }
+        try checkPinnedABIVersion()
+        guard let object = BPFObjects.object(named: Self.objectName) else {
+            throw DatapathError(operation: "find embedded object", object: Self.objectName, errno: 0,
+                                detail: "the build embedded no \(Self.objectName).bpf.o")
+        }
+
+        let cgroup = open(cgroupPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard cgroup >= 0 else { throw DatapathError.fromErrno("open cgroup", cgroupPath) }
+        defer { close(cgroup) }
+
+        // libbpf reads the ELF in place until load finishes: keep the bytes alive.
+        try object.withUnsafeBytes { bytes in
+            guard let bpfObject = bpf_object__open_mem(bytes.baseAddress, bytes.count, nil) else {
+                throw DatapathError.fromErrno("open", Self.objectName + ".bpf.o")
+            }
+            defer { bpf_object__close(bpfObject) }
+            try preparePins(bpfObject)
+            let loaded = bpf_object__load(bpfObject)
+            if loaded < 0 {
+                throw DatapathError(operation: "load", object: Self.objectName + ".bpf.o", errno: -loaded,
+                                    detail: "the kernel refused the programs or a pinned map does not match them: "
+                                        + DatapathError.text(-loaded) + " (libbpf's debug log has the details)")
+            }
+            var program = bpf_object__next_program(bpfObject, nil)
+            while let current = program {
+                try attach(current, cgroup: cgroup, cgroupPath: cgroupPath)
+                program = bpf_object__next_program(bpfObject, current)
+            }
+        }
+        return try DatapathMaps(pinDirectory: pinDirectory)
+    }
+
+    /// Pin path per map (so libbpf reuses an existing pin, or pins a new map
+    /// at load) and capacities.
+    private func preparePins(_ object: OpaquePointer) throws {
+        var map = bpf_object__next_map(object, nil)
+        while let current = map {
+            let name = String(cString: bpf_map__name(current))
+            try DatapathError.check(bpf_map__set_pin_path(current, pinDirectory + "/" + name), "set pin path", name)
+            if let entries = capacities.value(forMap: name) {
+                try DatapathError.check(bpf_map__set_max_entries(current, entries), "set max entries", name)
+            }
+            map = bpf_object__next_map(object, current)
+        }
+    }
+
+    private func attach(_ program: OpaquePointer, cgroup: Int32, cgroupPath: String) throws {
+        let name = String(cString: bpf_program__name(program))
+        let section = String(cString: bpf_program__section_name(program))
+        let pin = linkPinPath(program: name)
+
+        if access(pin, F_OK) == 0, let existing = bpf_link__open(pin) {
+            defer { bpf_link__destroy(existing) }  // closes our fd; the pin keeps the link
+            let wanted = try Cgroup.id(fd: cgroup, path: cgroupPath)
+            let attached = try Cgroup.id(ofLink: bpf_link__fd(existing), pin: pin)
+            guard attached == wanted else {
+                throw DatapathError(operation: "adopt link", object: pin, errno: EEXIST,
+                                    detail: "it attaches \(section) to cgroup \(attached), not to \(cgroupPath) (cgroup \(wanted)); run the cleanup first")
+            }
+            let updated = bpf_link__update_program(existing, program)
+            if updated == 0 { return }
+            guard updated == -ENOLINK else {
+                throw DatapathError(operation: "replace program of link", object: pin, errno: -updated)
+            }
+            unlink(pin)  // the cgroup went away under the link: attach anew below
+        }
+
+        guard let link = bpf_program__attach_cgroup(program, cgroup) else {
+            throw DatapathError.fromErrno("attach \(section) to", cgroupPath)
+        }
+        let pinned = bpf_link__pin(link, pin)
+        if pinned < 0 {
+            bpf_link__destroy(link)  // not pinned: this detaches it again
+            throw DatapathError(operation: "pin link", object: pin, errno: -pinned)
+        }
+        bpf_link__destroy(link)
+    }
+
+    /// A pin directory written by another ABI version cannot be adopted.
+    private func checkPinnedABIVersion() throws {
+        let path = pinDirectory + "/" + PODGATE_MAP_CONFIG
+        guard access(path, F_OK) == 0 else { return }
+        let fd = bpf_obj_get(path)
+        guard fd >= 0 else { throw DatapathError(operation: "open pinned map", object: path, errno: -fd) }
+        defer { close(fd) }
+        var zero: UInt32 = 0
+        var config = podgate_config()
+        try DatapathError.check(bpf_map_lookup_elem(fd, &zero, &config), "lookup", path)
+        guard config.abi_version == 0 || config.abi_version == UInt32(PODGATE_ABI_VERSION) else {
+            throw DatapathError(operation: "adopt pinned maps", object: pinDirectory, errno: 0,
+                                detail: "they were written for ABI version \(config.abi_version), this agent uses \(PODGATE_ABI_VERSION); run the cleanup first")
+        }
+    }
+
+    /// Detaches the pinned links and removes the pinned maps and the pin
+    /// directory (the `--cleanup` path). Removes only podgate's pins; a
+    /// directory holding anything else is left in place and reported.
+    public static func detachAndRemove(pinDirectory: String) throws {
+        guard let directory = opendir(pinDirectory) else {
+            if errno == ENOENT { return }
+            throw DatapathError.fromErrno("open", pinDirectory)
+        }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            names.append(name)
+        }
+        closedir(directory)
+
+        for name in names where name.hasPrefix("link_") {
+            let path = pinDirectory + "/" + name
+            let fd = bpf_obj_get(path)
+            if fd >= 0 {
+                // Detach even if another process still holds the link open.
+                let detached = bpf_link_detach(fd)
+                close(fd)
+                if detached < 0 && detached != -ENOLINK && detached != -EINVAL {
+                    throw DatapathError(operation: "detach link", object: path, errno: -detached)
+                }
+            }
+            guard unlink(path) == 0 || errno == ENOENT else { throw DatapathError.fromErrno("unpin", path) }
+        }
+        for name in names where DatapathMaps.names.contains(name) {
+            let path = pinDirectory + "/" + name
+            guard unlink(path) == 0 || errno == ENOENT else { throw DatapathError.fromErrno("unpin", path) }
+        }
+        guard rmdir(pinDirectory) == 0 || errno == ENOENT else {
+            throw DatapathError.fromErrno("remove", pinDirectory)
+        }
+    }
+}
+
+/// cgroup IDs of a directory fd and of an existing cgroup link.
+enum Cgroup {
+    static func id(fd: Int32, path: String) throws -> UInt64 {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw DatapathError.fromErrno("stat", path) }
+        return UInt64(info.st_ino)
+    }
+
+    static func id(ofLink fd: Int32, pin: String) throws -> UInt64 {
+        var info = bpf_link_info()
+        var length = UInt32(MemoryLayout<bpf_link_info>.size)
+        try DatapathError.check(bpf_obj_get_info_by_fd(fd, &info, &length), "read link info", pin)
+        return info.cgroup.cgroup_id
+    }
+}
+
+/// The programs attached to a cgroup directory, by podgate's hooks: what
+/// `status` shows, and how tests prove an upgrade attached nothing twice.
+public enum CgroupAttachments {
+    static let hooks: [(name: String, type: bpf_attach_type)] = [
+        ("cgroup/connect4", BPF_CGROUP_INET4_CONNECT), ("cgroup/connect6", BPF_CGROUP_INET6_CONNECT),
+        ("cgroup/sendmsg4", BPF_CGROUP_UDP4_SENDMSG), ("cgroup/sendmsg6", BPF_CGROUP_UDP6_SENDMSG),
+        ("cgroup_skb/ingress", BPF_CGROUP_INET_INGRESS),
+    ]
+
+    /// libbpf's section names of the five hooks podgate attaches.
+    public static var hookNames: [String] { hooks.map(\.name) }
+
+    /// Hook name -> IDs of the programs attached directly to `cgroupPath`.
+    public static func programs(at cgroupPath: String) throws -> [String: [UInt32]] {
+        let fd = open(cgroupPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw DatapathError.fromErrno("open cgroup", cgroupPath) }
+        defer { close(fd) }
+        var result: [String: [UInt32]] = [:]
+        for hook in hooks {
+            var ids = [UInt32](repeating: 0, count: 64)
+            var count = UInt32(ids.count)
+            var flags: UInt32 = 0
+            try DatapathError.check(bpf_prog_query(fd, hook.type, 0, &flags, &ids, &count), "query \(hook.name) on", cgroupPath)
+            result[hook.name] = Array(ids.prefix(Int(count)))
+        }
+        return result
+    }
+}

@@ -1,0 +1,98 @@
+import CLibbpf
+import CPodgateABI
+import PodgateModel
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The eight pinned maps, opened by path. Owns one file descriptor per map
+/// and closes them on deinit; the pins (and so the maps) remain.
+///
+/// Sendable without a lock: the stored descriptors never change, and the
+/// kernel serialises every map operation (each call is one bpf syscall).
+public final class DatapathMaps: Sendable {
+    /// The map names of podgate_abi.h, in a stable order.
+    public static let names: [String] = [
+        PODGATE_MAP_ENDPOINTS, PODGATE_MAP_IPCACHE, PODGATE_MAP_CIDRS, PODGATE_MAP_POLICY,
+        PODGATE_MAP_FLOWS, PODGATE_MAP_EVENTS, PODGATE_MAP_COUNTERS, PODGATE_MAP_CONFIG,
+    ]
+
+    public let pinDirectory: String
+    let endpointsFD: Int32
+    let ipcacheFD: Int32
+    let cidrsFD: Int32
+    let policyFD: Int32
+    let flowsFD: Int32
+    let eventsFD: Int32
+    let countersFD: Int32
+    let configFD: Int32
+
+    /// Opens the maps pinned in `pinDirectory` (by the loader, possibly by an
+    /// earlier agent process). Needs no program to be loaded.
+    public init(pinDirectory: String) throws {
+        var descriptors: [Int32] = []
+        do {
+            for name in Self.names {
+                let path = pinDirectory + "/" + name
+                let fd = bpf_obj_get(path)
+                guard fd >= 0 else { throw DatapathError(operation: "open pinned map", object: path, errno: -fd) }
+                descriptors.append(fd)
+            }
+        } catch {
+            descriptors.forEach { close($0) }
+            throw error
+        }
+        self.pinDirectory = pinDirectory
+        (endpointsFD, ipcacheFD, cidrsFD, policyFD) = (descriptors[0], descriptors[1], descriptors[2], descriptors[3])
+        (flowsFD, eventsFD, countersFD, configFD) = (descriptors[4], descriptors[5], descriptors[6], descriptors[7])
+    }
+
+    deinit {
+        [endpointsFD, ipcacheFD, cidrsFD, policyFD, flowsFD, eventsFD, countersFD, configFD].forEach { close($0) }
+    }
+}
+
+// MARK: - raw map access shared by the writer and the reader
+
+extension DatapathMaps {
+    static func update<Key: BitwiseCopyable, Value: BitwiseCopyable>(_ fd: Int32, _ key: Key, _ value: Value, map: String, for operation: MapOperation?) throws {
+        var key = key, value = value
+        let result = bpf_map_update_elem(fd, &key, &value, UInt64(BPF_ANY))
+        if result < 0 {
+            throw DatapathError(operation: "update", object: map, errno: -result, mapOperation: operation)
+        }
+    }
+
+    /// Deleting an entry that is not there succeeds: deletes are idempotent.
+    static func delete<Key: BitwiseCopyable>(_ fd: Int32, _ key: Key, map: String, for operation: MapOperation?) throws {
+        var key = key
+        let result = bpf_map_delete_elem(fd, &key)
+        if result < 0 && result != -ENOENT {
+            throw DatapathError(operation: "delete", object: map, errno: -result, mapOperation: operation)
+        }
+    }
+
+    /// Every (key, value) of a hash or LPM map. Entries deleted while the
+    /// walk runs are skipped.
+    static func entries<Key: BitwiseCopyable, Value: BitwiseCopyable>(_ fd: Int32, map: String, key: Key, value: Value) throws -> [(Key, Value)] {
+        var result: [(Key, Value)] = []
+        var current = key
+        var next = key
+        var hasCurrent = false
+        while true {
+            let step = hasCurrent ? bpf_map_get_next_key(fd, &current, &next) : bpf_map_get_next_key(fd, nil, &next)
+            if step == -ENOENT { break }
+            try DatapathError.check(step, "iterate", map)
+            var found = value
+            let lookup = bpf_map_lookup_elem(fd, &next, &found)
+            if lookup == 0 {
+                result.append((next, found))
+            } else if lookup != -ENOENT {
+                try DatapathError.check(lookup, "lookup", map)
+            }
+            current = next
+            hasCurrent = true
+        }
+        return result
+    }
+}

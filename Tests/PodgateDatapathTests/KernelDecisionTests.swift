@@ -1,0 +1,107 @@
+import Foundation
+import PodgateCgroups
+import PodgateModel
+import Testing
+@testable import PodgateDatapath
+
+/// The decision table of policy.h, exercised through real connect() calls,
+/// and UDP reply tracking through a real exchange over a veth pair.
+@Suite(.serialized, .enabled(if: KernelGate.enabled, "needs root (or CI=true)"))
+struct KernelDecisionTests {
+    struct Case: Sendable, CustomStringConvertible {
+        var policy: DefaultInboundPolicy
+        var callerInCluster: Bool
+        var expected: String                   // probe result
+        var reason: DatapathEvent.Reason?      // event expected, if any
+        var verdict: DatapathEvent.Verdict = .denied
+        var description: String { "\(policy.rawValue) in-cluster:\(callerInCluster)" }
+    }
+
+    static let cases: [Case] = [
+        Case(policy: .allUnauthenticated, callerInCluster: false, expected: "refused", reason: nil),
+        Case(policy: .clusterUnauthenticated, callerInCluster: false, expected: "EPERM", reason: .notCluster),
+        Case(policy: .clusterUnauthenticated, callerInCluster: true, expected: "refused", reason: nil),
+        Case(policy: .allAuthenticated, callerInCluster: false, expected: "refused", reason: nil),
+        Case(policy: .clusterAuthenticated, callerInCluster: false, expected: "EPERM", reason: .notCluster),
+        Case(policy: .clusterAuthenticated, callerInCluster: true, expected: "refused", reason: nil),
+        Case(policy: .deny, callerInCluster: true, expected: "EPERM", reason: .defaultDeny),
+        Case(policy: .audit, callerInCluster: false, expected: "refused", reason: .defaultDeny, verdict: .audit),
+    ]
+
+    @Test func defaultInboundPoliciesDecideUncoveredPorts() throws {
+        let sandbox = try KernelSandbox()
+        defer { sandbox.tearDown() }
+        let maps = try sandbox.loader.load(attachingTo: sandbox.cgroupPath)
+        let namespace = try KernelTests.clientNamespace(sandbox)
+        let cgroup = try Cgroups.id(of: sandbox.cgroupPath)
+        try maps.apply(KernelTests.baseOperations(cgroup))
+        let collector = EventCollector()
+        let reader = try DatapathEventReader(maps: maps, onEvent: collector.append)
+        try reader.start()
+        defer { reader.stop() }
+
+        for item in Self.cases {
+            var target = KernelTests.targetValue
+            target.defaultPolicy = item.policy
+            var caller = KernelTests.client
+            caller.inCluster4 = item.callerInCluster
+            try maps.apply([.updateAddress(KernelTests.target!, target), .updateEndpoint(cgroup, caller)])
+            let result = try sandbox.probe(cgroup: sandbox.cgroupPath, namespace: namespace,
+                                           ["connect", "10.200.0.1", "9000", "tcp"]).finish()
+            #expect(result.lines == [item.expected], "\(item)")
+            let event = collector.wait(timeout: item.reason == nil ? 0.2 : 3) { $0.pid == result.pid }
+            #expect(event?.reason == item.reason, "\(item)")
+            if let event { #expect(event.verdict == item.verdict, "\(item)") }
+        }
+
+        // A host process (no registered cgroup) is left to the server...
+        let host = try sandbox.probe(cgroup: nil, namespace: namespace, ["connect", "10.200.0.1", "9000", "tcp"]).finish()
+        #expect(host.lines == ["refused"])
+        // A container cgroup below a registered pod cgroup is that pod (ancestor walk):
+        // with all-authenticated, the pod identity is allowed.
+        let container = sandbox.cgroupPath + "/container"
+        try Cgroups.create(container)
+        var target = KernelTests.targetValue
+        target.defaultPolicy = .allAuthenticated
+        try maps.apply([.updateAddress(KernelTests.target!, target),
+                        .setConfig(DatapathConfig(allowFromHost: true, denyUnknownPods: true))])
+        let member = try sandbox.probe(cgroup: container, namespace: namespace, ["connect", "10.200.0.1", "9000", "tcp"]).finish()
+        #expect(member.lines == ["refused"])
+        // Unregistered, with unknown cgroups distrusted: judged as unknown-pod, not authenticated.
+        try maps.apply([.deleteEndpoint(cgroup)])
+        let stranger = try sandbox.probe(cgroup: container, namespace: namespace, ["connect", "10.200.0.1", "9000", "tcp"]).finish()
+        #expect(stranger.lines == ["EPERM"])
+        let event = collector.wait { $0.pid == stranger.pid }
+        #expect(event?.sourceIdentity == .unknownPod)
+        #expect(event?.reason == .notAuthenticated)
+    }
+
+    /// A pod whose default is deny still gets answers to datagrams it sent
+    /// (DNS-like), but an unsolicited datagram is dropped at its ingress.
+    @Test func udpRepliesPassAndUnsolicitedDatagramsAreDropped() throws {
+        let sandbox = try KernelSandbox()
+        defer { sandbox.tearDown() }
+        let maps = try sandbox.loader.load(attachingTo: sandbox.cgroupPath)
+        let (outside, podSide) = try sandbox.makeVethPair()
+        let pod = EndpointValue(identity: IdentityID(301), targetClass: TargetClassID(8), podID: 2, defaultPolicy: .deny)
+        try maps.apply([.setConfig(KernelTests.config), .updateEndpoint(try Cgroups.id(of: sandbox.cgroupPath), pod)])
+
+        let echo = try sandbox.probe(cgroup: nil, namespace: outside, ["udp-echo", "10.201.0.1", "5300", "3"])
+        _ = echo.nextLine()
+        #expect(echo.nextLine() == "ready")
+        let ask = try sandbox.probe(cgroup: sandbox.cgroupPath, namespace: podSide, ["udp-ask", "10.201.0.1", "5300", "2"]).finish()
+        #expect(ask.lines == ["answered"])
+        #expect(echo.finish().lines == ["echoed 10.201.0.2"])
+        #expect(try maps.counters().repliesPassed >= 1)
+        #expect(try maps.flowCount() >= 1)
+
+        // The reverse: the outside asks the pod, whose ingress drops the datagram.
+        let podEcho = try sandbox.probe(cgroup: sandbox.cgroupPath, namespace: podSide, ["udp-echo", "10.201.0.2", "5301", "2"])
+        _ = podEcho.nextLine()
+        #expect(podEcho.nextLine() == "ready")
+        let unsolicited = try sandbox.probe(cgroup: nil, namespace: outside, ["udp-ask", "10.201.0.2", "5301", "1"]).finish()
+        #expect(unsolicited.lines == ["timeout"])
+        #expect(podEcho.finish().lines == ["timeout"])
+        #expect(try maps.counters()[.server, .denied, .defaultDeny] >= 1)
+    }
+}

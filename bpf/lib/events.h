@@ -1,0 +1,64 @@
+/*
+ * events.h - the only writer of podgate_events (ring buffer) and
+ * podgate_counter. Every decision is counted; refused and audited ones are
+ * also reported as one event each. A full ring buffer loses the event but
+ * never the count (PODGATE_COUNTER_EVENTS_LOST says how many were lost).
+ */
+#ifndef PODGATE_EVENTS_H
+#define PODGATE_EVENTS_H
+
+#include "maps.h"
+#include "conn.h"
+
+static __always_inline void podgate_count(__u32 index)
+{
+	__u64 *value = bpf_map_lookup_elem(&podgate_counter, &index);
+	/* Atomic although per-CPU: sock_addr programs run preemptible
+	 * (migration disabled only), so two programs can interleave on a CPU. */
+	if (value)
+		__sync_fetch_and_add(value, 1);
+}
+
+/* `where` must be a compile-time constant at each call site: the client-only
+ * helpers (pid, comm) are then compiled out of the cgroup_skb program, which
+ * may not call them. */
+static __always_inline void podgate_report(const struct podgate_conn *c, const struct podgate_decision *d,
+					   const __u8 where)
+{
+	podgate_count(PODGATE_COUNTER_DECISION(where, d->verdict, d->reason));
+	if (d->verdict == PODGATE_VERDICT_ALLOWED)
+		return;
+
+	struct podgate_event *e = bpf_ringbuf_reserve(&podgate_events, sizeof(*e), 0);
+	if (!e) {
+		podgate_count(PODGATE_COUNTER_EVENTS_LOST);
+		return;
+	}
+	e->timestamp_ns = bpf_ktime_get_ns();
+	e->cgroup_id = c->cgroup_id;
+	__builtin_memcpy(e->src_addr, c->src, 16);
+	__builtin_memcpy(e->dst_addr, c->dst, 16);
+	e->src_port = c->sport;
+	e->dst_port = c->dport;
+	e->where = where;
+	e->verdict = d->verdict;
+	e->reason = d->reason;
+	e->protocol = c->protocol;
+	e->src_identity = c->src_identity;
+	e->dst_identity = c->dst_identity;
+	e->target_class = c->target_class;
+	e->policy_index = d->policy_index;
+	e->src_pod_id = c->src_pod_id;
+	e->dst_pod_id = c->dst_pod_id;
+	e->pad = 0;
+	if (where == PODGATE_WHERE_CLIENT) {
+		e->pid = bpf_get_current_pid_tgid() >> 32;
+		bpf_get_current_comm(e->comm, sizeof(e->comm));
+	} else {
+		e->pid = 0;
+		__builtin_memset(e->comm, 0, sizeof(e->comm));
+	}
+	bpf_ringbuf_submit(e, 0);
+}
+
+#endif
