@@ -34,14 +34,16 @@ public final class Agent: @unchecked Sendable {
     public func run() async throws {
         let root = try resolvedCgroupRoot()
         try FileManager.default.createDirectory(atPath: options.stateDirectory, withIntermediateDirectories: true)
-        let datapath = try Datapath.open(pinDirectory: options.pinDirectory, cgroupPath: root)
+        let datapath = try DatapathLoader(pinDirectory: options.pinDirectory, logger: { message in Logger("libbpf", minimum: .warning).debug(message) })
+            .load(attachingTo: root)
         log.info("programs attached to \(root); maps pinned in \(options.pinDirectory)")
         // Adopt what a previous agent left in the kernel: diff against it, never flush.
-        realized = try datapath.realizedState()
+        realized = try datapath.realizedState().desiredStateShape
         if let realized { log.info("adopted \(realized.policy.count) policy, \(realized.addresses.count) address and \(realized.endpoints.count) endpoint entries") }
 
         events = try EventSink(path: options.eventsFile, node: options.settings.nodeName)
-        let reader = try datapath.startEvents { [weak self] event in self?.handle(event) }
+        let reader = try DatapathEventReader(maps: datapath) { [weak self] event in self?.handle(event) }
+        try reader.start()
         defer { reader.stop() }
 
         let watcher = try DirectoryWatcher(directories: [manifests.path, root])
@@ -64,7 +66,7 @@ public final class Agent: @unchecked Sendable {
         return root
     }
 
-    private func reconcile(_ datapath: Datapath) {
+    private func reconcile(_ datapath: DatapathMaps) {
         let started = DispatchTime.now()
         do {
             let reading = try manifests.read(isParsable: { text in
@@ -92,7 +94,7 @@ public final class Agent: @unchecked Sendable {
             // Nothing was half-applied that allows more than before: the diff adds
             // before it deletes, and the next pass retries from the kernel's view.
             log.error("reconcile failed, keeping the last good state: \(error)")
-            realized = try? datapath.realizedState()
+            realized = (try? datapath.realizedState())?.desiredStateShape
         }
     }
 

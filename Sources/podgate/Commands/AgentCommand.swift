@@ -12,7 +12,7 @@ enum AgentCommand {
         do {
             let options = try AgentOptions(parsed)
             if options.cleanup {
-                try Datapath.removeAll(pinDirectory: options.pinDirectory)
+                try DatapathLoader.detachAndRemove(pinDirectory: options.pinDirectory)
                 Output.out("removed the programs, links and maps pinned in \(options.pinDirectory)")
                 return 0
             }
