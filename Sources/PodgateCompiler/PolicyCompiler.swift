@@ -20,6 +20,12 @@ public enum PolicyCompiler {
             defaults[pod.ref] = resolved.policy
             defaultProblems.formUnion(resolved.problems)
         }
+        // A namespace's unknown value is reported even when no pod uses it.
+        for namespace in snapshot.namespaces.values {
+            if let raw = namespace.defaultInboundPolicy, DefaultInboundPolicy(rawValue: raw) == nil {
+                defaultProblems.insert(ClusterFacts.unknownValue(raw, object: "Namespace \(namespace.name)"))
+            }
+        }
         diagnostics += defaultProblems.sorted { $0.description < $1.description }
 
         // Numbers: identities, then target classes (keyed by identity), CIDR classes, pods, policies.
