@@ -36,7 +36,7 @@ let package = Package(
         .executableTarget(name: "podgate", dependencies: ["PodgateCLI", "PodgateAgent", "PodgateSim", "PodgateDatapath", "PodgateManifests", "PodgateCompiler"]),
 
         .testTarget(name: "PodgateModelTests", dependencies: ["PodgateModel"]),
-        .testTarget(name: "PodgateCompilerTests", dependencies: ["PodgateCompiler", "PodgateModel"]),
+        .testTarget(name: "PodgateCompilerTests", dependencies: ["PodgateCompiler", "PodgateModel", "PodgateManifests"]),
         .testTarget(name: "PodgateManifestsTests", dependencies: ["PodgateManifests", "PodgateModel"]),
         .testTarget(name: "PodgateDatapathTests", dependencies: ["PodgateDatapath", "PodgateCgroups", "PodgateModel", "CPodgateABI"]),
         .testTarget(name: "PodgateAgentTests", dependencies: ["PodgateAgent", "PodgateCLI", "PodgateModel"]),

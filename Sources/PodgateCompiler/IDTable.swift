@@ -1,0 +1,41 @@
+import PodgateModel
+
+/// Numbers things that exist, stably: a key keeps its number for as long as
+/// it exists, a new key takes the next number of a counter that only goes
+/// up, so a freed number is never handed to something else (a stale map
+/// entry or event can never be read as a different object).
+public struct IDTable<Key: Hashable & Comparable & Sendable>: Hashable, Sendable {
+    public private(set) var ids: [Key: UInt32] = [:]
+    public private(set) var next: UInt32
+    public let limit: UInt32
+
+    public init(first: UInt32, limit: UInt32 = .max) {
+        self.next = first
+        self.limit = limit
+    }
+
+    public subscript(key: Key) -> UInt32? { ids[key] }
+
+    /// Keeps the numbers of `live` keys, forgets the others, and numbers new
+    /// keys in sorted order (deterministic). Returns the keys that could not
+    /// be numbered because the range is exhausted.
+    @discardableResult
+    public mutating func update(live: Set<Key>) -> [Key] {
+        ids = ids.filter { live.contains($0.key) }
+        var exhausted: [Key] = []
+        for key in live.sorted() where ids[key] == nil {
+            guard next < limit else {
+                exhausted.append(key)
+                continue
+            }
+            ids[key] = next
+            next += 1
+        }
+        return exhausted
+    }
+
+    /// Number to key, for tools.
+    public var keysByID: [UInt32: Key] {
+        Dictionary(uniqueKeysWithValues: ids.map { ($0.value, $0.key) })
+    }
+}

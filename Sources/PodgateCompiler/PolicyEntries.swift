@@ -1,0 +1,30 @@
+import PodgateModel
+
+/// The `podgate_policy` entries: for every target class a valid policy
+/// selects, and every port prefix it covers there, one "covered" entry
+/// (source NONE: the port is authorized-only) and one allow entry per source.
+struct PolicyEntries {
+    let classes: [TargetClassID: TargetClassKey]
+    let identities: [IdentityID: IdentityKey]
+
+    func build(policies: [(index: UInt32, policy: Policy, sources: Set<IdentityID>)]) -> [PolicyKey: PolicyValue] {
+        var entries: [PolicyKey: PolicyValue] = [:]
+        for (classID, key) in classes {
+            guard let identity = identities[key.identity] else { continue }
+            for (index, policy, sources) in policies
+            where policy.namespace == identity.namespace && policy.target.matches(identity.labels) {
+                for prefix in PortPrefix.resolve(policy.ports, containerPorts: key.namedPorts) {
+                    for source in [IdentityID.none] + sources.sorted() {
+                        let key = PolicyKey(targetClass: classID, source: source, transport: prefix.transport,
+                                            port: prefix.port, portPrefixBits: prefix.bits)
+                        // The lowest index names the entry, whatever the order of work.
+                        if entries[key].map({ index < $0.policyIndex }) ?? true {
+                            entries[key] = PolicyValue(policyIndex: index)
+                        }
+                    }
+                }
+            }
+        }
+        return entries
+    }
+}

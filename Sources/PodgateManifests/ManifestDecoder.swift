@@ -1,0 +1,83 @@
+import PodgateModel
+
+/// Gives a parsed document its Kubernetes meaning, by apiVersion and kind:
+/// `v1` Namespace and Pod, `policy.linkerd.io/v1alpha1`
+/// NetworkAuthenticationPolicy, and `List` (kubectl output) of those.
+/// Other kinds are ignored; unknown fields are ignored; wrong types are errors.
+public struct ManifestDecoder: Sendable {
+    public init() {}
+
+    public func decode(_ document: DocumentValue, at location: DocumentLocation = DocumentLocation()) -> [ManifestObject] {
+        if document.isNull { return [] }
+        guard document.mapEntries != nil else {
+            return [.malformed(kind: "", [Diagnostic(object: location.description, field: "", message: "is not a map")])]
+        }
+        let apiVersion = document["apiVersion"]?.string ?? ""
+        let kind = document["kind"]?.string ?? ""
+        switch (apiVersion, kind) {
+        case ("v1", "Namespace"):
+            return [NamespaceDecoder(location: location).decode(document)]
+        case ("v1", "Pod"):
+            return [PodDecoder(location: location).decode(document)]
+        case (ManifestKind.policyAPIVersion, ManifestKind.policy):
+            return [decodePolicy(document, at: location)]
+        case (_, ManifestKind.policy):
+            let problem = Diagnostic(object: location.description, field: "apiVersion",
+                                     message: "\"\(apiVersion)\" is not \(ManifestKind.policyAPIVersion)")
+            return [.malformed(kind: kind, [problem])]
+        case (_, "List"), (_, "PodList"), (_, "NamespaceList"):
+            return decodeList(document, at: location)
+        case ("", _), (_, ""):
+            let problem = Diagnostic(object: location.description, field: apiVersion.isEmpty ? "apiVersion" : "kind",
+                                     message: "is required")
+            return [.malformed(kind: kind, [problem])]
+        default:
+            return [.ignored(apiVersion: apiVersion, kind: kind)]
+        }
+    }
+
+    private func decodeList(_ document: DocumentValue, at location: DocumentLocation) -> [ManifestObject] {
+        guard let items = document["items"]?.list else {
+            if document["items"].map({ $0.isNull }) ?? true { return [] }
+            return [.malformed(kind: "List", [Diagnostic(object: location.description, field: "items", message: "must be a list")])]
+        }
+        return items.flatMap { decode($0, at: location) }
+    }
+
+    private func decodePolicy(_ document: DocumentValue, at location: DocumentLocation) -> ManifestObject {
+        var identity = ObjectIdentity(kind: ManifestKind.policy, location: location)
+        guard let (namespace, name) = identity.read(document) else {
+            return .malformed(kind: ManifestKind.policy, identity.reader.problems)
+        }
+        var decoder = PolicyDecoder(namespace: namespace, name: name)
+        return decoder.decode(document)
+    }
+}
+
+/// Reads `metadata.name` and `metadata.namespace` (default "default"), the
+/// minimum an object needs to be reported by name.
+struct ObjectIdentity {
+    let kind: String
+    let location: DocumentLocation
+    var reader: FieldReader
+
+    init(kind: String, location: DocumentLocation) {
+        self.kind = kind
+        self.location = location
+        self.reader = FieldReader(object: "\(location): \(kind)")
+    }
+
+    mutating func read(_ document: DocumentValue, namespaced: Bool = true) -> (namespace: String, name: String)? {
+        let metadata = reader.map(document["metadata"], "metadata")
+        let name = reader.requiredString(metadata?["name"], "metadata.name")
+        let namespace = namespaced ? (reader.string(metadata?["namespace"], "metadata.namespace") ?? "default") : ""
+        guard let name, reader.problems.isEmpty else { return nil }
+        return (namespace.isEmpty ? "default" : namespace, name)
+    }
+
+    /// "pods.yaml: Pod demo/web": the object name for every later problem.
+    func objectName(namespace: String, name: String) -> String {
+        let file = location.file.map { "\($0): " } ?? ""
+        return namespace.isEmpty ? "\(file)\(kind) \(name)" : "\(file)\(kind) \(namespace)/\(name)"
+    }
+}

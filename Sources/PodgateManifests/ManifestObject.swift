@@ -1,0 +1,60 @@
+import PodgateModel
+
+/// Where a document came from, for diagnostics: `pods.yaml (document 3)`.
+public struct DocumentLocation: Hashable, Sendable, CustomStringConvertible {
+    public var file: String?
+    public var index: Int   // 1-based position in its stream
+
+    public init(file: String? = nil, index: Int = 1) {
+        self.file = file
+        self.index = index
+    }
+
+    public var description: String { "\(file ?? "<input>") (document \(index))" }
+}
+
+/// One decoded Kubernetes object.
+public enum ManifestObject: Hashable, Sendable {
+    case namespace(Namespace)
+    case pod(Pod)
+    case policy(Policy)
+    /// A NetworkAuthenticationPolicy that failed validation: reported, never enforced.
+    case invalidPolicy(PolicyRef, [Diagnostic])
+    /// A Namespace or Pod (or a document without kind) that could not be read: reported and dropped.
+    case malformed(kind: String, [Diagnostic])
+    /// A kind the agent does not read (Deployment, Service...).
+    case ignored(apiVersion: String, kind: String)
+
+    /// Same kind, namespace and name: the same object (for duplicate detection).
+    public var key: ObjectKey? {
+        switch self {
+        case let .namespace(namespace): ObjectKey(kind: "Namespace", namespace: "", name: namespace.name)
+        case let .pod(pod): ObjectKey(kind: "Pod", namespace: pod.namespace, name: pod.name)
+        case let .policy(policy): ObjectKey(kind: ManifestKind.policy, namespace: policy.namespace, name: policy.name)
+        case let .invalidPolicy(ref, _): ObjectKey(kind: ManifestKind.policy, namespace: ref.namespace, name: ref.name)
+        case .malformed, .ignored: nil
+        }
+    }
+
+    public var diagnostics: [Diagnostic] {
+        switch self {
+        case let .invalidPolicy(_, problems), let .malformed(_, problems): problems
+        default: []
+        }
+    }
+}
+
+public struct ObjectKey: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public var kind: String
+    public var namespace: String
+    public var name: String
+
+    public var description: String { namespace.isEmpty ? "\(kind) \(name)" : "\(kind) \(namespace)/\(name)" }
+
+    public static func < (a: Self, b: Self) -> Bool { (a.kind, a.namespace, a.name) < (b.kind, b.namespace, b.name) }
+}
+
+enum ManifestKind {
+    static let policy = "NetworkAuthenticationPolicy"
+    static let policyAPIVersion = "policy.linkerd.io/v1alpha1"
+}

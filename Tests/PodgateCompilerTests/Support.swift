@@ -1,0 +1,69 @@
+import PodgateModel
+@testable import PodgateCompiler
+
+/// A small deterministic generator (SplitMix64) so random tests replay by seed.
+struct SeededRandom: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+extension DesiredState {
+    /// What the kernel holds after `operations` were written to `self`.
+    func applying(_ operations: [MapOperation]) -> DesiredState {
+        var state = self
+        for operation in operations {
+            switch operation {
+            case let .setConfig(config): state.config = config
+            case let .updateCIDR(key, value): state.cidrs[key] = value
+            case let .updatePolicy(key, value): state.policy[key] = value
+            case let .updateAddress(key, value): state.addresses[key] = value
+            case let .updateEndpoint(key, value): state.endpoints[key] = value
+            case let .deleteEndpoint(key): state.endpoints[key] = nil
+            case let .deleteAddress(key): state.addresses[key] = nil
+            case let .deletePolicy(key): state.policy[key] = nil
+            case let .deleteCIDR(key): state.cidrs[key] = nil
+            }
+        }
+        return state
+    }
+}
+
+func ip(_ text: String) -> IPAddress {
+    guard let address = IPAddress(text) else { fatalError("bad test address \(text)") }
+    return address
+}
+
+func cidr(_ text: String) -> CIDR {
+    guard let prefix = CIDR(text) else { fatalError("bad test CIDR \(text)") }
+    return prefix
+}
+
+/// Every pod of the snapshot gets a cgroup: 1000 + its position in PodRef order.
+func cgroups(_ snapshot: ClusterSnapshot) -> [PodRef: CgroupID] {
+    Dictionary(uniqueKeysWithValues: snapshot.pods.keys.sorted().enumerated().map { ($1, CgroupID(UInt64(1000 + $0))) })
+}
+
+/// The seed walkthrough, built by hand.
+enum Walkthrough {
+    static let frontend = Pod(namespace: "demo", name: "frontend", labels: ["app": "frontend"],
+                              ports: [ContainerPort(port: 80)], addresses: [ip("10.244.0.10")])
+    static let backend = Pod(namespace: "demo", name: "backend", labels: ["app": "backend"],
+                             ports: [ContainerPort(port: 8080), ContainerPort(port: 9000)], addresses: [ip("10.244.0.11")])
+    static let policy = Policy(namespace: "demo", name: "frontend-can-talk-to-backend",
+                               target: LabelSelector(matchLabels: ["app": "backend"]),
+                               ports: [PolicyPort(port: .number(8080, endPort: nil))],
+                               sources: [PolicySource(podSelector: LabelSelector(matchLabels: ["app": "frontend"]))])
+    static var snapshot: ClusterSnapshot {
+        ClusterSnapshot(namespaces: ["demo": Namespace(name: "demo", defaultInboundPolicy: "deny")],
+                        pods: [frontend.ref: frontend, backend.ref: backend],
+                        policies: [policy.ref: policy])
+    }
+    static let settings = AgentSettings(clusterNetworks: [cidr("10.244.0.0/16")], nodeAddresses: [ip("10.0.0.1")])
+}
