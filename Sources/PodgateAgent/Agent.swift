@@ -13,13 +13,13 @@ public final class Agent: @unchecked Sendable {
     // except `tables`, which the event thread reads under `tablesLock`.
     private let options: AgentOptions
     private let log = Logger("agent")
-    private var manifests: ManifestDirectory
+    private var manifests: WatchedManifests
     private let cgroups: LocalCgroups
     private var allocation = Allocation()
     private var realized: DesiredState?
     private var lastProblems: [String] = []
     private let tablesLock = NSLock()
-    private var tables: Compilation?
+    private var enricher: EventEnricher?
     private var events: EventSink?
 
     public init(options: AgentOptions) throws {
@@ -27,7 +27,7 @@ public final class Agent: @unchecked Sendable {
             throw AgentError.configuration("Kubernetes mode is not in this build yet: pass --manifests DIR to run in local mode")
         }
         self.options = options
-        manifests = ManifestDirectory(path: directory)
+        manifests = WatchedManifests(path: directory)
         cgroups = LocalCgroups(root: options.cgroupRoot ?? "")
     }
 
@@ -72,16 +72,17 @@ public final class Agent: @unchecked Sendable {
             let reading = try manifests.read(isParsable: { text in
                 do { _ = try YAMLParser.parse(text); return nil } catch { return Diagnostic(object: "", field: "", message: "\(error)") }
             })
-            let loaded = ManifestSet.load(files: reading.files)
+            let loaded = ManifestSet(files: reading.files.map { ManifestFile(name: $0.name, text: $0.text) })
             let snapshot = loaded.snapshot
             let local = snapshot.pods.values.filter { $0.nodeName == nil || $0.nodeName == options.settings.nodeName }.map(\.ref)
-            let compilation = PolicyCompiler.compile(snapshot: snapshot, settings: options.settings,
+            let compilation = PolicyCompiler.compile(snapshot, settings: options.settings,
                                                      localCgroups: cgroups.resolve(local), previous: allocation)
-            let operations = MapDiff.diff(from: realized, to: compilation.state)
+            let operations = StateDiff.operations(from: realized, to: compilation.state)
             try datapath.apply(operations)
             realized = compilation.state
             allocation = compilation.allocation
-            tablesLock.withLock { tables = compilation }
+            let names = EventEnricher(compilation: compilation, snapshot: snapshot, settings: options.settings)
+            tablesLock.withLock { enricher = names }
             report(problems: reading.problems + loaded.diagnostics + compilation.diagnostics)
             if !operations.isEmpty {
                 let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
@@ -107,8 +108,7 @@ public final class Agent: @unchecked Sendable {
     }
 
     private func handle(_ event: DatapathEvent) {
-        let compilation = tablesLock.withLock { tables }
-        let record = EventEnricher(compilation: compilation, node: options.settings.nodeName).record(for: event)
-        events?.emit(record)
+        guard let names = tablesLock.withLock({ enricher }) else { return }
+        events?.emit(names.record(for: event))
     }
 }

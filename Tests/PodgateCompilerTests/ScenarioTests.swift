@@ -3,14 +3,14 @@ import PodgateModel
 import PodgateManifests
 @testable import PodgateCompiler
 
-/// Every scenario of /work/shared/scenarios: the compiled maps (read the way
+/// Every scenario of Tests/scenarios: the compiled maps (read the way
 /// the kernel reads them) agree with the reference evaluator and with the
 /// verdicts the scenario expects, after every step.
 @Suite struct ScenarioTests {
     static let directory: String = {
-        // Tests/PodgateCompilerTests/ -> the package -> its parent holds shared/scenarios.
-        let parts = "\(#filePath)".split(separator: "/").dropLast(4)
-        return "/" + parts.joined(separator: "/") + "/shared/scenarios"
+        // Tests/PodgateCompilerTests/<file> -> Tests/scenarios (copies of the shared examples).
+        let parts = "\(#filePath)".split(separator: "/").dropLast(2)
+        return "/" + parts.joined(separator: "/") + "/scenarios"
     }()
 
     static let files: [ManifestFile] = (try? ManifestDirectory.readFiles(at: directory)) ?? []

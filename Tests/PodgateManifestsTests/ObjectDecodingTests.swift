@@ -137,8 +137,8 @@ import PodgateModel
     }
 
     static var scenarioDirectory: String {
-        // Tests/PodgateManifestsTests/ -> the package -> /work/shared/scenarios
-        let parts = "\(#filePath)".split(separator: "/").dropLast(3)
-        return "/" + parts.dropLast().joined(separator: "/") + "/shared/scenarios"
+        // Tests/PodgateManifestsTests/<file> -> Tests/scenarios (copies of the shared examples)
+        let parts = "\(#filePath)".split(separator: "/").dropLast(2)
+        return "/" + parts.joined(separator: "/") + "/scenarios"
     }
 }

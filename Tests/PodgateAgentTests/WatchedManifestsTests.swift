@@ -3,13 +3,13 @@ import Testing
 @testable import PodgateAgent
 import PodgateModel
 
-@Suite struct ManifestDirectoryTests {
+@Suite struct WatchedManifestsTests {
     @Test func aBrokenFileKeepsItsLastGoodContent() throws {
         let directory = NSTemporaryDirectory() + "podgate-test-manifests-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let check: (String) -> Diagnostic? = { $0.contains("BROKEN") ? Diagnostic(object: "", field: "", message: "line 1: bad") : nil }
-        var reader = ManifestDirectory(path: directory)
+        var reader = WatchedManifests(path: directory)
 
         try "kind: Namespace v1".write(toFile: "\(directory)/a.yaml", atomically: true, encoding: .utf8)
         try "ignored".write(toFile: "\(directory)/notes.txt", atomically: true, encoding: .utf8)

@@ -4,7 +4,7 @@ import PodgateModel
 /// Reads the local-mode manifest directory. A file that fails to parse keeps
 /// its last good content, so a typo in one file never changes what is being
 /// enforced; the failure is reported with the file name.
-struct ManifestDirectory {
+struct WatchedManifests {
     let path: String
     private var lastGood: [String: String] = [:]
     static let generationFile = ".podgate-generation"

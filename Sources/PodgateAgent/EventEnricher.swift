@@ -1,0 +1,78 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import PodgateCLI
+import PodgateCompiler
+import PodgateDatapath
+import PodgateModel
+
+/// Names for the numbers in a kernel event: built once per compilation so the
+/// per-event path is a handful of dictionary lookups.
+struct EventEnricher: Sendable {
+    let node: String
+    let snapshot: ClusterSnapshot
+    let settings: AgentSettings
+    let podsByID: [UInt32: PodRef]
+    let podsByCgroup: [CgroupID: PodRef]
+    /// CLOCK_REALTIME minus CLOCK_MONOTONIC: event times are monotonic.
+    let realtimeOffsetNanoseconds: Int64
+
+    init(compilation: Compilation, snapshot: ClusterSnapshot, settings: AgentSettings) {
+        node = settings.nodeName
+        self.snapshot = snapshot
+        self.settings = settings
+        podsByID = compilation.pods
+        var byCgroup: [CgroupID: PodRef] = [:]
+        for (cgroup, endpoint) in compilation.state.endpoints {
+            if let pod = podsByID[endpoint.podID] { byCgroup[cgroup] = pod }
+        }
+        podsByCgroup = byCgroup
+        var realtime = timespec()
+        var monotonic = timespec()
+        clock_gettime(CLOCK_REALTIME, &realtime)
+        clock_gettime(CLOCK_MONOTONIC, &monotonic)
+        realtimeOffsetNanoseconds = (Int64(realtime.tv_sec) - Int64(monotonic.tv_sec)) * 1_000_000_000
+            + Int64(realtime.tv_nsec) - Int64(monotonic.tv_nsec)
+    }
+
+    func record(for event: DatapathEvent) -> EventRecord {
+        let isClient = event.location == .client
+        let sourcePod = isClient ? (podsByCgroup[event.cgroup] ?? podsByID[event.sourcePodID]) : podsByID[event.sourcePodID]
+        let destinationPod = podsByID[event.destinationPodID] ?? (isClient ? nil : podsByCgroup[event.cgroup])
+        let family: IPFamily = event.destination.isIPv4 ? .ipv4 : .ipv6
+        // The client side decides before the source address is chosen: name the
+        // address the pod sends from in that family.
+        var source = event.source
+        if isClient, let sourcePod, let pod = snapshot.pods[sourcePod],
+           let address = pod.addresses.first(where: { $0.isIPv4 == event.destination.isIPv4 }) {
+            source = address
+        }
+        var considered: [String] = []
+        if let destinationPod, let transport = event.transport {
+            let from: TrafficSource = sourcePod.map { .pod($0) } ?? .address(source)
+            considered = Decision.evaluate(snapshot, settings: settings, from: from, to: destinationPod,
+                                           port: Int(event.destinationPort), transport: transport, family: family)?
+                .policiesConsidered.map(\.description) ?? []
+        }
+        let wallClock = UInt64(max(0, Int64(event.timestampNanoseconds) + realtimeOffsetNanoseconds))
+        return EventRecord(
+            time: Logger.timestamp(unixNanoseconds: wallClock), node: node,
+            where: event.location.description, verdict: event.verdict.description, reason: event.reason.description,
+            protocol: event.transport?.rawValue ?? "\(event.transportNumber)",
+            src: source.description, srcPort: Int(event.sourcePort),
+            dst: event.destination.description, dstPort: Int(event.destinationPort),
+            srcPod: sourcePod?.description, srcKind: Self.kind(of: event.sourceIdentity, known: sourcePod != nil),
+            dstPod: destinationPod?.description, policies: considered,
+            pid: event.pid.map(Int.init), comm: event.command)
+    }
+
+    static func kind(of identity: IdentityID, known: Bool) -> String {
+        if known || identity.isPod { return "pod" }
+        switch identity {
+        case .host: return "host"
+        case .remoteNode: return "remote-node"
+        case .unknownPod: return "unknown-pod"
+        default: return "world"
+        }
+    }
+}
