@@ -88,7 +88,9 @@ struct ProbeRunner {
                 let status = Processes.wait(entry.child.pid)
                 let text = String(decoding: entry.output, as: UTF8.self).trimmingSpaces
                 let allowed: Bool? = status == 0 ? true : (status == 1 ? false : nil)
-                let how = allowed == nil ? "probe failed (exit \(status)): \(text)" : text
+                // The helper's line starts with its verdict; the report says that already.
+                let detail = text.split(separator: ":", maxSplits: 1).last.map { String($0).trimmingSpaces } ?? text
+                let how = allowed == nil ? "probe failed (exit \(status)): \(text)" : detail
                 results[entry.index] = ProbeResult(probe: probes[entry.index], source: entry.launch.source,
                                                    destination: entry.launch.destination, allowed: allowed, how: how)
             }

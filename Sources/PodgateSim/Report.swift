@@ -48,9 +48,10 @@ enum MatrixReport {
         for label in labels { out += "  " + label }
         out += "\n"
         for row in rows {
-            out += "  " + pad(row, rowWidth)
-            for label in labels { out += "  " + pad(cells["\(row)|\(label)"] ?? "-", label.count) }
-            out += "\n"
+            var line = "  " + pad(row, rowWidth)
+            for label in labels { line += "  " + pad(cells["\(row)|\(label)"] ?? "-", label.count) }
+            while line.last == " " { line.removeLast() }
+            out += line + "\n"
         }
         return out
     }

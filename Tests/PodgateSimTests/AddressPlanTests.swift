@@ -130,7 +130,7 @@ struct ScenarioPlanTests {
         let bad = ProbeResult(probe: Probe(from: .host(node: "a"), to: PodRef(namespace: "d", name: "b"), port: 9000, verdict: .allow, field: "expect[1]"),
                               source: nil, destination: IPAddress("10.244.0.2")!, allowed: false, how: "timeout")
         let text = MatrixReport.render(title: "round 1", checked: [Checked(result: ok, eventProblem: nil), Checked(result: bad, eventProblem: nil)])
-        #expect(text == "round 1:\n                 80/TCP  9000/TCP\n  host/a -> d/b  .       X!      \n")
+        #expect(text == "round 1:\n                 80/TCP  9000/TCP\n  host/a -> d/b  .       X!\n")
         #expect(Checked(result: bad, eventProblem: nil).failureLine == "FAIL expect[1]: host/a -> d/b 9000/TCP: expected allow, got deny (timeout)")
     }
 }

@@ -38,3 +38,8 @@ enum KernelSupport {
         return inCI  // in CI: run, and fail on the missing prerequisite
     }
 }
+
+/// Every suite that builds kernel objects sits in here: one at a time, since
+/// they compare the machine's namespaces and state files before and after.
+@Suite(.serialized, .enabled(if: KernelSupport.enabled))
+enum KernelSuites {}

@@ -7,8 +7,8 @@ import PodgateModel
 
 /// Real namespaces, veths, cgroups and helper processes; no agent, so every
 /// connection must get through, in every family, both protocols, every direction.
-@Suite(.serialized, .enabled(if: KernelSupport.enabled))
-struct TopologyKernelTests {
+extension KernelSuites {
+@Suite struct TopologyKernelTests {
     struct Built {
         let run: String
         let state: RunState
@@ -120,6 +120,16 @@ struct TopologyKernelTests {
         #expect(Set(Files.list("/run/netns").filter { $0.hasPrefix("podgate-") }).subtracting(netnsBefore).isEmpty)
     }
 
+    @Test func cleanupCommandRemovesTheLeftoversOfARunThatDidNotCleanUp() throws {
+        let built = try build()
+        // As after a crash: processes and objects in place, only the state file knows them.
+        let leftoverPids = built.state.pids.map(\.pid)
+        let result = RunState.cleanupLeftovers(log: { _ in })
+        #expect(result.problems.isEmpty)
+        #expect(leftovers(built.run).isEmpty)
+        for pid in leftoverPids { #expect(Processes.poll(pid) != nil || kill(pid, 0) != 0) }
+    }
+
     @Test func probesOfPortsWithoutAListenerAreRefusedNotAllowed() throws {
         let built = try build()
         defer { built.state.removeAll(ip: built.ip) }
@@ -129,4 +139,5 @@ struct TopologyKernelTests {
         #expect(results[0].allowed == false)
         #expect(results[0].how.contains("refused"))
     }
+}
 }
