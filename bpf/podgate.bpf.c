@@ -72,6 +72,8 @@ static __always_inline int podgate_client(struct bpf_sock_addr *ctx, const __u8 
 		goto allowed;
 	}
 	self = podgate_current_endpoint(&c.cgroup_id);
+	if (self && !podgate_is_pod_identity(self->identity))
+		goto allowed; /* a host-network pod: left to the server */
 	if (self) {
 		if (self->pod_id == target->pod_id)
 			goto allowed; /* a pod reaching itself */

@@ -19,20 +19,18 @@ struct WatchedManifests {
 
     /// `isParsable` decides whether a file's text is usable (YAML parses).
     mutating func read(isParsable: (String) -> Diagnostic?) throws -> Reading {
+        // The generation is read before the listing: whoever writes the
+        // directory writes it last, so it never claims content not yet read.
+        let generationText = try? String(contentsOfFile: "\(path)/\(Self.generationFile)", encoding: .utf8)
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: path)
         } catch {
             throw AgentError.configuration("cannot read the manifest directory \(path): \(error.localizedDescription)")
         }
-        var reading = Reading(files: [], problems: [], generation: nil)
+        var reading = Reading(files: [], problems: [], generation: generationText.flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
         var seen = Set<String>()
         for name in names.sorted() {
-            if name == Self.generationFile {
-                let text = (try? String(contentsOfFile: "\(path)/\(name)", encoding: .utf8)) ?? ""
-                reading.generation = Int(text.trimmingCharacters(in: .whitespacesAndNewlines))
-                continue
-            }
             guard !name.hasPrefix("."), name.hasSuffix(".yaml") || name.hasSuffix(".yml") || name.hasSuffix(".json") else { continue }
             seen.insert(name)
             guard let data = FileManager.default.contents(atPath: "\(path)/\(name)") else { continue }

@@ -26,8 +26,8 @@ struct Podgate {
         let status: Int32
         switch verb {
         case "agent": status = await AgentCommand.run(arguments)
-//SIM        case "sim": status = await SimCommand.run(arguments)
-//SIM        case "sim-helper": status = SimCommand.helper(arguments)
+        case "sim": status = SimCommand.run(arguments)
+        case "sim-helper": status = SimCommand.helper(arguments)
 //SIM        case "demo": status = await DemoCommand.run(arguments)
         case "version", "--version": status = VersionCommand.run(arguments)
         case "help", "--help", "-h":

@@ -28,6 +28,10 @@ static __always_inline void podgate_report(const struct podgate_conn *c, const s
 	podgate_count(PODGATE_COUNTER_DECISION(where, d->verdict, d->reason));
 	if (d->verdict == PODGATE_VERDICT_ALLOWED)
 		return;
+	/* An audited connection goes on to the server, which reports it: the
+	 * client stays silent so the event is reported once. */
+	if (where == PODGATE_WHERE_CLIENT && d->verdict == PODGATE_VERDICT_AUDIT)
+		return;
 
 	struct podgate_event *e = bpf_ringbuf_reserve(&podgate_events, sizeof(*e), 0);
 	if (!e) {

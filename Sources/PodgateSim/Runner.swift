@@ -1,0 +1,167 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import PodgateModel
+
+/// One scenario, start to finish: plan, build, agents, rounds of probes, report, cleanup.
+enum SimRunner {
+    static func progress(_ text: String) { Files.standardError("podgate sim: \(text)\n") }
+
+    static func run(file: String, options: SimOptions, parseDocuments: @escaping Sim.ParseDocuments) -> Int32 {
+        let plan: ScenarioPlan
+        do {
+            plan = try load(file: file, parseDocuments: parseDocuments)
+        } catch {
+            Files.standardError("podgate sim: \(error)\n")
+            return 2
+        }
+        plan.scenario.warnings.forEach { Files.standardError("podgate sim: warning: \($0)\n") }
+
+        let run = randomRunID()
+        let state: RunState
+        let ip: IPCommand
+        do {
+            ip = try IPCommand()
+            state = try RunState(run: run)
+        } catch {
+            Files.standardError("podgate sim: \(error)\n")
+            return 2
+        }
+        var code: Int32 = 2
+        do {
+            code = try execute(plan, run: run, state: state, ip: ip, options: options)
+        } catch let interrupted as Interrupted {
+            Files.standardError("podgate sim: \(interrupted); cleaning up\n")
+            code = interrupted.exitCode
+        } catch {
+            Files.standardError("podgate sim: \(plan.scenario.name): \(error)\n")
+            code = 2
+        }
+        if options.keep {
+            progress("--keep: run \(run) left in place; remove it with `podgate sim --cleanup`")
+            return code
+        }
+        let started = Clock.now
+        let problems = state.removeAll(ip: ip)
+        problems.forEach { progress("cleanup: \($0)") }
+        progress("cleaned up in \(Int((Clock.now - started) * 1000)) ms")
+        if let signal = Interrupts.signal { return 128 + signal }
+        return problems.isEmpty ? code : max(code, 2)
+    }
+
+    static func load(file: String, parseDocuments: Sim.ParseDocuments) throws -> ScenarioPlan {
+        let name = file.split(separator: "/").last.map(String.init) ?? file
+        let text = try Files.read(file)
+        let documents: [DocumentValue]
+        do { documents = try parseDocuments(text) } catch {
+            throw Diagnostic(object: name, field: "", message: "is not valid YAML: \(error)")
+        }
+        guard let document = documents.first(where: { !$0.isNull }) else {
+            throw Diagnostic(object: name, field: "", message: "is empty")
+        }
+        let scenario = try ScenarioDecoder.decode(document, file: name)
+        return try ScenarioPlan(scenario: scenario, file: name, parseDocuments: parseDocuments)
+    }
+
+    static func randomRunID() -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+        return String((0..<4).map { _ in alphabet.randomElement()! })
+    }
+
+    static func execute(_ plan: ScenarioPlan, run: String, state: RunState, ip: IPCommand, options: SimOptions) throws -> Int32 {
+        let tmp = "/tmp/podgate-sim-\(run)"
+        try state.recordTmp(tmp)
+        try Files.makeDirectories(tmp)
+        let cgroup2 = try SimCgroups.mountPoint()
+        var addresses = try AddressPlan(nodes: plan.nodes, externals: plan.scenario.externals, file: plan.file)
+        try addresses.place(plan.rounds[0].pods, file: plan.file)
+        let helper = HelperLauncher(executable: options.executable, logDirectory: tmp)
+        let topology = Topology(run: run, ip: ip, state: state, helper: helper, plan: addresses, cgroup2: cgroup2)
+
+        let first = plan.rounds[0]
+        progress("\(plan.scenario.name): building \(first.pods.count) pods on \(plan.nodes.count) nodes (run \(run))...")
+        var started = Clock.now
+        try topology.buildBase()
+        try sync(topology, to: first, helper: helper, state: state, removing: false)
+        progress("topology ready in \(Int((Clock.now - started) * 1000)) ms")
+
+        let directory = try ManifestDirectory(path: "\(tmp)/manifests")
+        let fleet = AgentFleet(manifests: directory)
+        try directory.write(first.manifests, placements: placements(first))
+        if options.startAgents {
+            started = Clock.now
+            try fleet.start(topology: topology, options: plan.scenario.agent, executable: options.executable, tmp: tmp, state: state)
+            try fleet.waitForGeneration(timeout: options.agentTimeout)
+            progress("\(plan.nodes.count) agent(s) ready in \(Int((Clock.now - started) * 1000)) ms")
+        }
+
+        var report = ""
+        var failures: [String] = []
+        var passed = 0
+        let runner = ProbeRunner(topology: topology, helper: helper, timeout: plan.scenario.probeTimeoutSeconds,
+                                 concurrency: options.concurrency)
+        for (index, round) in plan.rounds.enumerated() {
+            if index > 0 {
+                try sync(topology, to: round, helper: helper, state: state, removing: false)
+                try directory.write(round.manifests, placements: placements(round))
+                if options.startAgents { try fleet.waitForGeneration(timeout: options.agentTimeout) }
+                try sync(topology, to: round, helper: helper, state: state, removing: true)
+            }
+            progress("round \(index + 1) (\(round.title)): \(round.probes.count) probes")
+            var events = EventLog(files: fleet.eventFiles)
+            events.mark()
+            let results = try runner.run(round.probes)
+            let checked = try checkEvents(results, events: events)
+            for item in checked {
+                if let line = item.failureLine { failures.append(line) } else { passed += 1 }
+            }
+            report += MatrixReport.render(title: "round \(index + 1) (\(round.title))", checked: checked)
+        }
+        for line in failures { Files.standardOutput(line + "\n") }
+        Files.standardOutput("\(plan.scenario.name): . allowed  X denied  ! not as expected  ? probe failed  - not probed\n")
+        Files.standardOutput(report)
+        Files.standardOutput("\(passed) passed, \(failures.count) failed\n")
+        return failures.isEmpty ? 0 : 1
+    }
+
+    static func placements(_ round: Round) -> [PodRef: (node: String, addresses: [IPAddress])] {
+        var out: [PodRef: (node: String, addresses: [IPAddress])] = [:]
+        for pod in round.pods { out[pod.ref] = (pod.node, round.addresses[pod.ref] ?? []) }
+        return out
+    }
+
+    /// Brings the topology's pods to the round's: additions before the agents
+    /// hear of them (their cgroups must exist), removals after.
+    static func sync(_ topology: Topology, to round: Round, helper: HelperLauncher, state: RunState, removing: Bool) throws {
+        let wanted = Dictionary(uniqueKeysWithValues: round.pods.map { ($0.ref, $0) })
+        for (ref, handle) in topology.pods {
+            let stale = wanted[ref] == nil || wanted[ref] != handle.pod || round.addresses[ref] != handle.addresses
+            if stale && (removing || wanted[ref] != nil) { try topology.removePod(ref) }
+        }
+        guard !removing else { return }
+        for pod in round.pods where topology.pods[pod.ref] == nil {
+            let handle = try topology.addPod(pod, addresses: round.addresses[pod.ref] ?? [])
+            if let pid = try helper.startListener(handle, state: state) { topology.setListener(pid, for: pod.ref) }
+        }
+    }
+
+    /// Pairs each result with the event it asked for; waits up to 1 s for late events.
+    static func checkEvents(_ results: [ProbeResult], events: EventLog) throws -> [Checked] {
+        let wanted = results.filter { $0.probe.event != nil }
+        var seen = events.eventsSinceMark()
+        let deadline = Clock.now + 1
+        while !wanted.allSatisfy({ result in seen.contains { $0.matches(result.probe.event!, of: result) } }), Clock.now < deadline {
+            try Interrupts.check()
+            usleep(50_000)
+            seen = events.eventsSinceMark()
+        }
+        return results.map { result in
+            guard let check = result.probe.event else { return Checked(result: result, eventProblem: nil) }
+            if seen.contains(where: { $0.matches(check, of: result) }) { return Checked(result: result, eventProblem: nil) }
+            let related = seen.filter { $0.concerns(result) }.map(\.description)
+            let verdict = result.probe.verdict == .allow ? "audit" : "denied"
+            return Checked(result: result, eventProblem: "expected a \(check.side.rawValue) \(verdict) \(check.reason.rawValue) event; saw "
+                           + (related.isEmpty ? "none for \(result.destination):\(result.probe.port)" : related.joined(separator: "; ")))
+        }
+    }
+}

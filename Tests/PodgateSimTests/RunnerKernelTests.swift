@@ -1,0 +1,46 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+import PodgateModel
+@testable import PodgateSim
+
+/// The whole runner with --no-agent: file -> plan -> topology -> rounds -> report -> cleanup.
+extension KernelSuites {
+@Suite struct RunnerKernelTests {
+    func runScenario(expect: [DocumentValue], steps: DocumentValue) throws -> Int32 {
+        guard let executable = KernelSupport.podgateExecutable else { throw SimError(KernelSupport.missing ?? "no podgate") }
+        let file = "/tmp/podgate-sim-test-\(getpid()).yaml"
+        try Files.write(file, "S")
+        defer { unlink(file) }
+        let scenario = m(("name", s("runner")), ("manifests", s("M")), ("expect", .list(expect)), ("steps", steps),
+                         ("probeTimeoutSeconds", s("0.5")), ("externals", l(m(("name", s("out")), ("ip", s("203.0.113.9"))))))
+        let parser = fakeParser([
+            "S": [scenario],
+            "M": [namespaceDoc("d"), podDoc("d", "web", node: "a", dualStack: true, ports: [(80, "TCP"), (53, "UDP")]),
+                  podDoc("d", "cli", node: "b")],
+            "A": [podDoc("d", "late", node: "b", ports: [(8080, "TCP")])],
+        ])
+        var options = SimOptions(executable: executable)
+        options.startAgents = false
+        let before = Set(Files.list("/run/netns"))
+        let code = SimRunner.run(file: file, options: options, parseDocuments: parser)
+        #expect(Set(Files.list("/run/netns")).subtracting(before).isEmpty)
+        return code
+    }
+
+    @Test func allExpectationsHoldAcrossStepsThatAddAndRemovePods() throws {
+        let steps = l(m(("apply", s("A")), ("expect", l(probe("d/cli", "d/late", 8080, "allow"), probe("external/out", "d/late", 8080, "allow")))),
+                      m(("delete", l(m(("kind", s("Pod")), ("namespace", s("d")), ("name", s("late"))))),
+                        ("expect", l(probe("host/b", "d/web", 80, "allow", ("family", s("ipv6")))))))
+        let code = try runScenario(expect: [probe("d/cli", "d/web", 80, "allow"), probe("d/cli", "d/web", 53, "allow", ("protocol", s("UDP"))),
+                                            probe("host/a", "d/web", 80, "allow", ("family", s("ipv4-mapped")))], steps: steps)
+        #expect(code == 0)
+    }
+
+    @Test func aFailedExpectationExitsOne() throws {
+        let code = try runScenario(expect: [probe("d/cli", "d/web", 80, "deny")], steps: l())
+        #expect(code == 1)
+    }
+}
+}
