@@ -114,10 +114,10 @@ extension KernelSuites {
 
     @Test func cleanupAfterAThrowMidwayLeavesNothing() throws {
         let statesBefore = Set(Files.list(RunState.directory))
-        let netnsBefore = Set(Files.list("/run/netns").filter { $0.hasPrefix("podgate-") })
+        let netnsBefore = Set(simNamespaces())
         #expect(throws: SimError.self) { try build(failAfterFirstPod: true) }
         #expect(Set(Files.list(RunState.directory)).subtracting(statesBefore).isEmpty)
-        #expect(Set(Files.list("/run/netns").filter { $0.hasPrefix("podgate-") }).subtracting(netnsBefore).isEmpty)
+        #expect(Set(simNamespaces()).subtracting(netnsBefore).isEmpty)
     }
 
     @Test func cleanupCommandRemovesTheLeftoversOfARunThatDidNotCleanUp() throws {
