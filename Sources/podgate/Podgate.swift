@@ -28,7 +28,7 @@ struct Podgate {
         case "agent": status = await AgentCommand.run(arguments)
         case "sim": status = SimCommand.run(arguments)
         case "sim-helper": status = SimCommand.helper(arguments)
-//SIM        case "demo": status = await DemoCommand.run(arguments)
+        case "demo": status = DemoCommand.run(arguments)
         case "version", "--version": status = VersionCommand.run(arguments)
         case "help", "--help", "-h":
             Output.out(usage)
