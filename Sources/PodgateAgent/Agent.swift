@@ -17,6 +17,7 @@ public final class Agent: @unchecked Sendable {
     private let cgroups: LocalCgroups
     private var allocation = Allocation()
     private var realized: DesiredState?
+    private var lastSnapshot = ClusterSnapshot()
     private var lastProblems: [String] = []
     private let tablesLock = NSLock()
     private var enricher: EventEnricher?
@@ -73,13 +74,14 @@ public final class Agent: @unchecked Sendable {
                 do { _ = try YAMLParser.parse(text); return nil } catch { return Diagnostic(object: "", field: "", message: "\(error)") }
             })
             let loaded = ManifestSet(files: reading.files.map { ManifestFile(name: $0.name, text: $0.text) })
-            let snapshot = loaded.snapshot
+            let snapshot = loaded.keepingLastGood(from: lastSnapshot)
             let local = snapshot.pods.values.filter { $0.nodeName == nil || $0.nodeName == options.settings.nodeName }.map(\.ref)
             let compilation = PolicyCompiler.compile(snapshot, settings: options.settings,
                                                      localCgroups: cgroups.resolve(local), previous: allocation)
             let operations = StateDiff.operations(from: realized, to: compilation.state)
             try datapath.apply(operations)
             realized = compilation.state
+            lastSnapshot = snapshot
             allocation = compilation.allocation
             let names = EventEnricher(compilation: compilation, snapshot: snapshot, settings: options.settings)
             tablesLock.withLock { enricher = names }
