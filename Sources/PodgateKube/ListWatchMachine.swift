@@ -68,6 +68,9 @@ public struct ListWatchMachine: Sendable {
     public private(set) var resourceVersion: String?
     /// Failures since the last progress; sets the next backoff.
     public private(set) var attempt = 0
+    /// 410s since the last watch event; a list alone is not progress, or a
+    /// server answering every watch with 410 would get a tight list loop.
+    private var goneWithoutProgress = 0
     private var random: SplitMix64
 
     public init(resource: String, backoff: BackoffPolicy = BackoffPolicy(), seed: UInt64) {
@@ -118,8 +121,8 @@ public struct ListWatchMachine: Sendable {
             phase = .watching(eventsSeen: 0)
             return [.watch(resourceVersion: version)]
 
-        case let (.watching(seen), .watchEnded(failure?)):
-            if failure.isGone { return relist(progressed: seen > 0, reason: "watch from \(resourceVersion ?? "?") expired (\(failure))") }
+        case let (.watching, .watchEnded(failure?)):
+            if failure.isGone { return relist(reason: "watch from \(resourceVersion ?? "?") expired (\(failure))") }
             return retry(thenWatch: true, reason: "watch failed: \(failure)")
 
         case let (.waiting(thenWatch), .backoffElapsed):
@@ -150,7 +153,7 @@ public struct ListWatchMachine: Sendable {
             return []
         case let .error(code, message):
             let failure = RequestFailure.status(code ?? 500, message: message)
-            if failure.isGone { return relist(progressed: seen > 0, reason: "watch from \(resourceVersion ?? "?") expired (\(failure))") }
+            if failure.isGone { return relist(reason: "watch from \(resourceVersion ?? "?") expired (\(failure))") }
             return retry(thenWatch: true, reason: "watch error event: \(failure)")
         }
     }
@@ -158,6 +161,7 @@ public struct ListWatchMachine: Sendable {
     private mutating func progress(seen: Int, version: String?) {
         if let version { resourceVersion = version }
         attempt = 0
+        goneWithoutProgress = 0
         phase = .watching(eventsSeen: seen + 1)
     }
 
@@ -167,13 +171,15 @@ public struct ListWatchMachine: Sendable {
     }
 
     /// 410 Gone: the version is too old; never resume from it. Relist at
-    /// once the first time; repeated 410s without progress back off.
-    private mutating func relist(progressed: Bool, reason: String) -> [Action] {
+    /// once the first time; repeated 410s without a watch event between
+    /// them back off, growing with each one.
+    private mutating func relist(reason: String) -> [Action] {
         resourceVersion = nil
-        if progressed || attempt == 0 {
-            attempt = 1
+        goneWithoutProgress += 1
+        if goneWithoutProgress == 1 {
             return [.report("\(resource): \(reason); relisting")] + startList()
         }
+        attempt = max(attempt, goneWithoutProgress - 1)
         return retry(thenWatch: false, reason: reason)
     }
 
