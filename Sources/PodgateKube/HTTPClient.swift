@@ -8,8 +8,8 @@ public struct HTTPResponse: Sendable, Equatable {
 }
 
 /// Time limits for one API server. A watch has no total timeout (the server
-/// ends it); it is cut when fewer than one byte a second arrives for
-/// `stallSeconds`, which must exceed the server's bookmark interval.
+/// ends it); it is cut when no byte arrives for `stallSeconds`, which must
+/// exceed the server's bookmark interval (about a minute).
 public struct HTTPTimeouts: Sendable, Equatable {
     public var connectMilliseconds: Int
     public var requestMilliseconds: Int
@@ -42,7 +42,7 @@ public final class HTTPClient: Sendable {
 
     /// GET that returns the whole body. Blocks the calling thread.
     public func getBlocking(_ pathAndQuery: String, cancel: CancellationFlag) throws -> HTTPResponse {
-        let transfer = Transfer(cancel: cancel, onData: nil)
+        let transfer = Transfer(cancel: cancel, onData: nil, stallSeconds: nil)
         return try perform(pathAndQuery, transfer: transfer, streaming: false)
     }
 
@@ -53,7 +53,8 @@ public final class HTTPClient: Sendable {
                                onData: (UnsafeRawBufferPointer) -> Bool) throws -> HTTPResponse {
         // The transfer object holds the callback only while `perform` runs.
         try withoutActuallyEscaping(onData) { onData in
-            try perform(pathAndQuery, transfer: Transfer(cancel: cancel, onData: onData), streaming: true)
+            try perform(pathAndQuery, transfer: Transfer(cancel: cancel, onData: onData, stallSeconds: timeouts.stallSeconds),
+                        streaming: true)
         }
     }
 
@@ -75,10 +76,14 @@ public final class HTTPClient: Sendable {
             try easy.set(CURLOPT_XFERINFODATA, pointer: context)
             _ = podgate_curl_setopt_progress_function(easy.handle) { context, _, _, _, _ in
                 guard let context else { return 1 }
-                return Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue().cancel.isCancelled ? 1 : 0
+                return Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue().shouldAbort ? 1 : 0
             }
             let code = easy.perform()
             if transfer.cancel.isCancelled { throw KubeError.cancelled(url: url) }
+            if transfer.stalled {
+                throw KubeError.transport(url: url, code: Int(code.rawValue),
+                                          message: "stalled stream: no data for \(timeouts.stallSeconds) s")
+            }
             let status = easy.responseCode
             // A consumer that stopped the stream on purpose ended it cleanly.
             if code == CURLE_OK || (code == CURLE_WRITE_ERROR && transfer.stoppedByConsumer) {
@@ -90,12 +95,9 @@ public final class HTTPClient: Sendable {
 
     private func configure(_ easy: CurlEasy, streaming: Bool) throws {
         try easy.set(CURLOPT_CONNECTTIMEOUT_MS, timeouts.connectMilliseconds)
-        if streaming {
-            try easy.set(CURLOPT_LOW_SPEED_LIMIT, 1)
-            try easy.set(CURLOPT_LOW_SPEED_TIME, timeouts.stallSeconds)
-        } else {
-            try easy.set(CURLOPT_TIMEOUT_MS, timeouts.requestMilliseconds)
-        }
+        // Streams are watched for stalls by the progress callback instead:
+        // curl's low-speed limit averages over several seconds and reacts late.
+        if !streaming { try easy.set(CURLOPT_TIMEOUT_MS, timeouts.requestMilliseconds) }
         // Notice a peer that vanished without a FIN (node reboot, network cut).
         try easy.set(CURLOPT_TCP_KEEPALIVE, 1)
         try easy.set(CURLOPT_TCP_KEEPIDLE, 30)
@@ -143,17 +145,29 @@ private final class Transfer {
     var easy: CurlEasy?
     var body: [UInt8] = []
     var stoppedByConsumer = false
+    private(set) var stalled = false
     private var status = 0
+    private let stallLimit: Duration?
+    private var lastData = ContinuousClock.now
 
     /// An error answer's body is kept for its message, up to this size.
     private static let errorBodyLimit = 64 * 1024
 
-    init(cancel: CancellationFlag, onData: ((UnsafeRawBufferPointer) -> Bool)?) {
+    init(cancel: CancellationFlag, onData: ((UnsafeRawBufferPointer) -> Bool)?, stallSeconds: Int?) {
         self.cancel = cancel
         self.onData = onData
+        stallLimit = stallSeconds.map { .seconds($0) }
+    }
+
+    /// Asked by curl's progress callback, at least once a second.
+    var shouldAbort: Bool {
+        if cancel.isCancelled { return true }
+        if let stallLimit, ContinuousClock.now - lastData > stallLimit { stalled = true }
+        return stalled
     }
 
     func receive(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        lastData = ContinuousClock.now
         if cancel.isCancelled { return false }
         if status == 0 { status = easy?.responseCode ?? 0 }
         guard let onData, status == 200 else {

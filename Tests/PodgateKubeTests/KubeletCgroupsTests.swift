@@ -71,8 +71,8 @@ import PodgateModel
         }
         // Files kubelet keeps next to pods, and a stray file named like a pod, are not pods.
         let parent = driver == .systemd ? "kubepods.slice" : "kubepods"
-        FileManager.default.createFile(atPath: "\(root)/\(parent)/cgroup.procs", contents: Data())
-        FileManager.default.createFile(atPath: "\(root)/\(parent)/pod11111111-1111-1111-1111-111111111111", contents: Data())
+        _ = FileManager.default.createFile(atPath: "\(root)/\(parent)/cgroup.procs", contents: Data())
+        _ = FileManager.default.createFile(atPath: "\(root)/\(parent)/pod11111111-1111-1111-1111-111111111111", contents: Data())
         #expect(PodCgroupScan.podCgroups(mount: root) == expected)
         #expect(PodCgroupScan.podCgroup(mount: root, uid: "22222222-2222-2222-2222-222222222222", qos: nil) == nil)
     }
