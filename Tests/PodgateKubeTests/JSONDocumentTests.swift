@@ -22,6 +22,16 @@ import PodgateModel
         #expect(doc["b"]?.string == "null")
     }
 
+    @Test func numbersAndBooleansAtTheEdges() throws {
+        let doc = try JSONDocument.parse(#"{"a":0,"b":1,"c":-7,"d":9223372036854775807,"e":false,"f":[true,false,0,1]}"#)
+        #expect(doc["a"] == .scalar("0", plain: true))
+        #expect(doc["b"] == .scalar("1", plain: true))
+        #expect(doc["c"]?.integer == -7)
+        #expect(doc["d"]?.integer == Int.max)
+        #expect(doc["e"] == .scalar("false", plain: true))
+        #expect(doc["f"] == .list([.scalar("true", plain: true), .scalar("false", plain: true), .scalar("0", plain: true), .scalar("1", plain: true)]))
+    }
+
     @Test func malformedJSONThrows() {
         #expect(throws: (any Error).self) { try JSONDocument.parse(#"{"a":"#) }
     }
