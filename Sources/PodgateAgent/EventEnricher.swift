@@ -48,11 +48,17 @@ struct EventEnricher: Sendable {
             source = address
         }
         var considered: [String] = []
+        var nearestMiss: [String]?
+        var defaultPolicy: String?
         if let destinationPod, let transport = event.transport {
             let from: TrafficSource = sourcePod.map { .pod($0) } ?? .address(source)
-            considered = Decision.evaluate(snapshot, settings: settings, from: from, to: destinationPod,
-                                           port: Int(event.destinationPort), transport: transport, family: family)?
-                .policiesConsidered.map(\.description) ?? []
+            let verdict = Decision.evaluate(snapshot, settings: settings, from: from, to: destinationPod,
+                                            port: Int(event.destinationPort), transport: transport, family: family)
+            considered = verdict?.policiesConsidered.map(\.description) ?? []
+            nearestMiss = PolicyWording.nearestMiss(snapshot, target: destinationPod)
+            if case let .defaultPolicy(policy)? = verdict?.basis, let pod = snapshot.pods[destinationPod] {
+                defaultPolicy = "\(policy.rawValue) (\(PolicyWording.defaultPolicyOrigin(of: pod, in: snapshot)))"
+            }
         }
         let wallClock = UInt64(max(0, Int64(event.timestampNanoseconds) + realtimeOffsetNanoseconds))
         return EventRecord(
@@ -63,7 +69,7 @@ struct EventEnricher: Sendable {
             dst: event.destination.description, dstPort: Int(event.destinationPort),
             srcPod: sourcePod?.description, srcKind: Self.kind(of: event.sourceIdentity, known: sourcePod != nil),
             dstPod: destinationPod?.description, policies: considered,
-            pid: event.pid.map(Int.init), comm: event.command)
+            pid: event.pid.map(Int.init), comm: event.command, nearestMiss: nearestMiss, defaultPolicy: defaultPolicy)
     }
 
     static func kind(of identity: IdentityID, known: Bool) -> String {
