@@ -18,6 +18,7 @@ enum NameTablesBuilder {
         for (id, cidr) in compilation.cidrClasses { tables.cidrClasses[id.description] = cidr.description }
         for (id, key) in compilation.targetClasses {
             let pods = tables.identities[key.identity.description]?.pods ?? []
+            tables.targetClassPods[id.description] = pods
             let named = key.namedPorts.map { "\($0.name ?? "")=\($0.transport.rawValue)/\($0.port)" }
             tables.targetClasses[id.description] = "\(pods.isEmpty ? "identity \(key.identity)" : pods.joined(separator: ","))"
                 + " default=\(key.defaultPolicy.rawValue)" + (named.isEmpty ? "" : " ports=\(named.joined(separator: ","))")

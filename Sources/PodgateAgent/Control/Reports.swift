@@ -65,6 +65,7 @@ public struct NameTables: Codable, Sendable, Equatable {
     public var cidrClasses: [String: String] = [:]
     /// Target class -> "pods of identity N, default policy P".
     public var targetClasses: [String: String] = [:]
+    public var targetClassPods: [String: [String]] = [:]
     public var cgroups: [String: String] = [:]
     public var pods: [String: String] = [:]
     public var addresses: [String: String] = [:]
