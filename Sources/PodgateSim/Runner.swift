@@ -139,6 +139,9 @@ enum SimRunner {
             text += "node \(agent.node): --pin-dir \(agent.pinDirectory) --state-dir \(agent.stateDirectory)\n"
                 + "  socket \(agent.stateDirectory)/agent.sock, metrics http://\(health)/metrics, log \(agent.log)\n"
         }
+        for (ref, pod) in topology.pods.sorted(by: { $0.key < $1.key }) {
+            text += "pod \(ref) on \(pod.pod.node): \(pod.addresses.map(\.description).joined(separator: " ")) --cgroup \(pod.cgroup) --netns \(pod.netns)\n"
+        }
         Files.standardOutput(text)
         while Interrupts.signal == nil {
             for agent in fleet.agents {

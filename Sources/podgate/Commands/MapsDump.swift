@@ -49,6 +49,11 @@ struct MapsDump {
     }
 
     func podsOf(identity id: IdentityID) -> [String] { names?.identities[id.description]?.pods ?? [] }
+    func targetName(_ id: TargetClassID) -> String? {
+        guard names != nil else { return nil }
+        let pods = podsOf(targetClass: id)
+        return pods.isEmpty ? "(no pod now)" : pods.joined(separator: ",")
+    }
     func podsOf(targetClass id: TargetClassID) -> [String] { names?.targetClassPods[id.description] ?? [] }
 
     func endpoints() -> Table {
@@ -107,7 +112,7 @@ struct MapsDump {
         var table = Table(title: "policy (podgate_policy: allow entries; source (covered) makes the port authorized-only)",
                           columns: ["target class", "target", "source", "ports", "policy", "hits"])
         for (key, value) in realized.policy.sorted(by: { $0.key < $1.key }) {
-            let target = names?.targetClasses[key.targetClass.description]
+            let target = targetName(key.targetClass)
             let sourcePods = podsOf(identity: key.source)
             guard keep(podsOf(targetClass: key.targetClass) + sourcePods) else { continue }
             let policyName = names?.policies[value.policyIndex.description] ?? "#\(value.policyIndex)"
@@ -133,7 +138,7 @@ struct MapsDump {
         realized.endpoints.values.forEach { seen[$0.targetClass] = $0.defaultPolicy }
         realized.addresses.values.forEach { if let c = $0.targetClass, let d = $0.defaultPolicy { seen[c] = d } }
         for (targetClass, policy) in seen.sorted(by: { $0.key < $1.key }) {
-            let target = names?.targetClasses[targetClass.description]
+            let target = targetName(targetClass)
             guard keep(podsOf(targetClass: targetClass)) else { continue }
             table.rows.append([.number(UInt64(targetClass.rawValue)), target.map(Cell.text) ?? .none, .text(policy.rawValue)])
         }

@@ -40,13 +40,13 @@ enum StatusCommand {
             programs.rows.append([.text(program.hook), .text(program.programIDs.isEmpty ? "NOT ATTACHED" : program.programIDs.map(String.init).joined(separator: ",")),
                                   .text(program.cgroup)])
         }
-        out += "\n" + programs.render()
+        out += "\nprograms attached (through pinned links):\n" + programs.render()
         var maps = Table(title: "maps", columns: ["map", "entries", "capacity", "fill"])
         for map in report.maps {
             let fill = map.capacity == 0 ? "-" : String(format: "%.2f%%", 100 * Double(map.entries) / Double(map.capacity))
             maps.rows.append([.text(map.map), .number(UInt64(map.entries)), .number(UInt64(map.capacity)), .text(fill)])
         }
-        out += "\n" + maps.render()
+        out += "\nmaps:\n" + maps.render()
         let c = report.counts
         out += "\ncounts:     \(c.pods) pods (\(c.localPods) local), \(c.identities) identities, \(c.targetClasses) target classes, "
             + "\(c.policies) valid policies, \(c.endpoints) endpoints, \(c.addresses) addresses, \(c.cidrs) cidrs, \(c.policyEntries) policy entries\n"
