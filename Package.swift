@@ -42,7 +42,7 @@ let package = Package(
         .testTarget(name: "PodgateCompilerTests", dependencies: ["PodgateCompiler", "PodgateModel", "PodgateManifests"]),
         .testTarget(name: "PodgateManifestsTests", dependencies: ["PodgateManifests", "PodgateModel"]),
         .testTarget(name: "PodgateDatapathTests", dependencies: ["PodgateDatapath", "PodgateCgroups", "PodgateModel", "CPodgateABI"]),
-        .testTarget(name: "PodgateAgentTests", dependencies: ["PodgateAgent", "PodgateCLI", "PodgateModel"]),
+        .testTarget(name: "PodgateAgentTests", dependencies: ["PodgateAgent", "PodgateCLI", "PodgateModel", "PodgateCompiler", "PodgateDatapath"]),
         .testTarget(name: "PodgateKubeTests", dependencies: ["PodgateKube", "PodgateModel"]),
         .testTarget(name: "PodgateSimTests", dependencies: ["PodgateSim", "PodgateModel"]),
     ],

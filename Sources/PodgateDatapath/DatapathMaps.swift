@@ -29,12 +29,17 @@ public final class DatapathMaps: Sendable {
 
     /// Opens the maps pinned in `pinDirectory` (by the loader, possibly by an
     /// earlier agent process). Needs no program to be loaded.
-    public init(pinDirectory: String) throws {
+    /// `readOnly`: descriptors that cannot write (`maps dump` must not be able
+    /// to change what is enforced, even by a bug).
+    public init(pinDirectory: String, readOnly: Bool = false) throws {
         var descriptors: [Int32] = []
+        var options = bpf_obj_get_opts()
+        options.sz = MemoryLayout<bpf_obj_get_opts>.size
+        options.file_flags = readOnly ? UInt32(BPF_F_RDONLY) : 0
         do {
             for name in Self.names {
                 let path = pinDirectory + "/" + name
-                let fd = bpf_obj_get(path)
+                let fd = bpf_obj_get_opts(path, &options)
                 guard fd >= 0 else { throw DatapathError(operation: "open pinned map", object: path, errno: -fd) }
                 descriptors.append(fd)
             }

@@ -47,6 +47,8 @@ public struct DatapathCounters: Hashable, Sendable {
     public var spoofDropped: UInt64 = 0
     public var repliesPassed: UInt64 = 0
 
+    public init() {}
+
     public subscript(_ location: DatapathEvent.Location, _ verdict: DatapathEvent.Verdict,
                      _ reason: DatapathEvent.Reason) -> UInt64 {
         decisions[Decision(location: location, verdict: verdict, reason: reason)] ?? 0
