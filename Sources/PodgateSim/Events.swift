@@ -26,7 +26,9 @@ struct AgentEvent: Decodable, CustomStringConvertible {
               verdict == (result.probe.verdict == .allow ? "audit" : "denied"),
               `protocol`?.uppercased() == result.probe.transport.rawValue,
               dstPort == result.probe.port, let dst, IPAddress(dst) == result.destination else { return false }
-        if case .pod(let ref) = result.probe.from { return srcPod == ref.description }
+        // A pod is named by the agent; a host-network pod is seen as its node,
+        // so it, like hosts and externals, is known by its address.
+        if case .pod(let ref) = result.probe.from, srcPod == ref.description { return true }
         guard let src, let source = result.source else { return false }
         return IPAddress(src) == source
     }
