@@ -118,10 +118,18 @@ final class KubeSource: ClusterSource, @unchecked Sendable {
     /// recreated under the same name never inherits the old one's cgroup.
     private func localCgroups(_ snapshot: ClusterSnapshot) -> [PodRef: CgroupID] {
         guard let tree else { return [:] }
-        let byUID = tree.podCgroups()
+        return Self.match(snapshot.pods.values, nodeName: nodeName, cgroupsByUID: tree.podCgroups())
+    }
+
+    /// The kubelet names a static pod's cgroup after its manifest hash, which
+    /// its mirror pod in the API carries in this annotation (its own UID differs).
+    static let mirrorAnnotation = "kubernetes.io/config.mirror"
+
+    static func match(_ pods: some Sequence<Pod>, nodeName: String, cgroupsByUID: [String: CgroupID]) -> [PodRef: CgroupID] {
         var found: [PodRef: CgroupID] = [:]
-        for pod in snapshot.pods.values where pod.nodeName == nodeName {
-            if let id = byUID[pod.uid.lowercased()] { found[pod.ref] = id }
+        for pod in pods where pod.nodeName == nodeName {
+            let uids = [pod.uid, pod.annotations[mirrorAnnotation] ?? ""].filter { !$0.isEmpty }
+            if let id = uids.lazy.compactMap({ cgroupsByUID[$0.lowercased()] }).first { found[pod.ref] = id }
         }
         return found
     }
