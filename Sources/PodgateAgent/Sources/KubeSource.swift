@@ -33,7 +33,9 @@ final class KubeSource: ClusterSource, @unchecked Sendable {
     init(options: AgentOptions) throws {
         let config: KubeConfig
         if let path = options.kubeconfig {
-            config = try KubeConfig.load(path: path, parse: Self.parseYAML)
+            do { config = try KubeConfig.load(path: path, parse: Self.parseYAML) } catch {
+                throw AgentError.configuration("--kubeconfig \(error)")
+            }
         } else {
             config = try KubeConfig.inCluster(environment: ProcessInfo.processInfo.environment)
         }

@@ -24,8 +24,8 @@ final class KubeAgentEnvironment: @unchecked Sendable {
         self.cluster = cluster
         directory = try makeTemporaryDirectory("podgate-e2e")
         let suffix = String(directory.suffix(6))
-        cgroupRoot = try Cgroups.mountPoint() + "/podgate-test-\(suffix)"
-        pinDirectory = "/sys/fs/bpf/podgate-test-\(suffix)"
+        cgroupRoot = try Cgroups.mountPoint() + "/podgate-test-kube-\(suffix)"
+        pinDirectory = "/sys/fs/bpf/podgate-test-kube-\(suffix)"
         stateDirectory = directory + "/state"
         try Cgroups.create(cgroupRoot)
     }
@@ -152,6 +152,11 @@ struct KubeAgentKernelTests {
             print(String(format: "pod cgroup mkdir -> endpoint entry in the kernel map: n=%d min %.1f ms, median %.1f ms, max %.1f ms",
                          sorted.count, sorted[0], sorted[sorted.count / 2], sorted[sorted.count - 1]))
         }
+
+        // The kubelet removes a pod's cgroup: its endpoint entry goes with it.
+        let gone = try env.makeCgroup(layouts[0].1(uid(110)))
+        try Cgroups.remove(env.cgroupRoot + "/" + layouts[0].1(uid(110)))
+        #expect(try eventually(5) { try maps.realizedState().endpoints[gone] == nil }, "a removed pod cgroup kept its endpoint entry")
 
         // A pod known before the API server goes away.
         cluster.put(APIPath.pods, Self.pod("known-before", 130, app: "backend", ip: "10.244.1.40"))
