@@ -54,13 +54,4 @@ import PodgateModel
         #expect(KubeSource.match(pods, nodeName: "n1", cgroupsByUID: cgroups)
             == [PodRef(namespace: "kube-system", name: "a"): CgroupID(11), PodRef(namespace: "kube-system", name: "etcd-n1"): CgroupID(12)])
     }
-
-    @Test func nodeAddressesComeFromTheDownwardAPI() throws {
-        #expect(try AgentOptions.downwardAPIAddresses(["HOST_IPS": "172.18.0.3,fc00:f853::3", "HOST_IP": "172.18.0.3"])
-            == [IPAddress("172.18.0.3")!, IPAddress("fc00:f853::3")!])
-        #expect(try AgentOptions.downwardAPIAddresses(["HOST_IP": "172.18.0.3"]) == [IPAddress("172.18.0.3")!])
-        #expect(try AgentOptions.downwardAPIAddresses([:]) == [])
-        let error = #expect(throws: (any Error).self) { try AgentOptions.downwardAPIAddresses(["HOST_IPS": "172.18.0.3,nope"]) }
-        #expect("\(error.map { "\($0)" } ?? "")".contains("$HOST_IPS"))
-    }
 }
