@@ -61,7 +61,7 @@ final class KubeAgentEnvironment: @unchecked Sendable {
     }
 
     func tearDown() {
-        agent?.stop()
+        agent?.stopNow()
         cluster.stop()
         do { try DatapathLoader.detachAndRemove(pinDirectory: pinDirectory) } catch { Issue.record("cleanup of \(pinDirectory): \(error)") }
         do { try Cgroups.remove(cgroupRoot) } catch { Issue.record("cleanup of \(cgroupRoot): \(error)") }
@@ -69,14 +69,38 @@ final class KubeAgentEnvironment: @unchecked Sendable {
     }
 }
 
-/// Waits up to `seconds` for `condition`; true when it held.
-func eventually(_ seconds: Double, pollMicroseconds: UInt32 = 5_000, _ condition: () throws -> Bool) rethrows -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
+/// Waits up to `seconds` for `condition`; true when it held. Sleeps without
+/// blocking a thread: other suites share the cooperative pool (one thread per core).
+func eventually(_ seconds: Double, pollMicroseconds: Int = 5_000, _ condition: () throws -> Bool) async throws -> Bool {
+    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
     repeat {
         if try condition() { return true }
-        usleep(pollMicroseconds)
-    } while Date() < deadline
+        try await Task.sleep(for: .microseconds(pollMicroseconds))
+    } while ContinuousClock.now < deadline
     return try condition()
+}
+
+/// Runs `body` while polling `condition` every 100 µs on a thread of its own
+/// (not the shared cooperative pool, whose delays would inflate the figure):
+/// the milliseconds from the end of `body` until `condition` held, or nil
+/// after `seconds`.
+func millisecondsUntil(_ seconds: Double, after body: @escaping @Sendable () throws -> Void,
+                       _ condition: @escaping @Sendable () -> Bool) async throws -> Double? {
+    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Double?, any Error>) in
+        let thread = Thread {
+            do { try body() } catch { return continuation.resume(throwing: error) }
+            let started = DispatchTime.now()
+            let deadline = started.uptimeNanoseconds + UInt64(seconds * 1e9)
+            while DispatchTime.now().uptimeNanoseconds < deadline {
+                if condition() {
+                    return continuation.resume(returning: Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6)
+                }
+                usleep(100)
+            }
+            continuation.resume(returning: nil)
+        }
+        thread.start()
+    }
 }
 
 func systemdUID(_ uid: String) -> String { uid.replacingOccurrences(of: "-", with: "_") }
@@ -89,7 +113,7 @@ struct KubeAgentKernelTests {
         Fixtures.podJSON(name, uid: uid(n), resourceVersion: FixtureCluster.rvPlaceholder, app: app, ip: ip, node: node, qos: qos)
     }
 
-    @Test func agentEnforcesTheAPISnapshotAndKeepsItWhenTheAPIServerGoes() throws {
+    @Test func agentEnforcesTheAPISnapshotAndKeepsItWhenTheAPIServerGoes() async throws {
         let executable = try #require(AgentKernelSupport.podgateExecutable)
         let cluster = try FixtureCluster(objects: [
             APIPath.namespaces: [Fixtures.namespaceJSON("demo", uid: uid(900), resourceVersion: FixtureCluster.rvPlaceholder)],
@@ -107,7 +131,7 @@ struct KubeAgentKernelTests {
         let backendID = try env.makeCgroup("kubepods/pod\(uid(102))")
 
         let agent = try env.startAgent(executable: executable)
-        let synced = eventually(10) {
+        let synced = try await eventually(10) {
             let state = try? env.realized()
             return state?.endpoints[frontendID] != nil && state?.endpoints[backendID] != nil
         }
@@ -139,13 +163,17 @@ struct KubeAgentKernelTests {
             let n = 110 + index
             let ip = IPAddress("10.244.1.\(20 + index)")!
             cluster.put(APIPath.pods, Self.pod("late-\(index)", n, app: "backend", ip: "\(ip)", qos: qos))
-            #expect(try eventually(5) { try maps.realizedState().addresses[ip] != nil }, "late-\(index) never reached the address map")
-            let started = DispatchTime.now()
-            let id = try env.makeCgroup(layout(uid(n)))
-            let appeared = try eventually(5, pollMicroseconds: 200) { try maps.realizedState().endpoints[id] != nil }
-            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
-            #expect(appeared, "late-\(index) (\(layout(uid(n)))) was not enforced within 5 s")
-            if appeared { figures.append(elapsed) }
+            #expect(try await eventually(5) { try maps.realizedState().addresses[ip] != nil }, "late-\(index) never reached the address map")
+            let relative = layout(uid(n))
+            // The QoS directory may be new: made before the clock starts.
+            try env.makeCgroup(String(relative[..<relative.lastIndex(of: "/")!]))
+            let path = env.cgroupRoot + "/" + relative
+            let elapsed = try await millisecondsUntil(5, after: { try Cgroups.create(path) }) {
+                guard let id = try? Cgroups.id(of: path) else { return false }
+                return (try? maps.realizedState().endpoints[id]) != nil
+            }
+            #expect(elapsed != nil, "late-\(index) (\(layout(uid(n)))) was not enforced within 5 s")
+            if let elapsed { figures.append(elapsed) }
         }
         let sorted = figures.sorted()
         if !sorted.isEmpty {
@@ -156,30 +184,30 @@ struct KubeAgentKernelTests {
         // The kubelet removes a pod's cgroup: its endpoint entry goes with it.
         let gone = try env.makeCgroup(layouts[0].1(uid(110)))
         try Cgroups.remove(env.cgroupRoot + "/" + layouts[0].1(uid(110)))
-        #expect(try eventually(5) { try maps.realizedState().endpoints[gone] == nil }, "a removed pod cgroup kept its endpoint entry")
+        #expect(try await eventually(5) { try maps.realizedState().endpoints[gone] == nil }, "a removed pod cgroup kept its endpoint entry")
 
         // A pod known before the API server goes away.
         cluster.put(APIPath.pods, Self.pod("known-before", 130, app: "backend", ip: "10.244.1.40"))
-        #expect(try eventually(5) { try maps.realizedState().addresses[IPAddress("10.244.1.40")!] != nil })
+        #expect(try await eventually(5) { try maps.realizedState().addresses[IPAddress("10.244.1.40")!] != nil })
 
         // The API server dies: the maps keep the last good state.
         let before = try env.realized().desiredStateShape
         cluster.stop()
-        usleep(1_500_000)
+        try await Task.sleep(for: .milliseconds(1500))
         #expect(agent.isRunning, "the agent exited when the API server went away; log:\n\(agent.log)")
         #expect(try env.realized().desiredStateShape == before, "the maps changed after the API server went away")
         // Its pod's cgroup appears meanwhile: enforced from the last good picture.
         let knownID = try env.makeCgroup("kubepods/besteffort/pod\(uid(130))")
-        #expect(try eventually(5) { try maps.realizedState().endpoints[knownID] != nil }, "a known pod's new cgroup went unenforced while the API was down")
+        #expect(try await eventually(5) { try maps.realizedState().endpoints[knownID] != nil }, "a known pod's new cgroup went unenforced while the API was down")
 
         // An agent restarted while the API is still down adopts the pins and
         // reconciles nothing before a full list: nothing is flushed.
         let kept = try env.realized().desiredStateShape
-        agent.stop()
+        await agent.stop()
         try? FileManager.default.removeItem(atPath: env.stateDirectory + "/health-address")
         let second = try env.startAgent(executable: executable)
-        #expect(eventually(10) { env.healthAddress.flatMap { httpStatus($0, path: "/healthz") } == 200 }, "restarted agent not healthy; log:\n\(second.log)")
-        usleep(1_500_000)
+        #expect(try await eventually(10) { env.healthAddress.flatMap { httpStatus($0, path: "/healthz") } == 200 }, "restarted agent not healthy; log:\n\(second.log)")
+        try await Task.sleep(for: .milliseconds(1500))
         #expect(try env.realized().desiredStateShape == kept, "the restarted agent changed the maps without an API snapshot")
         #expect(env.healthAddress.flatMap { httpStatus($0, path: "/readyz") } == 503, "ready without a full sync")
         #expect(second.log.contains("waiting for the first complete list"), "log:\n\(second.log)")

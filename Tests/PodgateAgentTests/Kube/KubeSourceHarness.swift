@@ -70,7 +70,7 @@ final class KubeSourceHarness: @unchecked Sendable {
     }
 
     /// Reads until `done` holds, or gives up after `seconds`; returns the last reading.
-    func read(within seconds: Double = 5, until done: (SourceReading) -> Bool) async throws -> SourceReading {
+    func read(within seconds: Double = 15, until done: (SourceReading) -> Bool) async throws -> SourceReading {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         var reading = try read()
         while !done(reading), ContinuousClock.now < deadline {
