@@ -4,7 +4,6 @@ import PodgateCgroups
 import PodgateKube
 import PodgateManifests
 import PodgateModel
-import Synchronization
 
 /// Kubernetes mode: Namespaces, Pods and NetworkAuthenticationPolicies
 /// listed and watched from the API server, and this node's pod cgroups from
@@ -13,7 +12,7 @@ import Synchronization
 /// cgroup appears, the inotify watch wakes the agent and only the endpoint
 /// entry is left to write.
 final class KubeSource: ClusterSource, @unchecked Sendable {
-    // @unchecked: `snapshots` and `tree` are touched only by the agent's
+    // @unchecked: `snapshots`, `tree` and `announcedWaiting` are touched only by the agent's
     // reconcile loop (cgroupRoot, start, read, stop run there, one at a
     // time); the cache and the wake-up continuation are thread-safe.
     static let resyncMilliseconds: Int32 = 30_000
@@ -26,7 +25,7 @@ final class KubeSource: ClusterSource, @unchecked Sendable {
     private var tree: KubeletTree?
     private var cgroupWatch: KubeletCgroupWatch?
     private var snapshots = APISnapshot()
-    private let announcedWaiting = Mutex(false)
+    private var announcedWaiting = false
     private let wakeups: AsyncStream<Void>
     private let continuation: AsyncStream<Void>.Continuation
 
@@ -101,11 +100,8 @@ final class KubeSource: ClusterSource, @unchecked Sendable {
     func read(previous: ClusterSnapshot) throws -> SourceReading {
         let resources = watcher.resources
         guard cache.hasSynced(resources) else {
-            let first = announcedWaiting.withLock { announced in
-                defer { announced = true }
-                return !announced
-            }
-            if first { log.info("waiting for the first complete list of \(resources.map(\.name).joined(separator: ", ")) before enforcing anything new") }
+            if !announcedWaiting { log.info("waiting for the first complete list of \(resources.map(\.name).joined(separator: ", ")) before enforcing anything new") }
+            announcedWaiting = true
             return SourceReading(snapshot: previous, problems: [], localCgroups: [:], isReady: false,
                                  generation: nil, syncedSources: [])
         }
