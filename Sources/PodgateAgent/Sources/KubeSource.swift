@@ -12,9 +12,10 @@ import PodgateModel
 /// cgroup appears, the inotify watch wakes the agent and only the endpoint
 /// entry is left to write.
 final class KubeSource: ClusterSource, @unchecked Sendable {
-    // @unchecked: `snapshots`, `tree` and `announcedWaiting` are touched only by the agent's
-    // reconcile loop (cgroupRoot, start, read, stop run there, one at a
-    // time); the cache and the wake-up continuation are thread-safe.
+    // @unchecked: `snapshots`, `tree`, `cgroupWatch` and `announcedWaiting`
+    // are touched only by the agent's reconcile loop (cgroupRoot, start,
+    // read, stop run there, one at a time); the cache and the wake-up
+    // continuation are thread-safe.
     static let resyncMilliseconds: Int32 = 30_000
 
     private let log = Logger("kube")
