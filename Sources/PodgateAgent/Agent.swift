@@ -5,17 +5,17 @@ import PodgateDatapath
 import PodgateManifests
 import PodgateModel
 
-/// The node agent in local mode: one serialized reconcile loop. File and
-/// cgroup changes only wake it; each pass reads everything, compiles, diffs
-/// against what the kernel holds and writes the difference (adds first).
+/// The node agent: one serialized reconcile loop. Its source (a manifest
+/// directory or the API server, plus the pod cgroups) only wakes it; each
+/// pass reads everything, compiles, diffs against what the kernel holds and
+/// writes the difference (adds first).
 public final class Agent: @unchecked Sendable {
     // @unchecked: everything mutable below is touched only by `run()`'s loop;
     // `view` is written before the event and control threads start, and
     // they read the published state through its locks.
     private let options: AgentOptions
     private let log = Logger("agent")
-    private var manifests: WatchedManifests
-    private let cgroups: LocalCgroups
+    private let source: any ClusterSource
     private var allocation = Allocation()
     private var realized: DesiredState?
     private var lastSnapshot = ClusterSnapshot()
@@ -26,16 +26,16 @@ public final class Agent: @unchecked Sendable {
     private var view: AgentView?
 
     public init(options: AgentOptions) throws {
-        guard let directory = options.manifestsDirectory else {
-            throw AgentError.configuration("Kubernetes mode is not in this build yet: pass --manifests DIR to run in local mode")
-        }
         self.options = options
-        manifests = WatchedManifests(path: directory)
-        cgroups = LocalCgroups(root: options.cgroupRoot ?? "")
+        if let directory = options.manifestsDirectory {
+            source = LocalSource(directory: directory, cgroupRoot: options.cgroupRoot, nodeName: options.settings.nodeName)
+        } else {
+            source = try KubeSource(options: options)
+        }
     }
 
     public func run() async throws {
-        let root = try resolvedCgroupRoot()
+        let root = try source.cgroupRoot()
         try FileManager.default.createDirectory(atPath: options.stateDirectory, withIntermediateDirectories: true)
         let datapath = try DatapathLoader(pinDirectory: options.pinDirectory, logger: { message in Logger("libbpf", minimum: .warning).debug(message) })
             .load(attachingTo: root)
@@ -60,36 +60,27 @@ public final class Agent: @unchecked Sendable {
         try reader.start()
         defer { reader.stop() }
 
-        let watcher = try DirectoryWatcher(directories: [manifests.path, root])
-        defer { watcher.stop() }
-        reconcile(datapath)
-        for await _ in watcher.changes {
+        let changes = try source.start(cgroupRoot: root)
+        defer { source.stop() }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [source] in await source.run() }
             reconcile(datapath)
+            for await _ in changes {
+                reconcile(datapath)
+            }
+            group.cancelAll()
         }
-    }
-
-    private func resolvedCgroupRoot() throws -> String {
-        let root = cgroups.root
-        guard !root.isEmpty else {
-            throw AgentError.configuration("--cgroup-root is required in local mode: the cgroup directory that holds <namespace>_<name> pod cgroups")
-        }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw AgentError.configuration("--cgroup-root \(root) does not exist; create it inside the cgroup2 hierarchy first")
-        }
-        return root
     }
 
     private func reconcile(_ datapath: DatapathMaps) {
         let started = DispatchTime.now()
         do {
-            let reading = try manifests.read(isParsable: { text in
-                do { _ = try YAMLParser.parse(text); return nil } catch { return Diagnostic(object: "", field: "", message: "\(error)") }
-            })
-            let loaded = ManifestSet(files: reading.files.map { ManifestFile(name: $0.name, text: $0.text) })
-            let snapshot = loaded.keepingLastGood(from: lastSnapshot)
-            let local = snapshot.pods.values.filter { $0.nodeName == nil || $0.nodeName == options.settings.nodeName }.map(\.ref)
-            let localCgroups = cgroups.resolve(local)
+            let reading = try source.read(previous: lastSnapshot)
+            // Before the first complete picture, enforcing would flush what
+            // the kernel holds for pods not listed yet: keep the adopted state.
+            guard reading.isReady else { return }
+            let snapshot = reading.snapshot
+            let localCgroups = reading.localCgroups
             let compileStarted = DispatchTime.now()
             let compilation = PolicyCompiler.compile(snapshot, settings: options.settings,
                                                      localCgroups: localCgroups, previous: allocation)
@@ -100,8 +91,8 @@ public final class Agent: @unchecked Sendable {
             realized = compilation.state
             lastSnapshot = snapshot
             allocation = compilation.allocation
-            let problems = reading.problems + loaded.diagnostics + compilation.diagnostics
-            publish(snapshot: snapshot, compilation: compilation, problems: problems)
+            let problems = reading.problems + compilation.diagnostics
+            publish(snapshot: snapshot, compilation: compilation, problems: problems, sources: reading.syncedSources)
             view?.record(compileSeconds: Self.seconds(compileStarted, compiled),
                          writeSeconds: operations.isEmpty ? nil : Self.seconds(compiled, written))
             report(problems: problems)
@@ -128,13 +119,15 @@ public final class Agent: @unchecked Sendable {
         try? lines.joined(separator: "\n").write(toFile: "\(options.stateDirectory)/problems", atomically: true, encoding: .utf8)
     }
 
-    private func publish(snapshot: ClusterSnapshot, compilation: Compilation, problems: [Diagnostic]) {
+    private func publish(snapshot: ClusterSnapshot, compilation: Compilation, problems: [Diagnostic], sources: [String]) {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         let time = Logger.timestamp()
-        // Local mode reads the manifests and the cgroups in the same pass.
+        // The source's inputs and the kernel are brought together in the same pass.
+        var lastSync = ["kernel": time]
+        for name in sources { lastSync[name] = time }
         let state = PublishedState(snapshot: snapshot, compilation: compilation, settings: options.settings,
-                                   diagnostics: problems, lastSync: ["manifests": time, "cgroups": time, "kernel": time],
+                                   diagnostics: problems, lastSync: lastSync,
                                    lastSyncUnixSeconds: Double(now.tv_sec) + Double(now.tv_nsec) / 1e9)
         view?.publish(state, enricher: EventEnricher(compilation: compilation, snapshot: snapshot, settings: options.settings))
     }

@@ -5,6 +5,8 @@ import PodgateModel
 /// `podgate agent` flags, validated into values.
 public struct AgentOptions: Sendable {
     public var manifestsDirectory: String?
+    /// Kubernetes mode: a kubeconfig file; nil means the in-cluster configuration.
+    public var kubeconfig: String?
     public var cgroupRoot: String?
     public var pinDirectory: String
     public var stateDirectory: String
@@ -20,12 +22,13 @@ public struct AgentOptions: Sendable {
         summary: "Run the node agent: load the BPF programs, keep the maps equal to the policies, report refusals.",
         flags: [
             .init("manifests", value: "DIR", help: "Local mode: read Namespace, Pod and NetworkAuthenticationPolicy YAML from DIR and follow its changes"),
+            .init("kubeconfig", value: "FILE", default: "the in-cluster service account", help: "Kubernetes mode: reach the API server with FILE's current context"),
             .init("node-name", value: "NAME", default: "$NODE_NAME, else the host name", help: "This node: pods whose spec.nodeName is NAME (or unset, in local mode) are local"),
-            .init("cgroup-root", value: "PATH", help: "Cgroup directory holding the local pods' cgroups; programs attach here (local mode: <cgroup2>/podgate-pods)"),
+            .init("cgroup-root", value: "PATH", help: "Cgroup directory holding the local pods' cgroups; programs attach here (local mode: required; Kubernetes mode: <cgroup2>/kubepods.slice or <cgroup2>/kubepods, whichever exists)"),
             .init("pin-dir", value: "PATH", default: "/sys/fs/bpf/podgate", help: "Where maps and links are pinned; they survive agent restarts"),
             .init("state-dir", value: "DIR", default: "/run/podgate", help: "Where the agent writes its status files"),
             .init("events-file", value: "FILE", help: "Append denied and audit events to FILE, one JSON object per line"),
-            .init("node-address", value: "IP", help: "A host address of this node (repeatable): connections from it count as from the node"),
+            .init("node-address", value: "IP", help: "A host address of this node (repeatable): connections from it count as from the node (Kubernetes mode default: $HOST_IPS, else $HOST_IP)"),
             .init("cluster-networks", value: "CIDR,...", help: "The cluster's pod networks, for the cluster-* default policies"),
             .init("default-inbound-policy", value: "POLICY", default: "all-unauthenticated", help: "all-unauthenticated, cluster-unauthenticated, all-authenticated, cluster-authenticated, deny or audit"),
             .init("allow-from-host", value: "BOOL", default: "true", help: "Allow connections from this node's own addresses (kubelet probes)"),
@@ -34,6 +37,9 @@ public struct AgentOptions: Sendable {
             .init("cleanup", help: "Remove every program, link and pin this agent owns under --pin-dir, then exit"),
         ],
         details: """
+        Without --manifests the agent runs in Kubernetes mode: it lists and watches Namespaces, Pods and
+        NetworkAuthenticationPolicies, finds this node's pod cgroups under the kubelet's hierarchy (systemd
+        or cgroupfs driver), and enforces nothing new before the first complete list of each.
         Pods in local mode live in <cgroup-root>/<namespace>_<name>. Enforcement outlives the agent:
         programs stay attached through pinned links, so stopping or restarting the agent opens no gap.
         Use --cleanup to remove them. The agent answers `podgate status`, `explain`, `events tail` and
@@ -43,6 +49,10 @@ public struct AgentOptions: Sendable {
     public init(_ arguments: ParsedArguments) throws {
         let spec = Self.spec
         manifestsDirectory = arguments.value("manifests")
+        kubeconfig = arguments.value("kubeconfig")
+        if manifestsDirectory != nil, kubeconfig != nil {
+            throw UsageError("--manifests (local mode) and --kubeconfig (Kubernetes mode) exclude each other")
+        }
         cgroupRoot = arguments.value("cgroup-root")
         pinDirectory = arguments.string("pin-dir", spec: spec) ?? "/sys/fs/bpf/podgate"
         stateDirectory = arguments.string("state-dir", spec: spec) ?? "/run/podgate"
@@ -64,6 +74,9 @@ public struct AgentOptions: Sendable {
             guard let address = IPAddress(text) else { throw UsageError("--node-address: \"\(text)\" is not an IP address") }
             addresses.append(address)
         }
+        if addresses.isEmpty, manifestsDirectory == nil {
+            addresses = try Self.downwardAPIAddresses(ProcessInfo.processInfo.environment)
+        }
         let unknown = arguments.value("unknown-pod-policy") ?? "deny"
         guard unknown == "allow" || unknown == "deny" else {
             throw UsageError("--unknown-pod-policy must be allow or deny, not \"\(unknown)\"")
@@ -77,5 +90,19 @@ public struct AgentOptions: Sendable {
         settings = AgentSettings(defaultInboundPolicy: defaultPolicy, clusterNetworks: networks,
                                  allowFromHost: try arguments.bool("allow-from-host", default: true),
                                  denyUnknownPods: unknown == "deny", nodeName: nodeName, nodeAddresses: addresses)
+    }
+
+    /// The node's addresses as the DaemonSet passes them (downward API
+    /// `status.hostIPs`, comma-separated, else `status.hostIP`).
+    static func downwardAPIAddresses(_ environment: [String: String]) throws -> [IPAddress] {
+        for name in ["HOST_IPS", "HOST_IP"] {
+            guard let value = environment[name], !value.isEmpty else { continue }
+            return try value.split(separator: ",").map { part in
+                let text = part.trimmingCharacters(in: .whitespaces)
+                guard let address = IPAddress(text) else { throw UsageError("$\(name): \"\(text)\" is not an IP address") }
+                return address
+            }
+        }
+        return []
     }
 }

@@ -1,5 +1,6 @@
 import Testing
 @testable import PodgateKube
+import PodgateKubeFixtures
 
 /// A relist of a large cluster must not stall the agent: 2000 pods (3.6 MB)
 /// took 2-3 s through a Decodable tree, about 0.35 s (debug) now.

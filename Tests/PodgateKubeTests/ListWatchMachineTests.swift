@@ -1,6 +1,7 @@
 import Testing
 import PodgateModel
 @testable import PodgateKube
+import PodgateKubeFixtures
 
 @Suite struct ListWatchMachineTests {
     typealias M = ListWatchMachine

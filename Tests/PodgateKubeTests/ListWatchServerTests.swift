@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 import PodgateModel
 @testable import PodgateKube
+import PodgateKubeFixtures
 
 /// What a ListWatch delivered, as the agent's cache would hold it.
 final class Recorder: Sendable {

@@ -7,31 +7,34 @@ import Glibc
 /// where the agent depends on it: JSON lists with Content-Length, watch
 /// streams in chunked encoding (each piece its own chunk, optionally
 /// delayed), and the ways streams end: cleanly, cut mid-event, or stalled.
-final class FakeAPIServer: @unchecked Sendable {
+public final class FakeAPIServer: @unchecked Sendable {
     // @unchecked: `requests`, `connections` and `stopped` are guarded by `lock`;
     // `listener`, `port` and `handler` are set in init and never change.
 
-    struct Request: Sendable {
-        var path: String
-        var query: [String: String]
-        var authorization: String?
-        var isWatch: Bool { query["watch"] == "1" }
+    public struct Request: Sendable {
+        public var path: String
+        public var query: [String: String]
+        public var authorization: String?
+        public var isWatch: Bool { query["watch"] == "1" }
     }
 
-    enum StreamEnd: Sendable {
+    public enum StreamEnd: Sendable {
         case clean   // terminating zero-length chunk
         case cut     // connection closed without it (a dropped stream)
         case stall   // nothing more, connection kept open
     }
 
-    enum Reply: Sendable {
+    public enum Reply: Sendable {
         case json(status: Int, body: String, delayMilliseconds: Int = 0)
         case stream(pieces: [String], pieceDelayMilliseconds: Int = 0, end: StreamEnd)
+        /// A live stream: `next` is asked every 20 ms for the pieces to send
+        /// now; nil ends the stream cleanly. Ends too when the server stops.
+        case live(next: @Sendable () -> [String]?)
         /// Headers never come: the request hangs until the client gives up.
         case hang
     }
 
-    let port: UInt16
+    public let port: UInt16
     private let listener: Int32
     private let handler: @Sendable (Request, Int) -> Reply
     private let lock = NSLock()
@@ -40,7 +43,7 @@ final class FakeAPIServer: @unchecked Sendable {
     private var stopped = false
 
     /// `handler` gets each request and its 0-based index.
-    init(handler: @escaping @Sendable (Request, Int) -> Reply) throws {
+    public init(handler: @escaping @Sendable (Request, Int) -> Reply) throws {
         self.handler = handler
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var one: Int32 = 1
@@ -64,15 +67,15 @@ final class FakeAPIServer: @unchecked Sendable {
     }
 
     /// Answers a fixed sequence of replies, then hangs every further request.
-    convenience init(script: [Reply]) throws {
+    public convenience init(script: [Reply]) throws {
         try self.init { _, index in index < script.count ? script[index] : .hang }
     }
 
-    var url: String { "http://127.0.0.1:\(port)" }
+    public var url: String { "http://127.0.0.1:\(port)" }
 
-    var received: [Request] { lock.withLock { requests } }
+    public var received: [Request] { lock.withLock { requests } }
 
-    func stop() {
+    public func stop() {
         let open = lock.withLock { () -> Set<Int32> in
             stopped = true
             return connections
@@ -128,6 +131,24 @@ final class FakeAPIServer: @unchecked Sendable {
             case .clean: send(connection, "0\r\n\r\n")
             case .cut: return
             case .stall: waitForClose(connection)
+            }
+        case let .live(next):
+            send(connection, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
+            var entry = pollfd(fd: connection, events: Int16(POLLIN), revents: 0)
+            var scratch = [UInt8](repeating: 0, count: 512)
+            while !isStopped {
+                guard let pieces = next() else {
+                    send(connection, "0\r\n\r\n")
+                    return
+                }
+                for piece in pieces {
+                    let bytes = Array(piece.utf8)
+                    send(connection, String(bytes.count, radix: 16) + "\r\n")
+                    send(connection, bytes + Array("\r\n".utf8))
+                }
+                // The client went away: stop feeding it.
+                guard poll(&entry, 1, 20) >= 0 else { return }
+                if entry.revents != 0 && recv(connection, &scratch, scratch.count, 0) <= 0 { return }
             }
         case .hang:
             waitForClose(connection)
@@ -186,7 +207,7 @@ private extension Array where Element == UInt8 {
 }
 
 /// Splits `text` into pieces of `size` bytes (UTF-8 safe for ASCII JSON).
-func pieces(_ text: String, size: Int) -> [String] {
+public func pieces(_ text: String, size: Int) -> [String] {
     let bytes = Array(text.utf8)
     return stride(from: 0, to: bytes.count, by: size).map { String(decoding: bytes[$0..<Swift.min($0 + size, bytes.count)], as: UTF8.self) }
 }

@@ -1,0 +1,55 @@
+import Foundation
+import PodgateManifests
+import PodgateModel
+
+/// Local mode: manifests from a directory, pod cgroups named
+/// `<cgroup-root>/<namespace>_<name>`. Always ready: the directory is the
+/// whole truth at every read.
+final class LocalSource: ClusterSource, @unchecked Sendable {
+    // @unchecked: `manifests` and `watcher` are touched only by the agent's
+    // reconcile loop (start, read, stop run there, one at a time).
+    private var manifests: WatchedManifests
+    private let cgroups: LocalCgroups
+    private let nodeName: String
+    private var watcher: DirectoryWatcher?
+
+    init(directory: String, cgroupRoot: String?, nodeName: String) {
+        manifests = WatchedManifests(path: directory)
+        cgroups = LocalCgroups(root: cgroupRoot ?? "")
+        self.nodeName = nodeName
+    }
+
+    func cgroupRoot() throws -> String {
+        let root = cgroups.root
+        guard !root.isEmpty else {
+            throw AgentError.configuration("--cgroup-root is required in local mode: the cgroup directory that holds <namespace>_<name> pod cgroups")
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw AgentError.configuration("--cgroup-root \(root) does not exist; create it inside the cgroup2 hierarchy first")
+        }
+        return root
+    }
+
+    func start(cgroupRoot root: String) throws -> AsyncStream<Void> {
+        let watcher = try DirectoryWatcher(directories: [manifests.path, root])
+        self.watcher = watcher
+        return watcher.changes
+    }
+
+    func run() async {}
+
+    func stop() { watcher?.stop() }
+
+    func read(previous: ClusterSnapshot) throws -> SourceReading {
+        let reading = try manifests.read(isParsable: { text in
+            do { _ = try YAMLParser.parse(text); return nil } catch { return Diagnostic(object: "", field: "", message: "\(error)") }
+        })
+        let loaded = ManifestSet(files: reading.files.map { ManifestFile(name: $0.name, text: $0.text) })
+        let snapshot = loaded.keepingLastGood(from: previous)
+        let local = snapshot.pods.values.filter { $0.nodeName == nil || $0.nodeName == nodeName }.map(\.ref)
+        return SourceReading(snapshot: snapshot, problems: reading.problems + loaded.diagnostics,
+                             localCgroups: cgroups.resolve(local), isReady: true,
+                             generation: reading.generation, syncedSources: ["manifests", "cgroups"])
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Kernel suites need root and the built `podgate` executable (the test
+/// runner is not podgate). Under CI=true a missing prerequisite fails the
+/// test; elsewhere it is skipped loudly.
+enum AgentKernelSupport {
+    static var inCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+
+    static var packageRoot: String {
+        "/" + "\(#filePath)".split(separator: "/").dropLast(4).joined(separator: "/")
+    }
+
+    static var podgateExecutable: String? {
+        let override = ProcessInfo.processInfo.environment["PODGATE_EXECUTABLE"]
+        let candidates = [override, "\(packageRoot)/.build/debug/podgate", "\(packageRoot)/.build/release/podgate"].compactMap { $0 }
+        return candidates.first { access($0, X_OK) == 0 }
+    }
+
+    static var missing: String? {
+        if getuid() != 0 { return "needs root (bpf, cgroups)" }
+        if podgateExecutable == nil { return "needs the podgate executable: run `swift build` first (or set PODGATE_EXECUTABLE)" }
+        return nil
+    }
+
+    static var enabled: Bool {
+        guard let missing else { return true }
+        if !inCI { FileHandle.standardError.write(Data("SKIPPED kernel test: \(missing)\n".utf8)) }
+        return inCI
+    }
+}
+
+/// `podgate agent` as a child process, its output in a log file.
+final class AgentProcess: @unchecked Sendable {
+    // @unchecked: driven from one test at a time.
+    let process = Process()
+    let logPath: String
+
+    init(executable: String, arguments: [String], logPath: String) throws {
+        self.logPath = logPath
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        try log.seekToEnd()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["agent"] + arguments
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+    }
+
+    var isRunning: Bool { process.isRunning }
+
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// SIGTERM, then SIGKILL after two seconds; waits for the exit.
+    func stop() async {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGTERM)
+        let deadline = ContinuousClock.now + .seconds(2)
+        while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
+        stopNow()
+    }
+
+    /// For teardown paths that cannot wait asynchronously: SIGKILL, then reap.
+    func stopNow() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
+
+/// One plain HTTP GET on loopback: the status code, or nil.
+func httpStatus(_ address: String, path: String) -> Int? {
+    let parts = address.split(separator: ":")
+    guard parts.count == 2, let port = UInt16(parts[1]) else { return nil }
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var target = sockaddr_in()
+    target.sin_family = sa_family_t(AF_INET)
+    target.sin_port = port.bigEndian
+    target.sin_addr.s_addr = inet_addr(String(parts[0]))
+    let connected = withUnsafePointer(to: &target) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else { return nil }
+    let request = Array("GET \(path) HTTP/1.0\r\nHost: x\r\n\r\n".utf8)
+    _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    var buffer = [UInt8](repeating: 0, count: 256)
+    let count = recv(fd, &buffer, buffer.count, 0)
+    guard count > 12 else { return nil }
+    return Int(String(decoding: buffer[9..<12], as: UTF8.self))
+}
