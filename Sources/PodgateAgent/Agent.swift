@@ -25,8 +25,15 @@ public final class Agent: @unchecked Sendable {
     /// Set once in `run()` before any other thread can read it.
     private var view: AgentView?
 
+    /// Names nothing: events that arrive before the first compilation (a
+    /// restart that adopted the pinned maps) are still reported, by address.
+    private let unnamed: EventEnricher
+
     public init(options: AgentOptions) throws {
         self.options = options
+        unnamed = EventEnricher(compilation: Compilation(state: DesiredState(config: DatapathConfig(allowFromHost: true, denyUnknownPods: true)),
+                                                         allocation: Allocation(), diagnostics: []),
+                                snapshot: ClusterSnapshot(), settings: options.settings)
         if let directory = options.manifestsDirectory {
             source = LocalSource(directory: directory, cgroupRoot: options.cgroupRoot, nodeName: options.settings.nodeName)
         } else {
@@ -137,8 +144,7 @@ public final class Agent: @unchecked Sendable {
     }
 
     private func handle(_ event: DatapathEvent) {
-        guard let names = view?.enricher else { return }
-        let record = names.record(for: event)
+        let record = (view?.enricher ?? unnamed).record(for: event)
         events?.emit(record)
         hub.publish(record)
     }
