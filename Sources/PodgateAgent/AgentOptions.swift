@@ -1,5 +1,6 @@
 import Foundation
 import PodgateCLI
+import PodgateCompiler
 import PodgateModel
 
 /// `podgate agent` flags, validated into values.
@@ -11,6 +12,7 @@ public struct AgentOptions: Sendable {
     public var eventsFile: String?
     public var settings: AgentSettings
     public var cleanup: Bool
+    public var limits: StateLimits
 
     public static let spec = CommandSpec(
         name: "podgate agent",
@@ -28,7 +30,7 @@ public struct AgentOptions: Sendable {
             .init("allow-from-host", value: "BOOL", default: "true", help: "Allow connections from this node's own addresses (kubelet probes)"),
             .init("unknown-pod-policy", value: "allow|deny", default: "deny", help: "Inbound connections to a pod cgroup the agent has not registered yet"),
             .init("cleanup", help: "Remove every program, link and pin this agent owns under --pin-dir, then exit"),
-        ],
+        ] + StateLimits.flags,
         details: """
         Pods in local mode live in <cgroup-root>/<namespace>_<name>. Enforcement outlives the agent:
         programs stay attached through pinned links, so stopping or restarting the agent opens no gap.
@@ -43,6 +45,7 @@ public struct AgentOptions: Sendable {
         stateDirectory = arguments.string("state-dir", spec: spec) ?? "/run/podgate"
         eventsFile = arguments.value("events-file")
         cleanup = arguments.has("cleanup")
+        limits = try StateLimits(arguments)
 
         let policyText = arguments.string("default-inbound-policy", spec: spec) ?? "all-unauthenticated"
         guard let defaultPolicy = DefaultInboundPolicy(rawValue: policyText) else {

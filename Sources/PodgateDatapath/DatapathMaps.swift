@@ -17,6 +17,7 @@ public final class DatapathMaps: Sendable {
         PODGATE_MAP_FLOWS, PODGATE_MAP_EVENTS, PODGATE_MAP_COUNTERS, PODGATE_MAP_CONFIG,
     ]
 
+    /// The directory the maps were opened from (`<pin-dir>/v<ABI>`, see `PinLayout`).
     public let pinDirectory: String
     let endpointsFD: Int32
     let ipcacheFD: Int32
@@ -27,9 +28,23 @@ public final class DatapathMaps: Sendable {
     let countersFD: Int32
     let configFD: Int32
 
-    /// Opens the maps pinned in `pinDirectory` (by the loader, possibly by an
-    /// earlier agent process). Needs no program to be loaded.
-    public init(pinDirectory: String) throws {
+    /// Opens the maps of this build's ABI version pinned under the agent's
+    /// pin directory (by the loader, possibly by an earlier agent process).
+    /// Needs no program to be loaded.
+    public convenience init(pinDirectory: String) throws {
+        let layout = PinLayout(root: pinDirectory)
+        guard access(layout.map(PODGATE_MAP_CONFIG, in: layout.current), F_OK) == 0 else {
+            let found = PinLayout.entries(pinDirectory).filter { PinLayout.isVersionDirectory($0) || DatapathMaps.names.contains($0) }
+            throw DatapathError(operation: "open pinned maps", object: layout.current, errno: ENOENT,
+                                detail: "no maps of ABI version \(PODGATE_ABI_VERSION) are pinned there"
+                                    + (found.isEmpty ? "; is the agent running with this --pin-dir?" : " (found: \(found.joined(separator: ", ")); an agent of another version owns them)"))
+        }
+        try self.init(mapDirectory: layout.current)
+    }
+
+    /// Opens the maps pinned directly in `mapDirectory`.
+    public init(mapDirectory: String) throws {
+        let pinDirectory = mapDirectory
         var descriptors: [Int32] = []
         do {
             for name in Self.names {

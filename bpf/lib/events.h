@@ -65,4 +65,35 @@ static __always_inline void podgate_report(const struct podgate_conn *c, const s
 	bpf_ringbuf_submit(e, 0);
 }
 
+/* A packet dropped at a pod's egress for its forged source: always
+ * counted; reported as an event (reason spoofed-source, where egress) unless
+ * the ring buffer is full. A flood of forged packets thus costs a counter
+ * bump each, and the stream says how many events it lost. */
+static __always_inline void podgate_report_spoof(__u64 cgroup_id, const __u8 src[16], const __u8 dst[16],
+						 __u8 protocol, const struct podgate_endpoint *ep)
+{
+	podgate_count(PODGATE_COUNTER_SPOOF_DROPPED);
+	struct podgate_event *e = bpf_ringbuf_reserve(&podgate_events, sizeof(*e), 0);
+	if (!e) {
+		podgate_count(PODGATE_COUNTER_EVENTS_LOST);
+		return;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->timestamp_ns = bpf_ktime_get_ns();
+	e->cgroup_id = cgroup_id;
+	__builtin_memcpy(e->src_addr, src, 16);
+	__builtin_memcpy(e->dst_addr, dst, 16);
+	e->where = PODGATE_WHERE_EGRESS;
+	e->verdict = PODGATE_VERDICT_DENIED;
+	e->reason = PODGATE_REASON_SPOOFED_SOURCE;
+	e->protocol = protocol;
+	if (ep) {
+		e->src_identity = ep->identity;
+		e->src_pod_id = ep->pod_id;
+	} else {
+		e->src_identity = PODGATE_ID_UNKNOWN_POD;
+	}
+	bpf_ringbuf_submit(e, 0);
+}
+
 #endif

@@ -15,7 +15,8 @@
 
 #include <linux/types.h>
 
-#define PODGATE_ABI_VERSION 1
+/* 2: podgate_endpoint carries the pod's addresses (anti-spoofing), 64 bytes. */
+#define PODGATE_ABI_VERSION 2
 
 /* Map names (the kernel keeps at most 15 characters). */
 #define PODGATE_MAP_ENDPOINTS "podgate_endpts"
@@ -29,7 +30,7 @@
 
 /* Default capacities; the agent may override them at load time. */
 #define PODGATE_ENDPOINTS_MAX  4096      /* local pod and container cgroups */
-#define PODGATE_IPCACHE_MAX    262144    /* every pod address of the cluster */
+#define PODGATE_IPCACHE_MAX    327680    /* every pod address of the cluster: 150k pods x 2 families, nodes */
 #define PODGATE_CIDRS_MAX      16384
 #define PODGATE_POLICY_MAX     524288
 #define PODGATE_FLOWS_MAX      65536
@@ -75,6 +76,8 @@ enum podgate_reason {
 enum podgate_where {
 	PODGATE_WHERE_SERVER = 0,
 	PODGATE_WHERE_CLIENT = 1,
+	PODGATE_WHERE_EGRESS = 2, /* a packet leaving a pod (anti-spoofing); counted in
+	                            * PODGATE_COUNTER_SPOOF_DROPPED, not in the decision counters */
 };
 
 enum podgate_verdict {
@@ -89,6 +92,13 @@ enum podgate_verdict {
  * target class (as a server). */
 #define PODGATE_EP_F_IN_CLUSTER4 (1u << 0) /* its IPv4 address is in --cluster-networks */
 #define PODGATE_EP_F_IN_CLUSTER6 (1u << 1)
+#define PODGATE_EP_F_ADDR4       (1u << 2) /* addr4 holds the pod's IPv4 address */
+#define PODGATE_EP_F_ADDR6       (1u << 3) /* addr6 holds the pod's IPv6 address */
+
+/* The addresses are the only sources the pod may send from (cgroup_skb/egress
+ * drops the rest and counts PODGATE_COUNTER_SPOOF_DROPPED). A Kubernetes pod
+ * has at most one address per family (status.podIPs), so two slots suffice
+ * and the check is one lookup the egress program already makes. */
 
 struct podgate_endpoint {
 	__u32 identity;       /* host order */
@@ -99,6 +109,8 @@ struct podgate_endpoint {
 	__u32 cidr_class6;
 	__u32 flags;          /* PODGATE_EP_F_* */
 	__u32 pad;            /* zero */
+	__u8  addr4[16];      /* network order, ::ffff:a.b.c.d; zero without PODGATE_EP_F_ADDR4 */
+	__u8  addr6[16];      /* network order; zero without PODGATE_EP_F_ADDR6 */
 };
 
 /* ---- podgate_ipcache: HASH, key struct podgate_addr -------------------- */
@@ -217,7 +229,7 @@ enum podgate_counter {
 	PODGATE_COUNTER_REPLIES_PASSED  = 66, /* UDP datagrams matched to a flow */
 };
 
-_Static_assert(sizeof(struct podgate_endpoint) == 32, "endpoint layout");
+_Static_assert(sizeof(struct podgate_endpoint) == 64, "endpoint layout");
 _Static_assert(sizeof(struct podgate_addr) == 16, "addr layout");
 _Static_assert(sizeof(struct podgate_addr_info) == 24, "addr_info layout");
 _Static_assert(sizeof(struct podgate_lpm_addr_key) == 20, "lpm key layout");
