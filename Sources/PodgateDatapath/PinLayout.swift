@@ -8,7 +8,7 @@ import Glibc
 ///
 ///     <pin-dir>/link_<program>      one pinned bpf_link per hook (all versions)
 ///     <pin-dir>/v<ABI>/<map>        the maps of ABI version <ABI> (this build: PODGATE_ABI_VERSION)
-///     <pin-dir>/v<ABI>.staging/     maps being built for an upgrade, not yet live
+///     <pin-dir>/v<ABI>-staging/     maps being built for an upgrade, not yet live
 ///     <pin-dir>/<map>               the maps of ABI version 1 (the layout before versioning)
 ///
 /// Upgrades never open a window. Links are the atomic switch: a new map set is
@@ -27,7 +27,7 @@ public struct PinLayout: Sendable {
 
     public static var versionName: String { "v\(PODGATE_ABI_VERSION)" }
     public var current: String { root + "/" + Self.versionName }
-    public var staging: String { current + ".staging" }
+    public var staging: String { current + "-staging" }
     public func link(program: String) -> String { root + "/link_" + program }
     public func map(_ name: String, in directory: String) -> String { directory + "/" + name }
 
@@ -56,10 +56,10 @@ public struct PinLayout: Sendable {
         return result
     }
 
-    /// `v<digits>` or `v<digits>.staging`: the only directories podgate creates.
+    /// `v<digits>` or `v<digits>-staging`: the only directories podgate creates.
     static func isVersionDirectory(_ name: String) -> Bool {
         var body = Substring(name)
-        if body.hasSuffix(".staging") { body = body.dropLast(".staging".count) }
+        if body.hasSuffix("-staging") { body = body.dropLast("-staging".count) }
         guard body.first == "v", body.count > 1 else { return false }
         return body.dropFirst().allSatisfy { $0.isASCII && $0.isNumber }
     }

@@ -7,7 +7,7 @@ import Testing
 /// compiles (podgate_abi.h asserts the sizes on the C side too).
 @Suite struct ABILayoutTests {
     @Test func structSizes() {
-        #expect(MemoryLayout<podgate_endpoint>.size == 32)
+        #expect(MemoryLayout<podgate_endpoint>.size == 64)
         #expect(MemoryLayout<podgate_addr>.size == 16)
         #expect(MemoryLayout<podgate_addr_info>.size == 24)
         #expect(MemoryLayout<podgate_lpm_addr_key>.size == 20)
@@ -22,6 +22,8 @@ import Testing
     @Test func fieldOffsets() {
         #expect(MemoryLayout<podgate_endpoint>.offset(of: \.default_policy) == 12)
         #expect(MemoryLayout<podgate_endpoint>.offset(of: \.flags) == 24)
+        #expect(MemoryLayout<podgate_endpoint>.offset(of: \.addr4) == 32)
+        #expect(MemoryLayout<podgate_endpoint>.offset(of: \.addr6) == 48)
         #expect(MemoryLayout<podgate_addr_info>.offset(of: \.flags) == 16)
         #expect(MemoryLayout<podgate_lpm_addr_key>.offset(of: \.addr) == 4)
         #expect(MemoryLayout<podgate_policy_key>.offset(of: \.target_class) == 4)
@@ -90,6 +92,17 @@ import Testing
             #expect(raw[28..<32].allSatisfy { $0 == 0 }, "pad is zero")
             #expect(try EndpointValue(load(raw, as: podgate_endpoint.self)) == value)
         }
+        // The pod's own addresses (anti-spoofing), IPv4 in the mapped form.
+        let owned = EndpointValue(identity: IdentityID(300), targetClass: TargetClassID(9), podID: 12, defaultPolicy: .deny,
+                                  address4: IPAddress("10.1.2.3"), address6: IPAddress("fd00::7"))
+        let raw = bytes(podgate_endpoint(owned))
+        #expect(Array(raw[32..<48]) == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 10, 1, 2, 3])
+        #expect(raw[63] == 7)
+        #expect(load(raw, as: podgate_endpoint.self).flags == UInt32(PODGATE_EP_F_ADDR4 | PODGATE_EP_F_ADDR6))
+        #expect(try EndpointValue(load(raw, as: podgate_endpoint.self)) == owned)
+        let v4Only = EndpointValue(identity: IdentityID(300), targetClass: TargetClassID(9), podID: 12, defaultPolicy: .deny,
+                                   address4: IPAddress("10.1.2.3"))
+        #expect(try EndpointValue(load(bytes(podgate_endpoint(v4Only)), as: podgate_endpoint.self)) == v4Only)
     }
 
     @Test func addressAndAddressInfo() throws {
