@@ -27,7 +27,7 @@ final class KernelSandbox: @unchecked Sendable {  // used from one test at a tim
     let cgroupPath: String
     let pinDirectory: String
     private(set) var namespaces: [String] = []
-    private var children: [Process] = []
+    var children: [Process] = []  // every child, killed in tearDown
 
     init() throws {
         cgroupMount = try Cgroups.mountPoint()
