@@ -203,9 +203,10 @@ public struct DatapathLoader: Sendable {
     /// Detaches the pinned links and removes the pinned maps (every version's)
     /// and the pin directory: the `--cleanup` path. Removes only what podgate
     /// names (`link_*`, its map names, `v<N>` directories); anything else is
-    /// left in place, and then so is the directory, and the error names it.
-    public static func detachAndRemove(pinDirectory: String) throws {
-        guard access(pinDirectory, F_OK) == 0 else { return }
+    /// left in place, and then so is the directory; the names left are returned.
+    @discardableResult
+    public static func detachAndRemove(pinDirectory: String) throws -> [String] {
+        guard access(pinDirectory, F_OK) == 0 else { return [] }
         let names = PinLayout.entries(pinDirectory)
         for name in names where name.hasPrefix("link_") {
             let path = pinDirectory + "/" + name
@@ -225,13 +226,11 @@ public struct DatapathLoader: Sendable {
         }
         try PinLayout.removeMaps(in: pinDirectory, removeDirectory: false)
         let foreign = PinLayout.entries(pinDirectory)
-        guard foreign.isEmpty else {
-            throw DatapathError(operation: "remove", object: pinDirectory, errno: ENOTEMPTY,
-                                detail: "removed podgate's links and maps; left in place what podgate does not own: \(foreign.joined(separator: ", "))")
-        }
+        guard foreign.isEmpty else { return foreign }
         guard rmdir(pinDirectory) == 0 || errno == ENOENT else {
             throw DatapathError.fromErrno("remove", pinDirectory)
         }
+        return []
     }
 }
 

@@ -104,6 +104,52 @@ elif mode == "early-socket":   # dst port: connect with the socket made before t
     except socket.timeout: print("timeout")
     except ConnectionRefusedError: print("refused")
     except OSError as e: print("oserror", e.errno)
+elif mode == "loop":           # src|- dst allowed_port denied_port stopfile max_seconds
+    # Connects alternately to an allowed and a denied port until stopfile
+    # exists; counts what happened. A leak is a denied connect that connected.
+    src, dst, ok_port, bad_port, stop, limit = args[0], args[1], int(args[2]), int(args[3]), args[4], float(args[5])
+    fam = socket.AF_INET6 if ":" in dst else socket.AF_INET
+    counts = {"allowed_ok": 0, "allowed_fail": 0, "denied_blocked": 0, "denied_leaked": 0}
+    failures = []
+    def attempt(port, timeout):
+        s = socket.socket(fam, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        try:
+            if src != "-": s.bind((src, 0))
+            s.connect((dst, port)); return "connected"
+        except PermissionError: return "EPERM"
+        except socket.timeout: return "timeout"
+        except ConnectionRefusedError: return "refused"
+        except OSError as e: return "oserror %d" % e.errno
+        finally: s.close()
+    print("ready")
+    end = time.time() + limit
+    while not os.path.exists(stop) and time.time() < end:
+        if ok_port > 0:
+            r = attempt(ok_port, 3.0)
+            if r == "connected": counts["allowed_ok"] += 1
+            else:
+                counts["allowed_fail"] += 1; failures.append("%.3f allowed %s" % (time.time(), r))
+        if bad_port > 0:
+            r = attempt(bad_port, 0.5)
+            if r == "connected":
+                counts["denied_leaked"] += 1; failures.append("%.3f denied-leaked" % time.time())
+            else: counts["denied_blocked"] += 1
+        time.sleep(0.002)
+    print(" ".join("%s=%d" % kv for kv in sorted(counts.items())))
+    for f in failures[:20]: print(f)
+elif mode == "accept-loop":    # addr port port... : accepts forever on every port
+    addr, ports = args[0], [int(p) for p in args[1:]]
+    socks = []
+    for p in ports:
+        s = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((addr, p)); s.listen(512); socks.append(s)
+    print("ready")
+    while True:
+        r, _, _ = select.select(socks, [], [])
+        for s in r:
+            c, _ = s.accept(); c.close()
 elif mode == "listen-dual":    # port seconds: an AF_INET6 dual-stack listener on [::]
     port, seconds = int(args[0]), float(args[1])
     s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
