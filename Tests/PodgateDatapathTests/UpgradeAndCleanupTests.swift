@@ -80,16 +80,19 @@ struct UpgradeAndCleanupTests {
             usleep(50_000)
         }
 
-        // 2. Changed capacities: a new map set, filled, then switched to.
-        let configBefore = Self.mapID(layout.current + "/" + PODGATE_MAP_CONFIG)
+        // 2. Changed capacities: a new map set, filled, then switched to (ten times).
         var resized = sandbox.loader
-        resized.capacities.policy = 4096
-        let rebuilt = try resized.loadReporting(attachingTo: sandbox.cgroupPath, fillNewMaps: fill)
-        #expect(rebuilt.origin == .built)
-        #expect(Self.mapID(layout.current + "/" + PODGATE_MAP_CONFIG) != configBefore)
-        #expect(try rebuilt.maps.realizedState().desiredStateShape == expected.desiredStateShape)
-        #expect(access(layout.staging, F_OK) != 0)
-        usleep(300_000)
+        var rebuilt = first
+        for round in 0..<10 {
+            let configBefore = Self.mapID(layout.current + "/" + PODGATE_MAP_CONFIG)
+            resized.capacities.policy = round % 2 == 0 ? 4096 : 8192
+            rebuilt = try resized.loadReporting(attachingTo: sandbox.cgroupPath, fillNewMaps: fill)
+            #expect(rebuilt.origin == .built)
+            #expect(Self.mapID(layout.current + "/" + PODGATE_MAP_CONFIG) != configBefore)
+            #expect(try rebuilt.maps.realizedState().desiredStateShape == expected.desiredStateShape)
+            #expect(access(layout.staging, F_OK) != 0)
+            usleep(100_000)
+        }
 
         // 3. Maps written by another ABI version: rebuilt the same way.
         var old = podgate_config(abi_version: 1, flags: 0, node_id: 0, pad: 0)
