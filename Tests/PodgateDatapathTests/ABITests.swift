@@ -1,3 +1,4 @@
+import PodgateCompiler
 import CPodgateABI
 import PodgateModel
 import Testing
@@ -186,5 +187,17 @@ import Testing
         } throws: { error in
             (error as? ABIDecodingError) == ABIDecodingError(structure: "podgate_endpoint", field: "default_policy", value: 77)
         }
+    }
+}
+
+/// One number per map, in two places: the BPF defaults and the agent's flags.
+@Suite struct CapacityDefaultsTests {
+    @Test func agentDefaultsEqualTheBPFDefaults() {
+        let limits = StateLimits(), capacities = MapCapacities()
+        #expect(UInt32(limits.endpoints) == capacities.endpoints)
+        #expect(UInt32(limits.addresses) == capacities.addresses)
+        #expect(UInt32(limits.cidrs) == capacities.cidrs)
+        #expect(UInt32(limits.policy) == capacities.policy)
+        #expect(UInt32(limits.flows) == capacities.flows)
     }
 }
