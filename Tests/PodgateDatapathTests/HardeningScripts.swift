@@ -27,14 +27,20 @@ args = sys.argv[4:]
 def join_cgroup(path):
     with open(path + "/cgroup.procs", "w") as f: f.write(str(os.getpid()))
 early = None
-if mode == "early-socket":
-    # A socket made BEFORE the process moves into the pod cgroup.
-    early = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-if cgroup != "-": join_cgroup(cgroup)
 libc = ctypes.CDLL(None, use_errno=True)
-fd = os.open("/run/netns/" + netns, os.O_RDONLY)
-if libc.setns(fd, 0x40000000) != 0:
-    print("setns-failed", ctypes.get_errno()); sys.exit(1)
+def enter_netns():
+    fd = os.open("/run/netns/" + netns, os.O_RDONLY)
+    if libc.setns(fd, 0x40000000) != 0:
+        print("setns-failed", ctypes.get_errno()); sys.exit(1)
+if mode == "early-socket":
+    # A socket made in the pod's network namespace BEFORE the process moves
+    # into the pod cgroup (setns does not remount /sys, so joining after works).
+    enter_netns()
+    early = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if cgroup != "-": join_cgroup(cgroup)
+else:
+    if cgroup != "-": join_cgroup(cgroup)
+    enter_netns()
 print("pid", os.getpid())
 def csum(data):
     if len(data) % 2: data += b"\0"
@@ -56,6 +62,31 @@ if mode == "raw-syn":          # src dst dport count
     s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
     for i in range(count):
         outcome(lambda: s.sendto(syn4(src, dst, 40000 + i, dport), (dst, 0)))
+elif mode == "sniff-synack":   # port seconds: prints "synack SRC" for SYN+ACK packets from port
+    port, seconds = int(args[0]), float(args[1])
+    t = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+    print("ready")
+    end = time.time() + seconds
+    while time.time() < end:
+        r, _, _ = select.select([t], [], [], max(0, end - time.time()))
+        if not r: continue
+        data = t.recv(2000)
+        ihl = (data[0] & 15) * 4
+        sport = struct.unpack("!H", data[ihl:ihl + 2])[0]
+        if sport == port and data[ihl + 13] & 0x12 == 0x12: print("synack", socket.inet_ntoa(data[12:16]))
+    print("done")
+elif mode == "self":           # own_addr port: loopback and own address, to a listener in the same pod
+    own, port = args[0], int(args[1])
+    l = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    l.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    l.bind(("::", port)); l.listen(8)
+    for dst in ("127.0.0.1", own, "::1", "::ffff:" + own):
+        s = socket.socket(socket.AF_INET6 if ":" in dst else socket.AF_INET, socket.SOCK_STREAM)
+        s.settimeout(1.5)
+        try: s.connect((dst, port)); print(dst, "connected")
+        except PermissionError: print(dst, "EPERM")
+        except socket.timeout: print(dst, "timeout")
+        except OSError as e: print(dst, "oserror", e.errno)
 elif mode == "transparent-udp":  # src dst dport: bind a foreign address and send
     # IP_FREEBIND alone cannot send from it (the route lookup refuses a
     # non-local source: ENETUNREACH); IP_TRANSPARENT (CAP_NET_ADMIN) can.
@@ -158,8 +189,7 @@ elif mode == "listen-dual":    # port seconds: an AF_INET6 dual-stack listener o
     s.bind(("::", port)); s.listen(64); s.settimeout(seconds)
     print("ready")
     try:
-        while True:
-            c, peer = s.accept(); print("accepted", peer[0]); c.close()
+        c, peer = s.accept(); print("accepted", peer[0]); c.close()  # the first one only
     except socket.timeout: print("done")
 """#
 }
