@@ -44,13 +44,13 @@ enum MapCompatibility {
 /// the same key and value size; everything the agent computes is not copied
 /// but written by it (`fillNewMaps`).
 enum MapCarryOver {
-    static let carried = [PODGATE_MAP_FLOWS, PODGATE_MAP_COUNTERS]
+    static let carried = [PODGATE_MAP_FLOWS, PODGATE_MAP_COUNTERS, PODGATE_MAP_REPORTED]
 
     static func copy(from layout: PinLayout, to staged: DatapathMaps) {
         var sources = [layout.current] + layout.otherMapDirectories().filter { $0 != layout.root }.reversed()
         sources.append(layout.root)
         for name in carried {
-            let target = name == PODGATE_MAP_FLOWS ? staged.flowsFD : staged.countersFD
+            let target = name == PODGATE_MAP_FLOWS ? staged.flowsFD : name == PODGATE_MAP_COUNTERS ? staged.countersFD : staged.reportedFD
             for directory in sources where directory != staged.pinDirectory {
                 let fd = bpf_obj_get(directory + "/" + name)
                 guard fd >= 0 else { continue }

@@ -9,6 +9,7 @@ import Testing
 @Suite struct ABILayoutTests {
     @Test func structSizes() {
         #expect(MemoryLayout<podgate_endpoint>.size == 64)
+        #expect(MemoryLayout<podgate_report_key>.size == 40)
         #expect(MemoryLayout<podgate_addr>.size == 16)
         #expect(MemoryLayout<podgate_addr_info>.size == 24)
         #expect(MemoryLayout<podgate_lpm_addr_key>.size == 20)

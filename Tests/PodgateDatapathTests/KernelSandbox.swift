@@ -203,6 +203,9 @@ final class EventCollector: Sendable {
 
     func append(_ event: DatapathEvent) { events.withLock { $0.append(event) } }
 
+    /// Every event collected so far.
+    func all() -> [DatapathEvent] { events.withLock { $0 } }
+
     /// Waits (up to `timeout` seconds) for an event matching `predicate`.
     func wait(timeout: Double = 3, where predicate: (DatapathEvent) -> Bool) -> DatapathEvent? {
         let deadline = Date().addingTimeInterval(timeout)

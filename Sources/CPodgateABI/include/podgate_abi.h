@@ -27,6 +27,7 @@
 #define PODGATE_MAP_EVENTS    "podgate_events"
 #define PODGATE_MAP_COUNTERS  "podgate_counter"
 #define PODGATE_MAP_CONFIG    "podgate_config"
+#define PODGATE_MAP_REPORTED  "podgate_reportd"
 
 /* Default capacities; the agent may override them at load time. */
 #define PODGATE_ENDPOINTS_MAX  4096      /* local pod and container cgroups */
@@ -36,6 +37,10 @@
 #define PODGATE_FLOWS_MAX      65536
 #define PODGATE_EVENTS_BYTES   (1 << 22)
 #define PODGATE_COUNTERS_MAX   128
+#define PODGATE_REPORTED_MAX   16384
+/* A refused flow is reported again after this long (covers the ~127 s a
+ * Linux client spends retransmitting a SYN with the default tcp_syn_retries). */
+#define PODGATE_REPORT_WINDOW_NS (130ull * 1000000000ull)
 
 /* ---- identities --------------------------------------------------------
  * A source is named by a 32-bit number. Pod identities are allocated by the
@@ -219,6 +224,20 @@ struct podgate_event {
 	char  comm[16];       /* client side: its command */
 };
 
+/* ---- podgate_reportd: LRU_HASH, key struct podgate_report_key -> __u64 --
+ * Server-side refusals already reported, so a retransmitted SYN (or the
+ * next datagram of a refused UDP flow) is counted but not reported again:
+ * "each refused connection is reported once". Value: bpf_ktime_get_ns of the
+ * report. Skipped events are counted in PODGATE_COUNTER_EVENTS_DEDUPED. */
+struct podgate_report_key {
+	__u8  src[16];        /* network order */
+	__u8  dst[16];        /* network order */
+	__u16 src_port;       /* host order */
+	__u16 dst_port;       /* host order */
+	__u8  protocol;
+	__u8  pad[3];         /* zero */
+};
+
 /* ---- podgate_counter: PERCPU_ARRAY of __u64 ----------------------------
  * Connection decisions by where x verdict x reason, then single counters. */
 #define PODGATE_COUNTER_DECISION(where, verdict, reason) \
@@ -227,6 +246,7 @@ enum podgate_counter {
 	PODGATE_COUNTER_EVENTS_LOST     = 64, /* ring buffer full */
 	PODGATE_COUNTER_SPOOF_DROPPED   = 65, /* egress with a source not the pod's */
 	PODGATE_COUNTER_REPLIES_PASSED  = 66, /* UDP datagrams matched to a flow */
+	PODGATE_COUNTER_EVENTS_DEDUPED  = 67, /* refusals of an already reported flow: counted, not reported */
 };
 
 _Static_assert(sizeof(struct podgate_endpoint) == 64, "endpoint layout");
@@ -239,6 +259,7 @@ _Static_assert(sizeof(struct podgate_policy_value) == 16, "policy value layout")
 _Static_assert(sizeof(struct podgate_flow_key) == 32, "flow key layout");
 _Static_assert(sizeof(struct podgate_config) == 16, "config layout");
 _Static_assert(sizeof(struct podgate_event) == 104, "event layout");
+_Static_assert(sizeof(struct podgate_report_key) == 40, "report key layout");
 _Static_assert(PODGATE_COUNTER_DECISION(1, 3, 7) < PODGATE_COUNTER_EVENTS_LOST, "counter ranges");
 
 #endif
