@@ -12,6 +12,8 @@ let package = Package(
         .target(name: "CPodgateABI", path: "Sources/CPodgateABI"),
         .systemLibrary(name: "CLibbpf", path: "Sources/CLibbpf", pkgConfig: "libbpf",
                        providers: [.apt(["libbpf-dev", "libelf-dev", "zlib1g-dev"])]),
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CYAML", path: "Sources/CYAML", pkgConfig: "yaml-0.1",
                        providers: [.apt(["libyaml-dev"])]),
 
@@ -29,6 +31,7 @@ let package = Package(
         // Adapters.
         .target(name: "PodgateCLI"),
         .target(name: "PodgateCgroups", dependencies: ["PodgateModel"]),
+        .target(name: "PodgateKube", dependencies: ["PodgateModel", "CCurl"]),
         .target(name: "PodgateDatapath", dependencies: ["PodgateModel", "CPodgateABI", "CLibbpf", "PodgateBPFObjects"]),
         .target(name: "PodgateAgent", dependencies: ["PodgateCLI", "PodgateModel", "PodgateCompiler", "PodgateManifests", "PodgateCgroups", "PodgateDatapath"]),
         .target(name: "PodgateSim", dependencies: ["PodgateModel", "PodgateManifests", "PodgateCgroups"]),
@@ -39,7 +42,8 @@ let package = Package(
         .testTarget(name: "PodgateCompilerTests", dependencies: ["PodgateCompiler", "PodgateModel", "PodgateManifests"]),
         .testTarget(name: "PodgateManifestsTests", dependencies: ["PodgateManifests", "PodgateModel"]),
         .testTarget(name: "PodgateDatapathTests", dependencies: ["PodgateDatapath", "PodgateCgroups", "PodgateModel", "PodgateCompiler", "CPodgateABI", "CLibbpf"]),
-        .testTarget(name: "PodgateAgentTests", dependencies: ["PodgateAgent", "PodgateCLI", "PodgateModel"]),
+        .testTarget(name: "PodgateAgentTests", dependencies: ["PodgateAgent", "PodgateCLI", "PodgateModel", "PodgateCompiler", "PodgateDatapath"]),
+        .testTarget(name: "PodgateKubeTests", dependencies: ["PodgateKube", "PodgateModel"]),
         .testTarget(name: "PodgateSimTests", dependencies: ["PodgateSim", "PodgateModel"]),
     ],
     swiftLanguageModes: [.v6]

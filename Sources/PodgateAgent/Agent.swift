@@ -9,18 +9,21 @@ import PodgateModel
 /// cgroup changes only wake it; each pass reads everything, compiles, diffs
 /// against what the kernel holds and writes the difference (adds first).
 public final class Agent: @unchecked Sendable {
-    // @unchecked: everything mutable below is touched only by `run()`'s loop,
-    // except `tables`, which the event thread reads under `tablesLock`.
+    // @unchecked: everything mutable below is touched only by `run()`'s loop;
+    // `view` is written before the event and control threads start, and
+    // they read the published state through its locks.
     private let options: AgentOptions
     private let log = Logger("agent")
     private var manifests: WatchedManifests
     private let cgroups: LocalCgroups
     private var allocation = Allocation()
     private var realized: DesiredState?
+    private var lastSnapshot = ClusterSnapshot()
     private var lastProblems: [String] = []
-    private let tablesLock = NSLock()
-    private var enricher: EventEnricher?
     private var events: EventSink?
+    private let hub = EventHub()
+    /// Set once in `run()` before any other thread can read it.
+    private var view: AgentView?
 
     public init(options: AgentOptions) throws {
         guard let directory = options.manifestsDirectory else {
@@ -44,8 +47,19 @@ public final class Agent: @unchecked Sendable {
         realized = try datapath.realizedState().desiredStateShape
         if let realized { log.info("adopted \(realized.policy.count) policy, \(realized.addresses.count) address and \(realized.endpoints.count) endpoint entries") }
 
+        let view = AgentView(datapath: datapath, hub: hub, cgroupRoot: root, stateDirectory: options.stateDirectory)
+        self.view = view
+        let control = try ControlServer(view: view, path: options.controlSocket)
+        defer { control.stop() }
+        let health = try HealthServer(view: view, address: options.healthAddress)
+        defer { health.stop() }
+        view.healthAddress = health.boundAddress
+        try "\(health.boundAddress)\n".write(toFile: "\(options.stateDirectory)/health-address", atomically: true, encoding: .utf8)
+        log.info("control socket \(options.controlSocket); /metrics, /healthz, /readyz on http://\(health.boundAddress)")
+
         events = try EventSink(path: options.eventsFile, node: options.settings.nodeName)
         let reader = try DatapathEventReader(maps: datapath) { [weak self] event in self?.handle(event) }
+        view.reader.withLock { $0 = reader.statistics }
         try reader.start()
         defer { reader.stop() }
 
@@ -89,18 +103,25 @@ public final class Agent: @unchecked Sendable {
                 do { _ = try YAMLParser.parse(text); return nil } catch { return Diagnostic(object: "", field: "", message: "\(error)") }
             })
             let loaded = ManifestSet(files: reading.files.map { ManifestFile(name: $0.name, text: $0.text) })
-            let snapshot = loaded.snapshot
+            let snapshot = loaded.keepingLastGood(from: lastSnapshot)
             let local = snapshot.pods.values.filter { $0.nodeName == nil || $0.nodeName == options.settings.nodeName }.map(\.ref)
+            let localCgroups = cgroups.resolve(local)
+            let compileStarted = DispatchTime.now()
             let compilation = PolicyCompiler.compile(snapshot, settings: options.settings,
-                                                     localCgroups: cgroups.resolve(local), previous: allocation)
+                                                     localCgroups: localCgroups, previous: allocation)
+            let compiled = DispatchTime.now()
             let operations = StateDiff.operations(from: realized, to: compilation.state)
             try options.limits.check(from: realized, to: compilation.state)  // refuse what does not fit, before any write
             try datapath.apply(operations)
+            let written = DispatchTime.now()
             realized = compilation.state
+            lastSnapshot = snapshot
             allocation = compilation.allocation
-            let names = EventEnricher(compilation: compilation, snapshot: snapshot, settings: options.settings)
-            tablesLock.withLock { enricher = names }
-            report(problems: reading.problems + loaded.diagnostics + compilation.diagnostics)
+            let problems = reading.problems + loaded.diagnostics + compilation.diagnostics
+            publish(snapshot: snapshot, compilation: compilation, problems: problems)
+            view?.record(compileSeconds: Self.seconds(compileStarted, compiled),
+                         writeSeconds: operations.isEmpty ? nil : Self.seconds(compiled, written))
+            report(problems: problems)
             if !operations.isEmpty {
                 let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
                 log.info("applied \(operations.count) map changes in \(String(format: "%.1f", elapsed)) ms (\(compilation.state.policy.count) policy entries, \(compilation.state.endpoints.count) local pods)")
@@ -119,8 +140,25 @@ public final class Agent: @unchecked Sendable {
         try? lines.joined(separator: "\n").write(toFile: "\(options.stateDirectory)/problems", atomically: true, encoding: .utf8)
     }
 
+    private func publish(snapshot: ClusterSnapshot, compilation: Compilation, problems: [Diagnostic]) {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let time = Logger.timestamp()
+        // Local mode reads the manifests and the cgroups in the same pass.
+        let state = PublishedState(snapshot: snapshot, compilation: compilation, settings: options.settings,
+                                   diagnostics: problems, lastSync: ["manifests": time, "cgroups": time, "kernel": time],
+                                   lastSyncUnixSeconds: Double(now.tv_sec) + Double(now.tv_nsec) / 1e9)
+        view?.publish(state, enricher: EventEnricher(compilation: compilation, snapshot: snapshot, settings: options.settings))
+    }
+
+    static func seconds(_ start: DispatchTime, _ end: DispatchTime) -> Double {
+        Double(end.uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+    }
+
     private func handle(_ event: DatapathEvent) {
-        guard let names = tablesLock.withLock({ enricher }) else { return }
-        events?.emit(names.record(for: event))
+        guard let names = view?.enricher else { return }
+        let record = names.record(for: event)
+        events?.emit(record)
+        hub.publish(record)
     }
 }

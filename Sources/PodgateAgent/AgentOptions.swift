@@ -13,6 +13,9 @@ public struct AgentOptions: Sendable {
     public var settings: AgentSettings
     public var cleanup: Bool
     public var limits: StateLimits
+    /// HOST:PORT of /metrics, /healthz and /readyz; port 0 picks a free one (written to <state-dir>/health-address).
+    public var healthAddress: String
+    public var controlSocket: String { stateDirectory + "/agent.sock" }
 
     public static let spec = CommandSpec(
         name: "podgate agent",
@@ -29,12 +32,14 @@ public struct AgentOptions: Sendable {
             .init("default-inbound-policy", value: "POLICY", default: "all-unauthenticated", help: "all-unauthenticated, cluster-unauthenticated, all-authenticated, cluster-authenticated, deny or audit"),
             .init("allow-from-host", value: "BOOL", default: "true", help: "Allow connections from this node's own addresses (kubelet probes)"),
             .init("unknown-pod-policy", value: "allow|deny", default: "deny", help: "Inbound connections to a pod cgroup the agent has not registered yet"),
+            .init("health-address", value: "HOST:PORT", default: "127.0.0.1:9808", help: "Serve /metrics, /healthz and /readyz here (port 0: any free port, written to <state-dir>/health-address)"),
             .init("cleanup", help: "Remove every program, link and pin this agent owns under --pin-dir, then exit"),
         ] + StateLimits.flags,
         details: """
         Pods in local mode live in <cgroup-root>/<namespace>_<name>. Enforcement outlives the agent:
         programs stay attached through pinned links, so stopping or restarting the agent opens no gap.
-        Use --cleanup to remove them.
+        Use --cleanup to remove them. The agent answers `podgate status`, `explain`, `events tail` and
+        `maps dump` on <state-dir>/agent.sock (mode 0600).
         """)
 
     public init(_ arguments: ParsedArguments) throws {
@@ -46,6 +51,7 @@ public struct AgentOptions: Sendable {
         eventsFile = arguments.value("events-file")
         cleanup = arguments.has("cleanup")
         limits = try StateLimits(arguments)
+        healthAddress = arguments.string("health-address", spec: spec) ?? "127.0.0.1:9808"
 
         let policyText = arguments.string("default-inbound-policy", spec: spec) ?? "all-unauthenticated"
         guard let defaultPolicy = DefaultInboundPolicy(rawValue: policyText) else {

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 import PodgateCLI
 import PodgateCompiler
 import PodgateDatapath
@@ -35,7 +36,33 @@ struct EventEnricher: Sendable {
             + Int64(realtime.tv_nsec) - Int64(monotonic.tv_nsec)
     }
 
+    /// Under a flood most events repeat one connection with a new source
+    /// port or pid: the names and the policy analysis are computed once per
+    /// (cgroup, side, source, destination, port, protocol) and reused. A new
+    /// compilation brings a new, empty cache.
+    let cache = EnrichmentCache()
+
     func record(for event: DatapathEvent) -> EventRecord {
+        let key = EnrichmentCache.Key(cgroup: event.cgroup, location: event.location.rawValue, source: event.source,
+                                      sourcePodID: event.sourcePodID, destination: event.destination,
+                                      destinationPodID: event.destinationPodID, port: event.destinationPort,
+                                      transport: event.transportNumber, verdict: event.verdict.rawValue, reason: event.reason.rawValue)
+        var record: EventRecord
+        if let cached = cache.lookup(key) {
+            record = cached
+        } else {
+            record = analyze(event)
+            cache.store(key, record)
+        }
+        let wallClock = UInt64(max(0, Int64(event.timestampNanoseconds) + realtimeOffsetNanoseconds))
+        record.time = Logger.timestamp(unixNanoseconds: wallClock)
+        record.srcPort = Int(event.sourcePort)
+        record.pid = event.pid.map(Int.init)
+        record.comm = event.command
+        return record
+    }
+
+    private func analyze(_ event: DatapathEvent) -> EventRecord {
         let isClient = event.location == .client
         // A forged source (egress): the sender is the pod of the cgroup, the
         // source address is the one it forged (kept as is below).
@@ -51,11 +78,17 @@ struct EventEnricher: Sendable {
             source = address
         }
         var considered: [String] = []
+        var nearestMiss: [String]?
+        var defaultPolicy: String?
         if !isEgress, let destinationPod, let transport = event.transport {
             let from: TrafficSource = sourcePod.map { .pod($0) } ?? .address(source)
-            considered = Decision.evaluate(snapshot, settings: settings, from: from, to: destinationPod,
-                                           port: Int(event.destinationPort), transport: transport, family: family)?
-                .policiesConsidered.map(\.description) ?? []
+            let verdict = Decision.evaluate(snapshot, settings: settings, from: from, to: destinationPod,
+                                            port: Int(event.destinationPort), transport: transport, family: family)
+            considered = verdict?.policiesConsidered.map(\.description) ?? []
+            nearestMiss = PolicyWording.nearestMiss(snapshot, target: destinationPod)
+            if case let .defaultPolicy(policy)? = verdict?.basis, let pod = snapshot.pods[destinationPod] {
+                defaultPolicy = "\(policy.rawValue) (\(PolicyWording.defaultPolicyOrigin(of: pod, in: snapshot)))"
+            }
         }
         let wallClock = UInt64(max(0, Int64(event.timestampNanoseconds) + realtimeOffsetNanoseconds))
         return EventRecord(
@@ -66,7 +99,7 @@ struct EventEnricher: Sendable {
             dst: event.destination.description, dstPort: Int(event.destinationPort),
             srcPod: sourcePod?.description, srcKind: Self.kind(of: event.sourceIdentity, known: sourcePod != nil),
             dstPod: destinationPod?.description, policies: considered,
-            pid: event.pid.map(Int.init), comm: event.command)
+            pid: event.pid.map(Int.init), comm: event.command, nearestMiss: nearestMiss, defaultPolicy: defaultPolicy)
     }
 
     static func kind(of identity: IdentityID, known: Bool) -> String {
@@ -76,6 +109,36 @@ struct EventEnricher: Sendable {
         case .remoteNode: return "remote-node"
         case .unknownPod: return "unknown-pod"
         default: return "world"
+        }
+    }
+}
+
+/// Enriched records by connection, bounded (cleared when full). Used only
+/// by the event thread, but lives in a Sendable enricher: guarded by a lock.
+final class EnrichmentCache: @unchecked Sendable {
+    // @unchecked: `entries` is guarded by `lock`.
+    struct Key: Hashable {
+        var cgroup: CgroupID
+        var location: UInt8
+        var source: IPAddress
+        var sourcePodID: UInt32
+        var destination: IPAddress
+        var destinationPodID: UInt32
+        var port: UInt16
+        var transport: UInt8
+        var verdict: UInt8
+        var reason: UInt8
+    }
+    static let limit = 4096
+    private let lock = NSLock()
+    private var entries: [Key: EventRecord] = [:]
+
+    func lookup(_ key: Key) -> EventRecord? { lock.withLock { entries[key] } }
+
+    func store(_ key: Key, _ record: EventRecord) {
+        lock.withLock {
+            if entries.count >= Self.limit { entries.removeAll(keepingCapacity: true) }
+            entries[key] = record
         }
     }
 }

@@ -20,10 +20,15 @@ public struct EventRecord: Codable, Sendable, Equatable {
     public var policies: [String]    // namespace/name of the policies that select the target on that port
     public var pid: Int?
     public var comm: String?
+    /// What the valid policies selecting the destination would allow (the nearest miss).
+    public var nearestMiss: [String]?
+    /// The destination's default inbound policy and where it comes from, when it decided.
+    public var defaultPolicy: String?
 
     public init(time: String, node: String, where: String, verdict: String, reason: String, protocol: String,
                 src: String, srcPort: Int, dst: String, dstPort: Int, srcPod: String?, srcKind: String,
-                dstPod: String?, policies: [String], pid: Int?, comm: String?) {
+                dstPod: String?, policies: [String], pid: Int?, comm: String?,
+                nearestMiss: [String]? = nil, defaultPolicy: String? = nil) {
         self.time = time
         self.node = node
         self.where = `where`
@@ -40,6 +45,8 @@ public struct EventRecord: Codable, Sendable, Equatable {
         self.policies = policies
         self.pid = pid
         self.comm = comm
+        self.nearestMiss = nearestMiss
+        self.defaultPolicy = defaultPolicy
     }
 
     public func jsonLine() -> String {

@@ -7,9 +7,11 @@ import PodgateCLI
 /// configured, a JSON-lines file opened with O_APPEND so concurrent readers
 /// always see whole lines.
 final class EventSink: @unchecked Sendable {
-    // @unchecked: only the event thread calls `emit`; `fd` is immutable.
+    // @unchecked: only the event thread calls `emit` (and so touches
+    // `budget`); `fd` is immutable.
     private let fd: Int32
     private let log = Logger("events")
+    private var budget = LogBudget(perSecond: 20)
 
     init(path: String?, node: String) throws {
         if let path {
@@ -23,7 +25,11 @@ final class EventSink: @unchecked Sendable {
     deinit { if fd >= 0 { close(fd) } }
 
     func emit(_ record: EventRecord) {
-        log.info(record.summary)
         if fd >= 0 { Output.write(fd, record.jsonLine() + "\n") }
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let (shouldLog, leftOut) = budget.admit(atSecond: Int64(now.tv_sec))
+        if let leftOut { log.info("\(leftOut) more events in the last second were not logged (see podgate events tail)") }
+        if shouldLog { log.info(record.summary) }
     }
 }

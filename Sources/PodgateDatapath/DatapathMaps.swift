@@ -32,7 +32,9 @@ public final class DatapathMaps: Sendable {
     /// Opens the maps of this build's ABI version pinned under the agent's
     /// pin directory (by the loader, possibly by an earlier agent process).
     /// Needs no program to be loaded.
-    public convenience init(pinDirectory: String) throws {
+    /// `readOnly`: descriptors that cannot write (`maps dump` must not be able
+    /// to change what is enforced, even by a bug).
+    public convenience init(pinDirectory: String, readOnly: Bool = false) throws {
         let layout = PinLayout(root: pinDirectory)
         guard access(layout.map(PODGATE_MAP_CONFIG, in: layout.current), F_OK) == 0 else {
             let found = PinLayout.entries(pinDirectory).filter { PinLayout.isVersionDirectory($0) || DatapathMaps.names.contains($0) }
@@ -40,17 +42,20 @@ public final class DatapathMaps: Sendable {
                                 detail: "no maps of ABI version \(PODGATE_ABI_VERSION) are pinned there"
                                     + (found.isEmpty ? "; is the agent running with this --pin-dir?" : " (found: \(found.joined(separator: ", ")); an agent of another version owns them)"))
         }
-        try self.init(mapDirectory: layout.current)
+        try self.init(mapDirectory: layout.current, readOnly: readOnly)
     }
 
     /// Opens the maps pinned directly in `mapDirectory`.
-    public init(mapDirectory: String) throws {
+    public init(mapDirectory: String, readOnly: Bool = false) throws {
         let pinDirectory = mapDirectory
         var descriptors: [Int32] = []
+        var options = bpf_obj_get_opts()
+        options.sz = MemoryLayout<bpf_obj_get_opts>.size
+        options.file_flags = readOnly ? UInt32(BPF_F_RDONLY) : 0
         do {
             for name in Self.names {
                 let path = pinDirectory + "/" + name
-                let fd = bpf_obj_get(path)
+                let fd = bpf_obj_get_opts(path, &options)
                 guard fd >= 0 else { throw DatapathError(operation: "open pinned map", object: path, errno: -fd) }
                 descriptors.append(fd)
             }

@@ -49,6 +49,8 @@ public struct DatapathCounters: Hashable, Sendable {
     /// Refusals of a flow reported moments before (SYN retransmits): counted, not reported again.
     public var eventsDeduplicated: UInt64 = 0
 
+    public init() {}
+
     public subscript(_ location: DatapathEvent.Location, _ verdict: DatapathEvent.Verdict,
                      _ reason: DatapathEvent.Reason) -> UInt64 {
         decisions[Decision(location: location, verdict: verdict, reason: reason)] ?? 0

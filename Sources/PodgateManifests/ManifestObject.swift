@@ -22,6 +22,9 @@ public enum ManifestObject: Hashable, Sendable {
     case invalidPolicy(PolicyRef, [Diagnostic])
     /// A Namespace or Pod (or a document without kind) that could not be read: reported and dropped.
     case malformed(kind: String, [Diagnostic])
+    /// A Namespace or Pod whose name is known but whose content is not
+    /// readable: reported; the caller may keep its last good version.
+    case rejected(ObjectKey, [Diagnostic])
     /// A kind the agent does not read (Deployment, Service...).
     case ignored(apiVersion: String, kind: String)
 
@@ -32,13 +35,14 @@ public enum ManifestObject: Hashable, Sendable {
         case let .pod(pod): ObjectKey(kind: "Pod", namespace: pod.namespace, name: pod.name)
         case let .policy(policy): ObjectKey(kind: ManifestKind.policy, namespace: policy.namespace, name: policy.name)
         case let .invalidPolicy(ref, _): ObjectKey(kind: ManifestKind.policy, namespace: ref.namespace, name: ref.name)
+        case let .rejected(key, _): key
         case .malformed, .ignored: nil
         }
     }
 
     public var diagnostics: [Diagnostic] {
         switch self {
-        case let .invalidPolicy(_, problems), let .malformed(_, problems): problems
+        case let .invalidPolicy(_, problems), let .malformed(_, problems), let .rejected(_, problems): problems
         default: []
         }
     }

@@ -21,6 +21,8 @@ public struct ManifestSet: Hashable, Sendable {
     /// Everything reported: unreadable files, malformed objects, invalid
     /// policies, duplicates. Sorted by file order, then document order.
     public var diagnostics: [Diagnostic]
+    /// Namespaces and Pods present but unreadable (see `keepingLastGood`).
+    public var rejected: Set<ObjectKey>
 
     /// Files are read in name order; when two documents name the same
     /// object (kind, namespace, name), the first wins and the other is reported.
@@ -28,6 +30,7 @@ public struct ManifestSet: Hashable, Sendable {
         var snapshot = ClusterSnapshot()
         var diagnostics: [Diagnostic] = []
         var seen: [ObjectKey: DocumentLocation] = [:]
+        var rejected: Set<ObjectKey> = []
         let decoder = ManifestDecoder()
         for file in files.sorted(by: { $0.name < $1.name }) {
             let documents: [DocumentValue]
@@ -49,12 +52,31 @@ public struct ManifestSet: Hashable, Sendable {
                         seen[key] = location
                     }
                     diagnostics += object.diagnostics
+                    if case let .rejected(key, _) = object { rejected.insert(key) }
                     snapshot.add(object)
                 }
             }
         }
         self.snapshot = snapshot
         self.diagnostics = diagnostics
+        self.rejected = rejected
+    }
+
+    /// The snapshot with each rejected Namespace or Pod replaced by its
+    /// version in `previous`, so a broken edit changes nothing enforced.
+    public func keepingLastGood(from previous: ClusterSnapshot) -> ClusterSnapshot {
+        var result = snapshot
+        for key in rejected {
+            switch key.kind {
+            case "Pod":
+                let ref = PodRef(namespace: key.namespace, name: key.name)
+                if result.pods[ref] == nil { result.pods[ref] = previous.pods[ref] }
+            case "Namespace":
+                if result.namespaces[key.name] == nil { result.namespaces[key.name] = previous.namespaces[key.name] }
+            default: break
+            }
+        }
+        return result
     }
 
     /// Convenience for one stream of text (tests, `kubectl get -o yaml` output).
@@ -72,7 +94,7 @@ extension ClusterSnapshot {
         case let .policy(policy): policies[policy.ref] = policy
         case let .invalidPolicy(ref, problems):
             if let first = problems.first { invalidPolicies[ref] = first }
-        case .malformed, .ignored: break
+        case .malformed, .rejected, .ignored: break
         }
     }
 }

@@ -12,7 +12,9 @@ struct NamespaceDecoder {
         let metadata = document["metadata"]
         let labels = reader.stringMap(metadata?["labels"], "metadata.labels")
         let annotations = reader.stringMap(metadata?["annotations"], "metadata.annotations")
-        guard reader.problems.isEmpty else { return .malformed(kind: "Namespace", reader.problems) }
+        guard reader.problems.isEmpty else {
+            return .rejected(ObjectKey(kind: "Namespace", namespace: "", name: name), reader.problems)
+        }
         return .namespace(Namespace(name: name, labels: labels,
                                     defaultInboundPolicy: annotations[DefaultInboundPolicy.annotation]))
     }

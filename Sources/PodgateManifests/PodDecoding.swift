@@ -30,7 +30,9 @@ struct PodDecoder {
             nodeName: reader.string(spec?["nodeName"], "spec.nodeName").flatMap { $0.isEmpty ? nil : $0 },
             addresses: addresses(status, &reader),
             annotations: annotations)
-        guard reader.problems.isEmpty else { return .malformed(kind: "Pod", reader.problems) }
+        guard reader.problems.isEmpty else {
+            return .rejected(ObjectKey(kind: "Pod", namespace: namespace, name: name), reader.problems)
+        }
         return .pod(pod)
     }
 

@@ -11,6 +11,7 @@ final class AgentFleet {
         let node: String
         let pid: pid_t
         let stateDirectory: String
+        let pinDirectory: String
         let eventsFile: String
         let log: String
     }
@@ -32,13 +33,14 @@ final class AgentFleet {
             var arguments = ["agent", "--manifests", manifests.path, "--node-name", node,
                              "--cgroup-root", topology.podsCgroup(node), "--pin-dir", pin,
                              "--state-dir", stateDirectory, "--events-file", "\(dir)/events.jsonl",
+                             "--health-address", "127.0.0.1:0",
                              "--node-address", addresses.ipv4.description, "--node-address", addresses.ipv6.description]
             arguments += options.arguments
             let log = "\(dir)/agent.log"
             let child = try Processes.spawn(executable, ["sim-helper", "exec", "--cgroup", "\(topology.nodeCgroup(node))/agent",
                                                          "--", executable] + arguments, stdout: .file(log), stderr: .file(log))
             state.recordProcess(child.pid)
-            agents.append(Agent(node: node, pid: child.pid, stateDirectory: stateDirectory, eventsFile: "\(dir)/events.jsonl", log: log))
+            agents.append(Agent(node: node, pid: child.pid, stateDirectory: stateDirectory, pinDirectory: pin, eventsFile: "\(dir)/events.jsonl", log: log))
         }
     }
 

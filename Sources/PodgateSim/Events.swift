@@ -13,6 +13,8 @@ struct AgentEvent: Decodable, CustomStringConvertible {
     var dstPort: Int?
     var srcPod: String?
     var dstPod: String?
+    var pid: Int?
+    var comm: String?
 
     var description: String {
         "\(node ?? "?") \(`where` ?? "?") \(verdict ?? "?") \(reason ?? "?") \(`protocol` ?? "?") \(srcPod ?? src ?? "?") -> \(dstPod ?? dst ?? "?"):\(dstPort.map(String.init) ?? "?")"
@@ -24,7 +26,9 @@ struct AgentEvent: Decodable, CustomStringConvertible {
               verdict == (result.probe.verdict == .allow ? "audit" : "denied"),
               `protocol`?.uppercased() == result.probe.transport.rawValue,
               dstPort == result.probe.port, let dst, IPAddress(dst) == result.destination else { return false }
-        if case .pod(let ref) = result.probe.from { return srcPod == ref.description }
+        // A pod is named by the agent; a host-network pod is seen as its node,
+        // so it, like hosts and externals, is known by its address.
+        if case .pod(let ref) = result.probe.from, srcPod == ref.description { return true }
         guard let src, let source = result.source else { return false }
         return IPAddress(src) == source
     }
@@ -44,6 +48,20 @@ struct EventLog {
     /// Remember where the files end now: only later events count for this round.
     mutating func mark() {
         for file in files { offsets[file] = ((try? Files.read(file)) ?? "").utf8.count }
+    }
+
+    /// The lines appended since the mark, undecoded.
+    func rawLinesSinceMark() -> [String] {
+        var lines: [String] = []
+        for file in files {
+            guard let text = try? Files.read(file) else { continue }
+            let bytes = Array(text.utf8)
+            let start = min(offsets[file] ?? 0, bytes.count)
+            for line in bytes[start...].split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
+                lines.append(String(decoding: line, as: UTF8.self))
+            }
+        }
+        return lines
     }
 
     func eventsSinceMark() -> [AgentEvent] {

@@ -45,7 +45,8 @@ enum SimRunner {
         let problems = state.removeAll(ip: ip)
         problems.forEach { progress("cleanup: \($0)") }
         progress("cleaned up in \(Int((Clock.now - started) * 1000)) ms")
-        if let signal = Interrupts.signal { return 128 + signal }
+        // Under --hold an interrupt is how a finished run ends, not a failure.
+        if let signal = Interrupts.signal, !(options.hold && code < 128) { return 128 + signal }
         return problems.isEmpty ? code : max(code, 2)
     }
 
@@ -115,13 +116,41 @@ enum SimRunner {
             for item in checked {
                 if let line = item.failureLine { failures.append(line) } else { passed += 1 }
             }
+            if options.explain && options.startAgents {
+                let explained = try ExplainCheck(executable: options.executable, topology: topology, fleet: fleet).check(results)
+                failures += explained
+                progress("round \(index + 1): podgate explain agreed with \(results.count - explained.count) of \(results.count) probes")
+            }
             report += MatrixReport.render(title: "round \(index + 1) (\(round.title))", checked: checked)
         }
         for line in failures { Files.standardOutput(line + "\n") }
         Files.standardOutput("\(plan.scenario.name): . allowed  X denied  ! not as expected  ? probe failed  - not probed\n")
         Files.standardOutput(report)
         Files.standardOutput("\(passed) passed, \(failures.count) failed\n")
+        if options.hold { try hold(fleet, topology: topology) }
         return failures.isEmpty ? 0 : 1
+    }
+
+    /// `--hold`: keeps everything up until SIGINT/SIGTERM, saying how to reach each agent.
+    static func hold(_ fleet: AgentFleet, topology: Topology) throws {
+        var text = "holding the cluster up; press Ctrl-C (or send SIGTERM) to clean up and exit\n"
+        for agent in fleet.agents {
+            let health = ((try? Files.read("\(agent.stateDirectory)/health-address")) ?? "").trimmingSpaces
+            text += "node \(agent.node): --pin-dir \(agent.pinDirectory) --state-dir \(agent.stateDirectory)\n"
+                + "  socket \(agent.stateDirectory)/agent.sock, metrics http://\(health)/metrics, log \(agent.log)\n"
+        }
+        for (ref, pod) in topology.pods.sorted(by: { $0.key < $1.key }) {
+            text += "pod \(ref) on \(pod.pod.node): \(pod.addresses.map(\.description).joined(separator: " ")) --cgroup \(pod.cgroup) --netns \(pod.netns)\n"
+        }
+        Files.standardOutput(text)
+        while Interrupts.signal == nil {
+            for agent in fleet.agents {
+                if let status = Processes.poll(agent.pid) {
+                    throw SimError("agent of node \(agent.node) exited (\(status)) while holding:\n\(fleet.tail(agent.log))")
+                }
+            }
+            usleep(100_000)
+        }
     }
 
     static func placements(_ round: Round) -> [PodRef: (node: String, addresses: [IPAddress])] {

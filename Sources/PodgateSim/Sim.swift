@@ -24,6 +24,8 @@ public enum Sim {
                 return result.problems.isEmpty ? 0 : 1
             case "--no-agent": options.startAgents = false
             case "--keep": options.keep = true
+            case "--hold": options.hold = true
+            case "--explain": options.explain = true
             case "--concurrency":
                 index += 1
                 guard index < arguments.count, let n = Int(arguments[index]), n > 0 else {
@@ -58,12 +60,15 @@ public enum Sim {
     }
 
     public static let usage = """
-        usage: podgate sim [--no-agent] [--concurrency N] [--keep] FILE...
+        usage: podgate sim [--no-agent] [--concurrency N] [--keep] [--hold] [--explain] FILE...
                podgate sim --cleanup
           Builds the scenario's cluster from network namespaces and cgroups, runs
           one agent per node, probes every expected connection and prints the matrix.
           --no-agent     build and probe without agents (everything should connect)
           --concurrency  probes in flight at once (default 32)
+          --hold         after the probes keep the cluster up until Ctrl-C (SIGINT/SIGTERM), printing
+                         each node agent's pin dir and socket, so maps/events/status/explain can be tried
+          --explain      also hold `podgate explain` to every probe's real outcome (failures if they differ)
           --keep         leave the run's objects in place on exit (debugging; then --cleanup)
           --cleanup      remove what crashed runs left behind
 
@@ -83,6 +88,8 @@ public struct SimOptions: Sendable {
     public var startAgents = true
     public var concurrency = 32
     public var keep = false
+    public var hold = false
+    public var explain = false
     /// How long to wait for every agent to report a generation.
     public var agentTimeout: Double = 10
     public init(executable: String) { self.executable = executable }

@@ -15,6 +15,8 @@ import PodgateModel
 ///         exit 0 allowed, 1 denied, 2 could not probe; one line says how.
 ///     sysctl --netns NAME KEY=VALUE...
 ///         writes /proc/sys/KEY (dots as slashes) inside the namespace.
+///     flood --cgroup DIR --netns NAME --to ADDR --port N [--rate R] [--seconds S]
+///         connects as fast as --rate allows, to benchmark event delivery.
 ///     exec --cgroup DIR [--netns NAME] -- PROGRAM ARGS...
 ///         runs PROGRAM there (the agents, so their cgroup can be cleaned up).
 public enum SimHelper {
@@ -31,6 +33,7 @@ public enum SimHelper {
             case "probe": return try probe(&options)
             case "sysctl": return try sysctl(&options)
             case "exec": return try execute(&options)
+            case "flood": return try FloodHelper.run(&options)
             default: throw SimError("unknown sim-helper command \(command)")
             }
         } catch {

@@ -84,12 +84,17 @@ final class Topology {
     private func addNetns(_ name: String, router: Bool) throws {
         try state.recordNetns(name)
         try ip.addNetns(name)
+        // No duplicate address detection on links made here later: a
+        // tentative link-local address delays the first IPv6 packets by
+        // about a second, longer than a probe waits.
+        var settings = ["net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0"]
         if router {
-            try helper.sysctl(netns: name, [
+            settings += [
                 "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1",
                 "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0",
-            ])
+            ]
         }
+        try helper.sysctl(netns: name, settings)
     }
 
     /// A point-to-point link: `upper` routes `addresses` down to `lower`, which

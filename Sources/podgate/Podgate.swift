@@ -10,6 +10,10 @@ struct Podgate {
 
     static let commands: [(name: String, summary: String)] = [
         ("agent", "Run the node agent (local mode: --manifests DIR)"),
+        ("maps", "Dump the kernel's maps: `podgate maps dump [SECTION]` (works with the agent down)"),
+        ("events", "Stream denied and audit events: `podgate events tail`"),
+        ("status", "Show the running agent's health, map fill, sync times and invalid policies"),
+        ("explain", "Explain the verdict for one connection and check it against the kernel"),
         ("sim", "Build a scenario's cluster from namespaces and cgroups, probe it, check expectations"),
         ("demo", "Replay the seed walkthrough on a simulated node, explained step by step"),
         ("version", "Print the version and the BPF ABI version"),
@@ -26,9 +30,13 @@ struct Podgate {
         let status: Int32
         switch verb {
         case "agent": status = await AgentCommand.run(arguments)
+        case "maps": status = MapsCommand.run(arguments)
+        case "events": status = EventsCommand.run(arguments)
+        case "status": status = StatusCommand.run(arguments)
+        case "explain": status = ExplainCommand.run(arguments)
         case "sim": status = SimCommand.run(arguments)
         case "sim-helper": status = SimCommand.helper(arguments)
-//SIM        case "demo": status = await DemoCommand.run(arguments)
+        case "demo": status = DemoCommand.run(arguments)
         case "version", "--version": status = VersionCommand.run(arguments)
         case "help", "--help", "-h":
             Output.out(usage)

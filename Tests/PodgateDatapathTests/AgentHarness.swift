@@ -68,7 +68,7 @@ final class AgentHarness: @unchecked Sendable {  // used from one test at a time
         process.executableURL = URL(fileURLWithPath: Self.executable!)
         process.arguments = ["agent", "--manifests", manifests, "--cgroup-root", sandbox.cgroupPath,
                              "--pin-dir", sandbox.pinDirectory, "--state-dir", state, "--node-name", "test-node",
-                             "--events-file", directory + "/events.jsonl"] + extraArguments
+                             "--events-file", directory + "/events.jsonl", "--health-address", "127.0.0.1:0"] + extraArguments
         let log = FileHandle(forWritingAtPath: directory + "/agent.log") ?? {
             FileManager.default.createFile(atPath: directory + "/agent.log", contents: nil)
             return FileHandle(forWritingAtPath: directory + "/agent.log")!

@@ -79,6 +79,34 @@ import PodgateModel
         #expect(set.snapshot.pods.isEmpty && set.snapshot.namespaces.isEmpty && set.snapshot.policies.isEmpty)
     }
 
+    @Test func aBrokenEditOfAPodOrNamespaceKeepsItsLastGoodVersion() {
+        let good = ManifestSet(text: """
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: n, labels: {team: a}}
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: p, namespace: n, labels: {app: web}}
+            """)
+        let broken = ManifestSet(text: """
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: n, labels: {team: [a]}}
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: p, namespace: n, labels: {app: web}}
+            spec: {hostNetwork: maybe}
+            """)
+        #expect(broken.rejected.map(\.description).sorted() == ["Namespace n", "Pod n/p"])
+        #expect(broken.snapshot.pods.isEmpty)
+        let kept = broken.keepingLastGood(from: good.snapshot)
+        #expect(kept == good.snapshot)
+        // Nothing to keep when the object never had a good version.
+        #expect(broken.keepingLastGood(from: ClusterSnapshot()).pods.isEmpty)
+    }
+
     @Test func decodesKubectlLists() {
         let text = """
         {"apiVersion": "v1", "kind": "List", "items": [

@@ -1,0 +1,41 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import PodgateModel
+
+/// `podgate sim-helper flood --cgroup DIR --netns NAME --to ADDR --port N
+/// --rate PER_SECOND --seconds S`: opens TCP connections from inside a pod
+/// as fast as `--rate` allows (0: as fast as possible), for benchmarking
+/// event delivery. Each one the client side refuses is one event. Prints
+/// `attempted N refused M in S seconds (R per second)`.
+enum FloodHelper {
+    static func run(_ options: inout HelperOptions) throws -> Int32 {
+        try SimHelper.enter(&options, cgroupRequired: true)
+        guard let address = IPAddress(try options.required("--to")) else { throw SimError("--to is not an address") }
+        guard let port = Int(try options.required("--port")), (1...65535).contains(port) else { throw SimError("--port is not a port") }
+        guard let rate = Double(try options.optional("--rate") ?? "0"), rate >= 0 else { throw SimError("--rate is not a number") }
+        guard let seconds = Double(try options.optional("--seconds") ?? "5"), seconds > 0 else { throw SimError("--seconds is not a number") }
+        try options.finish()
+        let family: AddressFamily = address.isIPv4 ? .ipv4 : .ipv6
+        let start = Clock.now
+        var attempted = 0
+        var refused = 0
+        while true {
+            let elapsed = Clock.now - start
+            if elapsed >= seconds { break }
+            // Pace in small batches: sleep while ahead of the wanted rate.
+            if rate > 0, Double(attempted) >= elapsed * rate {
+                usleep(200)
+                continue
+            }
+            let fd = socket(address.isIPv4 ? AF_INET : AF_INET6, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+            guard fd >= 0 else { throw SimError("socket: \(String(cString: strerror(errno)))") }
+            if Sockets.connect(fd, to: address, port: port, family: family) == EPERM { refused += 1 }
+            close(fd)
+            attempted += 1
+        }
+        let elapsed = Clock.now - start
+        Files.standardOutput("attempted \(attempted) refused \(refused) in \(String(elapsed)) seconds (\(Int(Double(attempted) / elapsed)) per second)\n")
+        return 0
+    }
+}

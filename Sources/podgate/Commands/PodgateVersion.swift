@@ -1,0 +1,5 @@
+import CPodgateABI
+
+enum PodgateVersion {
+    static let abi = Int(PODGATE_ABI_VERSION)
+}

@@ -1,0 +1,192 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A loopback HTTP/1.1 server that answers like the Kubernetes API server
+/// where the agent depends on it: JSON lists with Content-Length, watch
+/// streams in chunked encoding (each piece its own chunk, optionally
+/// delayed), and the ways streams end: cleanly, cut mid-event, or stalled.
+final class FakeAPIServer: @unchecked Sendable {
+    // @unchecked: `requests`, `connections` and `stopped` are guarded by `lock`;
+    // `listener`, `port` and `handler` are set in init and never change.
+
+    struct Request: Sendable {
+        var path: String
+        var query: [String: String]
+        var authorization: String?
+        var isWatch: Bool { query["watch"] == "1" }
+    }
+
+    enum StreamEnd: Sendable {
+        case clean   // terminating zero-length chunk
+        case cut     // connection closed without it (a dropped stream)
+        case stall   // nothing more, connection kept open
+    }
+
+    enum Reply: Sendable {
+        case json(status: Int, body: String, delayMilliseconds: Int = 0)
+        case stream(pieces: [String], pieceDelayMilliseconds: Int = 0, end: StreamEnd)
+        /// Headers never come: the request hangs until the client gives up.
+        case hang
+    }
+
+    let port: UInt16
+    private let listener: Int32
+    private let handler: @Sendable (Request, Int) -> Reply
+    private let lock = NSLock()
+    private var requests: [Request] = []
+    private var connections: Set<Int32> = []
+    private var stopped = false
+
+    /// `handler` gets each request and its 0-based index.
+    init(handler: @escaping @Sendable (Request, Int) -> Reply) throws {
+        self.handler = handler
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(fd, 16) == 0 else { close(fd); throw POSIXError(.EADDRINUSE) }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        listener = fd
+        port = UInt16(bigEndian: address.sin_port)
+        let thread = Thread { [self] in acceptLoop() }
+        thread.start()
+    }
+
+    /// Answers a fixed sequence of replies, then hangs every further request.
+    convenience init(script: [Reply]) throws {
+        try self.init { _, index in index < script.count ? script[index] : .hang }
+    }
+
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    var received: [Request] { lock.withLock { requests } }
+
+    func stop() {
+        let open = lock.withLock { () -> Set<Int32> in
+            stopped = true
+            return connections
+        }
+        shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
+        for connection in open { shutdown(connection, Int32(SHUT_RDWR)) }
+    }
+
+    private var isStopped: Bool { lock.withLock { stopped } }
+
+    private func acceptLoop() {
+        while !isStopped {
+            let connection = accept(listener, nil, nil)
+            guard connection >= 0 else { if errno == EINTR { continue } else { return } }
+            let registered = lock.withLock { () -> Bool in
+                guard !stopped else { return false }
+                connections.insert(connection)
+                return true
+            }
+            guard registered else { close(connection); return }
+            let thread = Thread { [self] in
+                serve(connection)
+                lock.withLock { _ = connections.remove(connection) }
+                close(connection)
+            }
+            thread.start()
+        }
+    }
+
+    private func serve(_ connection: Int32) {
+        guard let request = readRequest(connection) else { return }
+        let index = lock.withLock { () -> Int in
+            requests.append(request)
+            return requests.count - 1
+        }
+        switch handler(request, index) {
+        case let .json(status, body, delay):
+            if delay > 0 { usleep(UInt32(delay) * 1000) }
+            let bytes = Array(body.utf8)
+            send(connection, "HTTP/1.1 \(status) \(Self.reason(status))\r\nContent-Type: application/json\r\n"
+                 + "Content-Length: \(bytes.count)\r\nConnection: close\r\n\r\n")
+            send(connection, bytes)
+        case let .stream(pieces, delay, end):
+            send(connection, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
+            for piece in pieces {
+                if delay > 0 { usleep(UInt32(delay) * 1000) }
+                let bytes = Array(piece.utf8)
+                send(connection, String(bytes.count, radix: 16) + "\r\n")
+                send(connection, bytes + Array("\r\n".utf8))
+            }
+            switch end {
+            case .clean: send(connection, "0\r\n\r\n")
+            case .cut: return
+            case .stall: waitForClose(connection)
+            }
+        case .hang:
+            waitForClose(connection)
+        }
+    }
+
+    /// Holds the connection until the client closes it or the server stops.
+    private func waitForClose(_ connection: Int32) {
+        var entry = pollfd(fd: connection, events: Int16(POLLIN), revents: 0)
+        var scratch = [UInt8](repeating: 0, count: 512)
+        while !isStopped {
+            guard poll(&entry, 1, 20) >= 0 else { return }
+            if entry.revents != 0 && recv(connection, &scratch, scratch.count, 0) <= 0 { return }
+        }
+    }
+
+    private func readRequest(_ connection: Int32) -> Request? {
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !data.ends(with: Array("\r\n\r\n".utf8)) {
+            let count = recv(connection, &buffer, buffer.count, 0)
+            guard count > 0 else { return nil }
+            data += buffer[0..<count]
+        }
+        let lines = String(decoding: data, as: UTF8.self).components(separatedBy: "\r\n")
+        let parts = lines.first?.split(separator: " ") ?? []
+        guard parts.count >= 2 else { return nil }
+        let target = String(parts[1])
+        let components = URLComponents(string: target)
+        var query: [String: String] = [:]
+        for item in components?.queryItems ?? [] { query[item.name] = item.value ?? "" }
+        let authorization = lines.first { $0.lowercased().hasPrefix("authorization:") }
+            .map { String($0.dropFirst("authorization:".count)).trimmingCharacters(in: .whitespaces) }
+        return Request(path: components?.path ?? target, query: query, authorization: authorization)
+    }
+
+    private func send(_ connection: Int32, _ text: String) { send(connection, Array(text.utf8)) }
+
+    private func send(_ connection: Int32, _ bytes: [UInt8]) {
+        var offset = 0
+        while offset < bytes.count {
+            let sent = bytes[offset...].withUnsafeBytes { Glibc.send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard sent > 0 else { return }
+            offset += sent
+        }
+    }
+
+    private static func reason(_ status: Int) -> String {
+        [200: "OK", 401: "Unauthorized", 403: "Forbidden", 410: "Gone", 500: "Internal Server Error",
+         503: "Service Unavailable"][status] ?? "Status"
+    }
+}
+
+private extension Array where Element == UInt8 {
+    func ends(with suffix: [UInt8]) -> Bool { count >= suffix.count && Array(self[(count - suffix.count)...]) == suffix }
+}
+
+/// Splits `text` into pieces of `size` bytes (UTF-8 safe for ASCII JSON).
+func pieces(_ text: String, size: Int) -> [String] {
+    let bytes = Array(text.utf8)
+    return stride(from: 0, to: bytes.count, by: size).map { String(decoding: bytes[$0..<Swift.min($0 + size, bytes.count)], as: UTF8.self) }
+}
