@@ -41,7 +41,7 @@ let package = Package(
         .testTarget(name: "PodgateModelTests", dependencies: ["PodgateModel"]),
         .testTarget(name: "PodgateCompilerTests", dependencies: ["PodgateCompiler", "PodgateModel", "PodgateManifests"]),
         .testTarget(name: "PodgateManifestsTests", dependencies: ["PodgateManifests", "PodgateModel"]),
-        .testTarget(name: "PodgateDatapathTests", dependencies: ["PodgateDatapath", "PodgateCgroups", "PodgateModel", "CPodgateABI"]),
+        .testTarget(name: "PodgateDatapathTests", dependencies: ["PodgateDatapath", "PodgateCgroups", "PodgateModel", "PodgateCompiler", "CPodgateABI", "CLibbpf"]),
         .testTarget(name: "PodgateAgentTests", dependencies: ["PodgateAgent", "PodgateCLI", "PodgateModel", "PodgateCompiler", "PodgateDatapath",
                                                           "PodgateKube", "PodgateKubeFixtures", "PodgateCgroups", "PodgateManifests"]),
         // Test support: a fixture API server on loopback and API objects as kubectl prints them.

@@ -6,7 +6,8 @@
  *
  * Client side (connect4/6, sendmsg4/6): an early, EPERM-returning check of a
  * local pod connecting to a pod address. Server side (cgroup_skb/ingress):
- * the authoritative check of every new inbound connection.
+ * the authoritative check of every new inbound connection. Egress
+ * (cgroup_skb/egress): anti-spoofing, so the server may trust source addresses.
  */
 #include <linux/bpf.h>
 #include <linux/in.h>
@@ -21,6 +22,7 @@
 #include "lib/packet.h"
 #include "lib/policy.h"
 #include "lib/events.h"
+#include "lib/source.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -228,4 +230,45 @@ allowed:
 	if (c.protocol == IPPROTO_UDP)
 		podgate_flow_record(cookie, c.src, c.sport);
 	return SYS_PROCEED;
+}
+
+/*
+ * Anti-spoofing (lib/source.h): every packet a pod's socket sends must carry
+ * one of the pod's own addresses as its source. Cheapest exits first: not
+ * configured, loopback and link-local sources; then one endpoint lookup (the
+ * same ancestor walk as ingress) and two 16-byte compares. Established
+ * traffic pays this too, which is why it stays this small.
+ */
+SEC("cgroup_skb/egress")
+int podgate_egress(struct __sk_buff *skb)
+{
+	const struct podgate_config *cfg = podgate_config_get();
+	if (!cfg || cfg->abi_version == 0)
+		return SYS_PROCEED;
+
+	__u8 src[16], dst[16], protocol = 0;
+	if (!podgate_egress_source(skb, src, dst, &protocol))
+		return SYS_PROCEED;
+	if (podgate_addr_is_loopback(src) || podgate_addr_is_link_local6(src))
+		return SYS_PROCEED;
+
+	__u64 cgroup_id = 0;
+	struct podgate_endpoint *self = podgate_skb_endpoint(skb, &cgroup_id);
+	if (!self) {
+		if (!(cfg->flags & PODGATE_CFG_F_UNKNOWN_POD_DENY))
+			return SYS_PROCEED;
+		/* An unregistered cgroup: its own addresses are not known yet, but it
+		 * may not claim one the servers trust (a pod's or the node's). */
+		struct podgate_addr_info *claimed = bpf_map_lookup_elem(&podgate_ipcache, src);
+		if (!claimed || !(claimed->flags & (PODGATE_ADDR_F_POD | PODGATE_ADDR_F_HOST)))
+			return SYS_PROCEED;
+		podgate_report_spoof(cgroup_id, src, dst, protocol, NULL);
+		return SYS_REJECT;
+	}
+	if (!podgate_is_pod_identity(self->identity))
+		return SYS_PROCEED; /* a host-network pod: the node's addresses */
+	if (podgate_endpoint_owns(self, src))
+		return SYS_PROCEED;
+	podgate_report_spoof(cgroup_id, src, dst, protocol, self);
+	return SYS_REJECT;
 }

@@ -44,8 +44,11 @@ public final class Agent: @unchecked Sendable {
     public func run() async throws {
         let root = try source.cgroupRoot()
         try FileManager.default.createDirectory(atPath: options.stateDirectory, withIntermediateDirectories: true)
-        let datapath = try DatapathLoader(pinDirectory: options.pinDirectory, logger: { message in Logger("libbpf", minimum: .warning).debug(message) })
-            .load(attachingTo: root)
+        // New maps (first start, upgrade, changed capacities) are filled BEFORE
+        // any program uses them: see PinLayout for the atomic switch.
+        let datapath = try DatapathLoader(pinDirectory: options.pinDirectory, capacities: options.limits.mapCapacities,
+                                          logger: { message in Logger("libbpf", minimum: .warning).debug(message) })
+            .load(attachingTo: root, fillNewMaps: { [self] maps in try reconcileOrThrow(maps) })
         log.info("programs attached to \(root); maps pinned in \(options.pinDirectory)")
         // Adopt what a previous agent left in the kernel: diff against it, never flush.
         realized = try datapath.realizedState().desiredStateShape
@@ -80,6 +83,19 @@ public final class Agent: @unchecked Sendable {
     }
 
     private func reconcile(_ datapath: DatapathMaps) {
+        do {
+            try reconcileOrThrow(datapath)
+            unlink("\(options.stateDirectory)/apply-error")
+        } catch {
+            // Nothing was half-applied that allows more than before: the diff adds
+            // before it deletes, and the next pass retries from the kernel's view.
+            log.error("reconcile failed, keeping the last good state: \(error)")
+            try? "\(error)\n".write(toFile: "\(options.stateDirectory)/apply-error", atomically: true, encoding: .utf8)
+            realized = (try? datapath.realizedState())?.desiredStateShape
+        }
+    }
+
+    private func reconcileOrThrow(_ datapath: DatapathMaps) throws {
         let started = DispatchTime.now()
         do {
             let reading = try source.read(previous: lastSnapshot)
@@ -93,6 +109,7 @@ public final class Agent: @unchecked Sendable {
                                                      localCgroups: localCgroups, previous: allocation)
             let compiled = DispatchTime.now()
             let operations = StateDiff.operations(from: realized, to: compilation.state)
+            try options.limits.check(from: realized, to: compilation.state)  // refuse what does not fit, before any write
             try datapath.apply(operations)
             let written = DispatchTime.now()
             realized = compilation.state
@@ -110,11 +127,6 @@ public final class Agent: @unchecked Sendable {
             if let generation = reading.generation {
                 try "\(generation)\n".write(toFile: "\(options.stateDirectory)/applied-generation", atomically: true, encoding: .utf8)
             }
-        } catch {
-            // Nothing was half-applied that allows more than before: the diff adds
-            // before it deletes, and the next pass retries from the kernel's view.
-            log.error("reconcile failed, keeping the last good state: \(error)")
-            realized = (try? datapath.realizedState())?.desiredStateShape
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import PodgateCLI
+import PodgateCompiler
 import PodgateModel
 
 /// `podgate agent` flags, validated into values.
@@ -13,6 +14,7 @@ public struct AgentOptions: Sendable {
     public var eventsFile: String?
     public var settings: AgentSettings
     public var cleanup: Bool
+    public var limits: StateLimits
     /// HOST:PORT of /metrics, /healthz and /readyz; port 0 picks a free one (written to <state-dir>/health-address).
     public var healthAddress: String
     public var controlSocket: String { stateDirectory + "/agent.sock" }
@@ -35,7 +37,7 @@ public struct AgentOptions: Sendable {
             .init("unknown-pod-policy", value: "allow|deny", default: "deny", help: "Inbound connections to a pod cgroup the agent has not registered yet"),
             .init("health-address", value: "HOST:PORT", default: "127.0.0.1:9808", help: "Serve /metrics, /healthz and /readyz here (port 0: any free port, written to <state-dir>/health-address)"),
             .init("cleanup", help: "Remove every program, link and pin this agent owns under --pin-dir, then exit"),
-        ],
+        ] + StateLimits.flags,
         details: """
         Without --manifests the agent runs in Kubernetes mode: it lists and watches Namespaces, Pods and
         NetworkAuthenticationPolicies, finds this node's pod cgroups under the kubelet's hierarchy (systemd
@@ -58,6 +60,7 @@ public struct AgentOptions: Sendable {
         stateDirectory = arguments.string("state-dir", spec: spec) ?? "/run/podgate"
         eventsFile = arguments.value("events-file")
         cleanup = arguments.has("cleanup")
+        limits = try StateLimits(arguments)
         healthAddress = arguments.string("health-address", spec: spec) ?? "127.0.0.1:9808"
 
         let policyText = arguments.string("default-inbound-policy", spec: spec) ?? "all-unauthenticated"

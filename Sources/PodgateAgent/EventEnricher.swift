@@ -64,8 +64,11 @@ struct EventEnricher: Sendable {
 
     private func analyze(_ event: DatapathEvent) -> EventRecord {
         let isClient = event.location == .client
-        let sourcePod = isClient ? (podsByCgroup[event.cgroup] ?? podsByID[event.sourcePodID]) : podsByID[event.sourcePodID]
-        let destinationPod = podsByID[event.destinationPodID] ?? (isClient ? nil : podsByCgroup[event.cgroup])
+        // A forged source (egress): the sender is the pod of the cgroup, the
+        // source address is the one it forged (kept as is below).
+        let isEgress = event.location == .egress
+        let sourcePod = isClient || isEgress ? (podsByCgroup[event.cgroup] ?? podsByID[event.sourcePodID]) : podsByID[event.sourcePodID]
+        let destinationPod = podsByID[event.destinationPodID] ?? (isClient || isEgress ? nil : podsByCgroup[event.cgroup])
         let family: IPFamily = event.destination.isIPv4 ? .ipv4 : .ipv6
         // The client side decides before the source address is chosen: name the
         // address the pod sends from in that family.
@@ -77,7 +80,7 @@ struct EventEnricher: Sendable {
         var considered: [String] = []
         var nearestMiss: [String]?
         var defaultPolicy: String?
-        if let destinationPod, let transport = event.transport {
+        if !isEgress, let destinationPod, let transport = event.transport {
             let from: TrafficSource = sourcePod.map { .pod($0) } ?? .address(source)
             let verdict = Decision.evaluate(snapshot, settings: settings, from: from, to: destinationPod,
                                             port: Int(event.destinationPort), transport: transport, family: family)

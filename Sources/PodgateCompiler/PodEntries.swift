@@ -43,6 +43,9 @@ struct PodEntries {
                 continue
             }
             var value = EndpointValue(identity: identity, targetClass: targetClass, podID: podID, defaultPolicy: policy)
+            // Its own addresses, the only sources it may send from (anti-spoofing).
+            value.address4 = pod.addresses.first(where: \.isIPv4)
+            value.address6 = pod.addresses.first(where: { !$0.isIPv4 })
             // The first address of each family is the one the pod sends from.
             if let v4 = pod.addresses.first(where: \.isIPv4), let match = cidrs.longestCIDRMatch(v4) {
                 value.cidrClass4 = match.value.cidrClass

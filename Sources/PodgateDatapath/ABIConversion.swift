@@ -76,9 +76,14 @@ extension podgate_endpoint {
         var flags: UInt32 = 0
         if value.inCluster4 { flags |= UInt32(PODGATE_EP_F_IN_CLUSTER4) }
         if value.inCluster6 { flags |= UInt32(PODGATE_EP_F_IN_CLUSTER6) }
+        let zero: AddressBytes = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var addr4 = zero, addr6 = zero
+        if let address = value.address4 { addr4 = ABIConversion.bytes(address); flags |= UInt32(PODGATE_EP_F_ADDR4) }
+        if let address = value.address6 { addr6 = ABIConversion.bytes(address); flags |= UInt32(PODGATE_EP_F_ADDR6) }
         self.init(identity: value.identity.rawValue, target_class: value.targetClass.rawValue, pod_id: value.podID,
                   default_policy: ABIConversion.defaultPolicyNumber(value.defaultPolicy),
-                  cidr_class4: value.cidrClass4.rawValue, cidr_class6: value.cidrClass6.rawValue, flags: flags, pad: 0)
+                  cidr_class4: value.cidrClass4.rawValue, cidr_class6: value.cidrClass6.rawValue, flags: flags, pad: 0,
+                  addr4: addr4, addr6: addr6)
     }
 }
 
@@ -88,7 +93,9 @@ extension EndpointValue {
                   defaultPolicy: try ABIConversion.defaultPolicy(c.default_policy, in: "podgate_endpoint"),
                   cidrClass4: IdentityID(c.cidr_class4), cidrClass6: IdentityID(c.cidr_class6),
                   inCluster4: c.flags & UInt32(PODGATE_EP_F_IN_CLUSTER4) != 0,
-                  inCluster6: c.flags & UInt32(PODGATE_EP_F_IN_CLUSTER6) != 0)
+                  inCluster6: c.flags & UInt32(PODGATE_EP_F_IN_CLUSTER6) != 0,
+                  address4: c.flags & UInt32(PODGATE_EP_F_ADDR4) != 0 ? ABIConversion.address(c.addr4) : nil,
+                  address6: c.flags & UInt32(PODGATE_EP_F_ADDR6) != 0 ? ABIConversion.address(c.addr6) : nil)
     }
 }
 

@@ -8,7 +8,14 @@ public struct DatapathEvent: Hashable, Sendable {
     public enum Location: UInt8, Hashable, Sendable, CustomStringConvertible {
         case server = 0
         case client = 1
-        public var description: String { self == .server ? "server" : "client" }
+        case egress = 2   // a packet leaving a pod with a forged source (anti-spoofing)
+        public var description: String {
+            switch self {
+            case .server: "server"
+            case .client: "client"
+            case .egress: "egress"
+            }
+        }
     }
 
     /// `enum podgate_verdict`.

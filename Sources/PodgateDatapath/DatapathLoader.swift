@@ -51,17 +51,41 @@ public struct DatapathLoader: Sendable {
     }
 
     /// The pin of the link attaching `program` (its function name).
-    public func linkPinPath(program: String) -> String { pinDirectory + "/link_" + program }
+    public func linkPinPath(program: String) -> String { PinLayout(root: pinDirectory).link(program: program) }
+
+    /// What `load` did with the maps.
+    public enum MapOrigin: Sendable, Equatable {
+        case adopted   // this ABI's pinned maps matched: entries kept
+        case built     // a new map set (first start, ABI change, capacity change), switched to atomically
+    }
 
     /// Loads (or upgrades) the programs, attaches them to `cgroupPath` and
     /// returns the pinned maps.
-    public func load(attachingTo cgroupPath: String) throws -> DatapathMaps {
+    ///
+    /// When this build's maps are pinned and match its map definitions, they
+    /// are adopted (entries kept) and each pinned link gets the new program
+    /// atomically. Otherwise (first start, another ABI version, changed
+    /// capacities) a new map set is built in a staging directory and
+    /// `fillNewMaps` writes the complete state into it BEFORE any program
+    /// uses it; only then are the links switched (see `PinLayout`). If
+    /// `fillNewMaps` throws, nothing is switched: the old programs keep
+    /// enforcing with the old maps. Without `fillNewMaps`, new maps start
+    /// empty ("not configured": allow all), as on a first start.
+    public func load(attachingTo cgroupPath: String,
+                     fillNewMaps: ((DatapathMaps) throws -> Void)? = nil) throws -> DatapathMaps {
+        try loadReporting(attachingTo: cgroupPath, fillNewMaps: fillNewMaps).maps
+    }
+
+    public func loadReporting(attachingTo cgroupPath: String,
+                              fillNewMaps: ((DatapathMaps) throws -> Void)? = nil) throws -> (maps: DatapathMaps, origin: MapOrigin) {
         LibbpfLog.install(logger)
         try Preflight.check(pinDirectory: pinDirectory, cgroupPath: cgroupPath)
         guard mkdir(pinDirectory, 0o700) == 0 || errno == EEXIST else {
             throw DatapathError.fromErrno("mkdir", pinDirectory)
         }
-        try checkPinnedABIVersion()
+        let layout = PinLayout(root: pinDirectory)
+        // A staging directory is never adopted: it may be incomplete.
+        if access(layout.staging, F_OK) == 0 { try PinLayout.removeMaps(in: layout.staging, removeDirectory: true) }
         guard let object = BPFObjects.object(named: Self.objectName) else {
             throw DatapathError(operation: "find embedded object", object: Self.objectName, errno: 0,
                                 detail: "the build embedded no \(Self.objectName).bpf.o")
@@ -72,37 +96,74 @@ public struct DatapathLoader: Sendable {
         defer { close(cgroup) }
 
         // libbpf reads the ELF in place until load finishes: keep the bytes alive.
-        try object.withUnsafeBytes { bytes in
+        return try object.withUnsafeBytes { bytes in
             guard let bpfObject = bpf_object__open_mem(bytes.baseAddress, bytes.count, nil) else {
                 throw DatapathError.fromErrno("open", Self.objectName + ".bpf.o")
             }
             defer { bpf_object__close(bpfObject) }
-            try preparePins(bpfObject)
-            let loaded = bpf_object__load(bpfObject)
-            if loaded < 0 {
-                throw DatapathError(operation: "load", object: Self.objectName + ".bpf.o", errno: -loaded,
-                                    detail: "the kernel refused the programs or a pinned map does not match them: "
-                                        + DatapathError.text(-loaded) + " (libbpf's debug log has the details)")
+            try setCapacities(bpfObject)
+            let origin: MapOrigin = try MapCompatibility.matches(bpfObject, directory: layout.current) ? .adopted : .built
+            let mapDirectory = origin == .adopted ? layout.current : layout.staging
+            if origin == .built {
+                guard mkdir(layout.staging, 0o700) == 0 else { throw DatapathError.fromErrno("mkdir", layout.staging) }
             }
+            do {
+                try setPins(bpfObject, directory: mapDirectory)
+                let loaded = bpf_object__load(bpfObject)
+                if loaded < 0 {
+                    throw DatapathError(operation: "load", object: Self.objectName + ".bpf.o", errno: -loaded,
+                                        detail: "the kernel refused the programs or a pinned map does not match them: "
+                                            + DatapathError.text(-loaded) + " (libbpf's debug log has the details)")
+                }
+                if origin == .built {
+                    let staged = try DatapathMaps(mapDirectory: layout.staging)
+                    // Carry over what the kernel learned (UDP peers, counters)
+                    // when its layout did not change, then the caller's state.
+                    MapCarryOver.copy(from: layout, to: staged)
+                    try fillNewMaps?(staged)
+                }
+            } catch {
+                if origin == .built { _ = try? PinLayout.removeMaps(in: layout.staging, removeDirectory: true) }
+                throw error
+            }
+            // The switch: every hook's link gets its new program.
             var program = bpf_object__next_program(bpfObject, nil)
             while let current = program {
                 try attach(current, cgroup: cgroup, cgroupPath: cgroupPath)
                 program = bpf_object__next_program(bpfObject, current)
             }
+            if origin == .built {
+                let staged = try DatapathMaps(mapDirectory: layout.staging)
+                MapCarryOver.copy(from: layout, to: staged)  // peers the old programs recorded meanwhile
+                if access(layout.current, F_OK) == 0 { try PinLayout.removeMaps(in: layout.current, removeDirectory: true) }
+                guard rename(layout.staging, layout.current) == 0 else {
+                    throw DatapathError.fromErrno("rename \(layout.staging) to", layout.current)
+                }
+            }
+            for directory in layout.otherMapDirectories() {
+                try PinLayout.removeMaps(in: directory, removeDirectory: directory != pinDirectory)
+            }
+            return (try DatapathMaps(mapDirectory: layout.current), origin)
         }
-        return try DatapathMaps(pinDirectory: pinDirectory)
     }
 
-    /// Pin path per map (so libbpf reuses an existing pin, or pins a new map
-    /// at load) and capacities.
-    private func preparePins(_ object: OpaquePointer) throws {
+    private func setCapacities(_ object: OpaquePointer) throws {
         var map = bpf_object__next_map(object, nil)
         while let current = map {
             let name = String(cString: bpf_map__name(current))
-            try DatapathError.check(bpf_map__set_pin_path(current, pinDirectory + "/" + name), "set pin path", name)
             if let entries = capacities.value(forMap: name) {
                 try DatapathError.check(bpf_map__set_max_entries(current, entries), "set max entries", name)
             }
+            map = bpf_object__next_map(object, current)
+        }
+    }
+
+    /// Pin path per map: libbpf reuses an existing pin, or pins a new map at load.
+    private func setPins(_ object: OpaquePointer, directory: String) throws {
+        var map = bpf_object__next_map(object, nil)
+        while let current = map {
+            let name = String(cString: bpf_map__name(current))
+            try DatapathError.check(bpf_map__set_pin_path(current, directory + "/" + name), "set pin path", name)
             map = bpf_object__next_map(object, current)
         }
     }
@@ -139,39 +200,14 @@ public struct DatapathLoader: Sendable {
         bpf_link__destroy(link)
     }
 
-    /// A pin directory written by another ABI version cannot be adopted.
-    private func checkPinnedABIVersion() throws {
-        let path = pinDirectory + "/" + PODGATE_MAP_CONFIG
-        guard access(path, F_OK) == 0 else { return }
-        let fd = bpf_obj_get(path)
-        guard fd >= 0 else { throw DatapathError(operation: "open pinned map", object: path, errno: -fd) }
-        defer { close(fd) }
-        var zero: UInt32 = 0
-        var config = podgate_config()
-        try DatapathError.check(bpf_map_lookup_elem(fd, &zero, &config), "lookup", path)
-        guard config.abi_version == 0 || config.abi_version == UInt32(PODGATE_ABI_VERSION) else {
-            throw DatapathError(operation: "adopt pinned maps", object: pinDirectory, errno: 0,
-                                detail: "they were written for ABI version \(config.abi_version), this agent uses \(PODGATE_ABI_VERSION); run the cleanup first")
-        }
-    }
-
-    /// Detaches the pinned links and removes the pinned maps and the pin
-    /// directory (the `--cleanup` path). Removes only podgate's pins; a
-    /// directory holding anything else is left in place and reported.
-    public static func detachAndRemove(pinDirectory: String) throws {
-        guard let directory = opendir(pinDirectory) else {
-            if errno == ENOENT { return }
-            throw DatapathError.fromErrno("open", pinDirectory)
-        }
-        var names: [String] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            names.append(name)
-        }
-        closedir(directory)
-
+    /// Detaches the pinned links and removes the pinned maps (every version's)
+    /// and the pin directory: the `--cleanup` path. Removes only what podgate
+    /// names (`link_*`, its map names, `v<N>` directories); anything else is
+    /// left in place, and then so is the directory; the names left are returned.
+    @discardableResult
+    public static func detachAndRemove(pinDirectory: String) throws -> [String] {
+        guard access(pinDirectory, F_OK) == 0 else { return [] }
+        let names = PinLayout.entries(pinDirectory)
         for name in names where name.hasPrefix("link_") {
             let path = pinDirectory + "/" + name
             let fd = bpf_obj_get(path)
@@ -185,13 +221,16 @@ public struct DatapathLoader: Sendable {
             }
             guard unlink(path) == 0 || errno == ENOENT else { throw DatapathError.fromErrno("unpin", path) }
         }
-        for name in names where DatapathMaps.names.contains(name) {
-            let path = pinDirectory + "/" + name
-            guard unlink(path) == 0 || errno == ENOENT else { throw DatapathError.fromErrno("unpin", path) }
+        for name in names where PinLayout.isVersionDirectory(name) {
+            try PinLayout.removeMaps(in: pinDirectory + "/" + name, removeDirectory: true)
         }
+        try PinLayout.removeMaps(in: pinDirectory, removeDirectory: false)
+        let foreign = PinLayout.entries(pinDirectory)
+        guard foreign.isEmpty else { return foreign }
         guard rmdir(pinDirectory) == 0 || errno == ENOENT else {
             throw DatapathError.fromErrno("remove", pinDirectory)
         }
+        return []
     }
 }
 
@@ -217,10 +256,10 @@ public enum CgroupAttachments {
     static let hooks: [(name: String, type: bpf_attach_type)] = [
         ("cgroup/connect4", BPF_CGROUP_INET4_CONNECT), ("cgroup/connect6", BPF_CGROUP_INET6_CONNECT),
         ("cgroup/sendmsg4", BPF_CGROUP_UDP4_SENDMSG), ("cgroup/sendmsg6", BPF_CGROUP_UDP6_SENDMSG),
-        ("cgroup_skb/ingress", BPF_CGROUP_INET_INGRESS),
+        ("cgroup_skb/ingress", BPF_CGROUP_INET_INGRESS), ("cgroup_skb/egress", BPF_CGROUP_INET_EGRESS),
     ]
 
-    /// libbpf's section names of the five hooks podgate attaches.
+    /// libbpf's section names of the six hooks podgate attaches.
     public static var hookNames: [String] { hooks.map(\.name) }
 
     /// Hook name -> IDs of the programs attached directly to `cgroupPath`.

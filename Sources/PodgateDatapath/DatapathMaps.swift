@@ -5,7 +5,7 @@ import PodgateModel
 import Glibc
 #endif
 
-/// The eight pinned maps, opened by path. Owns one file descriptor per map
+/// The nine pinned maps, opened by path. Owns one file descriptor per map
 /// and closes them on deinit; the pins (and so the maps) remain.
 ///
 /// Sendable without a lock: the stored descriptors never change, and the
@@ -14,9 +14,10 @@ public final class DatapathMaps: Sendable {
     /// The map names of podgate_abi.h, in a stable order.
     public static let names: [String] = [
         PODGATE_MAP_ENDPOINTS, PODGATE_MAP_IPCACHE, PODGATE_MAP_CIDRS, PODGATE_MAP_POLICY,
-        PODGATE_MAP_FLOWS, PODGATE_MAP_EVENTS, PODGATE_MAP_COUNTERS, PODGATE_MAP_CONFIG,
+        PODGATE_MAP_FLOWS, PODGATE_MAP_EVENTS, PODGATE_MAP_COUNTERS, PODGATE_MAP_CONFIG, PODGATE_MAP_REPORTED,
     ]
 
+    /// The directory the maps were opened from (`<pin-dir>/v<ABI>`, see `PinLayout`).
     public let pinDirectory: String
     let endpointsFD: Int32
     let ipcacheFD: Int32
@@ -26,12 +27,27 @@ public final class DatapathMaps: Sendable {
     let eventsFD: Int32
     let countersFD: Int32
     let configFD: Int32
+    let reportedFD: Int32
 
-    /// Opens the maps pinned in `pinDirectory` (by the loader, possibly by an
-    /// earlier agent process). Needs no program to be loaded.
+    /// Opens the maps of this build's ABI version pinned under the agent's
+    /// pin directory (by the loader, possibly by an earlier agent process).
+    /// Needs no program to be loaded.
     /// `readOnly`: descriptors that cannot write (`maps dump` must not be able
     /// to change what is enforced, even by a bug).
-    public init(pinDirectory: String, readOnly: Bool = false) throws {
+    public convenience init(pinDirectory: String, readOnly: Bool = false) throws {
+        let layout = PinLayout(root: pinDirectory)
+        guard access(layout.map(PODGATE_MAP_CONFIG, in: layout.current), F_OK) == 0 else {
+            let found = PinLayout.entries(pinDirectory).filter { PinLayout.isVersionDirectory($0) || DatapathMaps.names.contains($0) }
+            throw DatapathError(operation: "open pinned maps", object: layout.current, errno: ENOENT,
+                                detail: "no maps of ABI version \(PODGATE_ABI_VERSION) are pinned there"
+                                    + (found.isEmpty ? "; is the agent running with this --pin-dir?" : " (found: \(found.joined(separator: ", ")); an agent of another version owns them)"))
+        }
+        try self.init(mapDirectory: layout.current, readOnly: readOnly)
+    }
+
+    /// Opens the maps pinned directly in `mapDirectory`.
+    public init(mapDirectory: String, readOnly: Bool = false) throws {
+        let pinDirectory = mapDirectory
         var descriptors: [Int32] = []
         var options = bpf_obj_get_opts()
         options.sz = MemoryLayout<bpf_obj_get_opts>.size
@@ -50,10 +66,11 @@ public final class DatapathMaps: Sendable {
         self.pinDirectory = pinDirectory
         (endpointsFD, ipcacheFD, cidrsFD, policyFD) = (descriptors[0], descriptors[1], descriptors[2], descriptors[3])
         (flowsFD, eventsFD, countersFD, configFD) = (descriptors[4], descriptors[5], descriptors[6], descriptors[7])
+        reportedFD = descriptors[8]
     }
 
     deinit {
-        [endpointsFD, ipcacheFD, cidrsFD, policyFD, flowsFD, eventsFD, countersFD, configFD].forEach { close($0) }
+        [endpointsFD, ipcacheFD, cidrsFD, policyFD, flowsFD, eventsFD, countersFD, configFD, reportedFD].forEach { close($0) }
     }
 }
 

@@ -46,6 +46,8 @@ public struct DatapathCounters: Hashable, Sendable {
     public var eventsLost: UInt64 = 0
     public var spoofDropped: UInt64 = 0
     public var repliesPassed: UInt64 = 0
+    /// Refusals of a flow reported moments before (SYN retransmits): counted, not reported again.
+    public var eventsDeduplicated: UInt64 = 0
 
     public init() {}
 
@@ -116,6 +118,7 @@ extension DatapathMaps {
         result.eventsLost = try total(PODGATE_COUNTER_EVENTS_LOST.rawValue)
         result.spoofDropped = try total(PODGATE_COUNTER_SPOOF_DROPPED.rawValue)
         result.repliesPassed = try total(PODGATE_COUNTER_REPLIES_PASSED.rawValue)
+        result.eventsDeduplicated = try total(PODGATE_COUNTER_EVENTS_DEDUPED.rawValue)
         return result
     }
 

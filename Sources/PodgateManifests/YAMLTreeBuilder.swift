@@ -120,6 +120,9 @@ struct YAMLTreeBuilder {
             guard case let .scalar(key, _) = built.value else {
                 throw YAMLError(message: "mapping keys must be scalars", line: mark.0, column: mark.1)
             }
+            // Drop the frame's reference first, so the set is inserted into in
+            // place: otherwise every key copies it (quadratic: 20k labels took seconds).
+            parent.collection = .list([])
             guard seen.insert(key).inserted else {
                 throw YAMLError(message: "duplicate mapping key '\(key)'", line: mark.0, column: mark.1)
             }

@@ -47,9 +47,13 @@ public struct EndpointValue: Hashable, Sendable {
     public var cidrClass6: IdentityID
     public var inCluster4: Bool
     public var inCluster6: Bool
+    /// The pod's own addresses: the only sources it may send from (anti-spoofing).
+    public var address4: IPAddress?
+    public var address6: IPAddress?
 
     public init(identity: IdentityID, targetClass: TargetClassID, podID: UInt32, defaultPolicy: DefaultInboundPolicy,
-                cidrClass4: IdentityID = .none, cidrClass6: IdentityID = .none, inCluster4: Bool = false, inCluster6: Bool = false) {
+                cidrClass4: IdentityID = .none, cidrClass6: IdentityID = .none, inCluster4: Bool = false, inCluster6: Bool = false,
+                address4: IPAddress? = nil, address6: IPAddress? = nil) {
         self.identity = identity
         self.targetClass = targetClass
         self.podID = podID
@@ -58,6 +62,8 @@ public struct EndpointValue: Hashable, Sendable {
         self.cidrClass6 = cidrClass6
         self.inCluster4 = inCluster4
         self.inCluster6 = inCluster6
+        self.address4 = address4
+        self.address6 = address6
     }
 }
 

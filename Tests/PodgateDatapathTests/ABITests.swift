@@ -1,3 +1,4 @@
+import PodgateCompiler
 import CPodgateABI
 import PodgateModel
 import Testing
@@ -7,7 +8,8 @@ import Testing
 /// compiles (podgate_abi.h asserts the sizes on the C side too).
 @Suite struct ABILayoutTests {
     @Test func structSizes() {
-        #expect(MemoryLayout<podgate_endpoint>.size == 32)
+        #expect(MemoryLayout<podgate_endpoint>.size == 64)
+        #expect(MemoryLayout<podgate_report_key>.size == 40)
         #expect(MemoryLayout<podgate_addr>.size == 16)
         #expect(MemoryLayout<podgate_addr_info>.size == 24)
         #expect(MemoryLayout<podgate_lpm_addr_key>.size == 20)
@@ -22,6 +24,8 @@ import Testing
     @Test func fieldOffsets() {
         #expect(MemoryLayout<podgate_endpoint>.offset(of: \.default_policy) == 12)
         #expect(MemoryLayout<podgate_endpoint>.offset(of: \.flags) == 24)
+        #expect(MemoryLayout<podgate_endpoint>.offset(of: \.addr4) == 32)
+        #expect(MemoryLayout<podgate_endpoint>.offset(of: \.addr6) == 48)
         #expect(MemoryLayout<podgate_addr_info>.offset(of: \.flags) == 16)
         #expect(MemoryLayout<podgate_lpm_addr_key>.offset(of: \.addr) == 4)
         #expect(MemoryLayout<podgate_policy_key>.offset(of: \.target_class) == 4)
@@ -90,6 +94,17 @@ import Testing
             #expect(raw[28..<32].allSatisfy { $0 == 0 }, "pad is zero")
             #expect(try EndpointValue(load(raw, as: podgate_endpoint.self)) == value)
         }
+        // The pod's own addresses (anti-spoofing), IPv4 in the mapped form.
+        let owned = EndpointValue(identity: IdentityID(300), targetClass: TargetClassID(9), podID: 12, defaultPolicy: .deny,
+                                  address4: IPAddress("10.1.2.3"), address6: IPAddress("fd00::7"))
+        let raw = bytes(podgate_endpoint(owned))
+        #expect(Array(raw[32..<48]) == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 10, 1, 2, 3])
+        #expect(raw[63] == 7)
+        #expect(load(raw, as: podgate_endpoint.self).flags == UInt32(PODGATE_EP_F_ADDR4 | PODGATE_EP_F_ADDR6))
+        #expect(try EndpointValue(load(raw, as: podgate_endpoint.self)) == owned)
+        let v4Only = EndpointValue(identity: IdentityID(300), targetClass: TargetClassID(9), podID: 12, defaultPolicy: .deny,
+                                   address4: IPAddress("10.1.2.3"))
+        #expect(try EndpointValue(load(bytes(podgate_endpoint(v4Only)), as: podgate_endpoint.self)) == v4Only)
     }
 
     @Test func addressAndAddressInfo() throws {
@@ -173,5 +188,17 @@ import Testing
         } throws: { error in
             (error as? ABIDecodingError) == ABIDecodingError(structure: "podgate_endpoint", field: "default_policy", value: 77)
         }
+    }
+}
+
+/// One number per map, in two places: the BPF defaults and the agent's flags.
+@Suite struct CapacityDefaultsTests {
+    @Test func agentDefaultsEqualTheBPFDefaults() {
+        let limits = StateLimits(), capacities = MapCapacities()
+        #expect(UInt32(limits.endpoints) == capacities.endpoints)
+        #expect(UInt32(limits.addresses) == capacities.addresses)
+        #expect(UInt32(limits.cidrs) == capacities.cidrs)
+        #expect(UInt32(limits.policy) == capacities.policy)
+        #expect(UInt32(limits.flows) == capacities.flows)
     }
 }

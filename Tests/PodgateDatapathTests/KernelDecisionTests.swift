@@ -87,7 +87,8 @@ struct KernelDecisionTests {
         defer { sandbox.tearDown() }
         let maps = try sandbox.loader.load(attachingTo: sandbox.cgroupPath)
         let (outside, podSide) = try sandbox.makeVethPair()
-        let pod = EndpointValue(identity: IdentityID(301), targetClass: TargetClassID(8), podID: 2, defaultPolicy: .deny)
+        let pod = EndpointValue(identity: IdentityID(301), targetClass: TargetClassID(8), podID: 2, defaultPolicy: .deny,
+                                address4: IPAddress("10.201.0.2"))
         try maps.apply([.setConfig(KernelTests.config), .updateEndpoint(try Cgroups.id(of: sandbox.cgroupPath), pod)])
 
         let echo = try sandbox.probe(cgroup: nil, namespace: outside, ["udp-echo", "10.201.0.1", "5300", "3"])

@@ -27,7 +27,7 @@ final class KernelSandbox: @unchecked Sendable {  // used from one test at a tim
     let cgroupPath: String
     let pinDirectory: String
     private(set) var namespaces: [String] = []
-    private var children: [Process] = []
+    var children: [Process] = []  // every child, killed in tearDown
 
     init() throws {
         cgroupMount = try Cgroups.mountPoint()
@@ -202,6 +202,9 @@ final class EventCollector: Sendable {
     private let events = Mutex<[DatapathEvent]>([])
 
     func append(_ event: DatapathEvent) { events.withLock { $0.append(event) } }
+
+    /// Every event collected so far.
+    func all() -> [DatapathEvent] { events.withLock { $0 } }
 
     /// Waits (up to `timeout` seconds) for an event matching `predicate`.
     func wait(timeout: Double = 3, where predicate: (DatapathEvent) -> Bool) -> DatapathEvent? {

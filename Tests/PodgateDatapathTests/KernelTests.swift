@@ -10,8 +10,10 @@ import Testing
 struct KernelTests {
     // The probing pod: identity 300, pod 1. The target pod: identity 301,
     // target class 8, pod 2, default policy deny, at 10.200.0.1.
+    // The probes run in a namespace holding 10.200.0.1 (on lo), so that is the
+    // source address the client's packets carry: it owns it (anti-spoofing).
     static let client = EndpointValue(identity: IdentityID(300), targetClass: TargetClassID(7), podID: 1,
-                                      defaultPolicy: .allUnauthenticated)
+                                      defaultPolicy: .allUnauthenticated, address4: IPAddress("10.200.0.1"))
     static let target = IPAddress("10.200.0.1")
     static let targetValue = AddressValue(kind: .pod, identity: IdentityID(301), targetClass: TargetClassID(8), podID: 2,
                                           defaultPolicy: .deny)
@@ -212,7 +214,8 @@ struct KernelTests {
         defer { sandbox.tearDown() }
         let maps = try sandbox.loader.load(attachingTo: sandbox.cgroupPath)
         let (clientSide, serverSide) = try sandbox.makeVethPair()
-        let server = EndpointValue(identity: IdentityID(301), targetClass: TargetClassID(8), podID: 2, defaultPolicy: .deny)
+        let server = EndpointValue(identity: IdentityID(301), targetClass: TargetClassID(8), podID: 2, defaultPolicy: .deny,
+                                   address4: IPAddress("10.201.0.2"))
         try maps.apply([.setConfig(Self.config), .updateEndpoint(try Cgroups.id(of: sandbox.cgroupPath), server)])
         let collector = EventCollector()
         let reader = try DatapathEventReader(maps: maps, onEvent: collector.append)

@@ -108,9 +108,9 @@ extension KernelSuites {
         // status
         let status = try cluster.json(["status"] + state + ["-o", "json"])
         #expect(status["ready"] as? Bool == true)
-        #expect(status["abiVersion"] as? Int == 1)
+        #expect(status["abiVersion"] as? Int == 2)  // 2: endpoints carry the pod's addresses (anti-spoofing)
         let programs = status["programs"] as? [[String: Any]] ?? []
-        #expect(programs.count == 5 && programs.allSatisfy { !(($0["programIDs"] as? [Int]) ?? []).isEmpty })
+        #expect(programs.count == 6 && programs.allSatisfy { !(($0["programIDs"] as? [Int]) ?? []).isEmpty })
         let counts = status["counts"] as? [String: Any] ?? [:]
         #expect(counts["endpoints"] as? Int == 2 && counts["identities"] as? Int == 2)
         let events = status["events"] as? [String: Any] ?? [:]

@@ -19,6 +19,27 @@ static __always_inline void podgate_count(__u32 index)
 		__sync_fetch_and_add(value, 1);
 }
 
+/* Was this flow's refusal reported within PODGATE_REPORT_WINDOW_NS? If not,
+ * remember it as reported now. Races between CPUs can at worst report a
+ * flow twice, never lose a first report. */
+static __always_inline int podgate_reported_recently(const struct podgate_conn *c)
+{
+	struct podgate_report_key key = {};
+	__builtin_memcpy(key.src, c->src, 16);
+	__builtin_memcpy(key.dst, c->dst, 16);
+	key.src_port = c->sport;
+	key.dst_port = c->dport;
+	key.protocol = c->protocol;
+	__u64 now = bpf_ktime_get_ns();
+	__u64 *reported = bpf_map_lookup_elem(&podgate_reportd, &key);
+	if (reported && now - *reported < PODGATE_REPORT_WINDOW_NS) {
+		podgate_count(PODGATE_COUNTER_EVENTS_DEDUPED);
+		return 1;
+	}
+	bpf_map_update_elem(&podgate_reportd, &key, &now, BPF_ANY);
+	return 0;
+}
+
 /* `where` must be a compile-time constant at each call site: the client-only
  * helpers (pid, comm) are then compiled out of the cgroup_skb program, which
  * may not call them. */
@@ -31,6 +52,11 @@ static __always_inline void podgate_report(const struct podgate_conn *c, const s
 	/* An audited connection goes on to the server, which reports it: the
 	 * client stays silent so the event is reported once. */
 	if (where == PODGATE_WHERE_CLIENT && d->verdict == PODGATE_VERDICT_AUDIT)
+		return;
+
+	/* Server side: a flow refused moments ago (a retransmitted SYN, the next
+	 * datagram) was reported already. One LRU lookup, on refusals only. */
+	if (where == PODGATE_WHERE_SERVER && podgate_reported_recently(c))
 		return;
 
 	struct podgate_event *e = bpf_ringbuf_reserve(&podgate_events, sizeof(*e), 0);
@@ -61,6 +87,37 @@ static __always_inline void podgate_report(const struct podgate_conn *c, const s
 	} else {
 		e->pid = 0;
 		__builtin_memset(e->comm, 0, sizeof(e->comm));
+	}
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* A packet dropped at a pod's egress for its forged source: always
+ * counted; reported as an event (reason spoofed-source, where egress) unless
+ * the ring buffer is full. A flood of forged packets thus costs a counter
+ * bump each, and the stream says how many events it lost. */
+static __always_inline void podgate_report_spoof(__u64 cgroup_id, const __u8 src[16], const __u8 dst[16],
+						 __u8 protocol, const struct podgate_endpoint *ep)
+{
+	podgate_count(PODGATE_COUNTER_SPOOF_DROPPED);
+	struct podgate_event *e = bpf_ringbuf_reserve(&podgate_events, sizeof(*e), 0);
+	if (!e) {
+		podgate_count(PODGATE_COUNTER_EVENTS_LOST);
+		return;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->timestamp_ns = bpf_ktime_get_ns();
+	e->cgroup_id = cgroup_id;
+	__builtin_memcpy(e->src_addr, src, 16);
+	__builtin_memcpy(e->dst_addr, dst, 16);
+	e->where = PODGATE_WHERE_EGRESS;
+	e->verdict = PODGATE_VERDICT_DENIED;
+	e->reason = PODGATE_REASON_SPOOFED_SOURCE;
+	e->protocol = protocol;
+	if (ep) {
+		e->src_identity = ep->identity;
+		e->src_pod_id = ep->pod_id;
+	} else {
+		e->src_identity = PODGATE_ID_UNKNOWN_POD;
 	}
 	bpf_ringbuf_submit(e, 0);
 }

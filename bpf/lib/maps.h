@@ -61,6 +61,14 @@ struct {
 	__uint(max_entries, PODGATE_EVENTS_BYTES);
 } podgate_events SEC(".maps");
 
+/* Server-side refusals already reported (events.h): dedupes SYN retransmits. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PODGATE_REPORTED_MAX);
+	__type(key, struct podgate_report_key);
+	__type(value, __u64);
+} podgate_reportd SEC(".maps");
+
 /* Decision counters; written only by events.h. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -15,7 +15,8 @@
 
 #include <linux/types.h>
 
-#define PODGATE_ABI_VERSION 1
+/* 2: podgate_endpoint carries the pod's addresses (anti-spoofing), 64 bytes. */
+#define PODGATE_ABI_VERSION 2
 
 /* Map names (the kernel keeps at most 15 characters). */
 #define PODGATE_MAP_ENDPOINTS "podgate_endpts"
@@ -26,15 +27,20 @@
 #define PODGATE_MAP_EVENTS    "podgate_events"
 #define PODGATE_MAP_COUNTERS  "podgate_counter"
 #define PODGATE_MAP_CONFIG    "podgate_config"
+#define PODGATE_MAP_REPORTED  "podgate_reportd"
 
 /* Default capacities; the agent may override them at load time. */
 #define PODGATE_ENDPOINTS_MAX  4096      /* local pod and container cgroups */
-#define PODGATE_IPCACHE_MAX    262144    /* every pod address of the cluster */
+#define PODGATE_IPCACHE_MAX    327680    /* every pod address of the cluster: 150k pods x 2 families, nodes */
 #define PODGATE_CIDRS_MAX      16384
 #define PODGATE_POLICY_MAX     524288
 #define PODGATE_FLOWS_MAX      65536
 #define PODGATE_EVENTS_BYTES   (1 << 22)
 #define PODGATE_COUNTERS_MAX   128
+#define PODGATE_REPORTED_MAX   16384
+/* A refused flow is reported again after this long (covers the ~127 s a
+ * Linux client spends retransmitting a SYN with the default tcp_syn_retries). */
+#define PODGATE_REPORT_WINDOW_NS (130ull * 1000000000ull)
 
 /* ---- identities --------------------------------------------------------
  * A source is named by a 32-bit number. Pod identities are allocated by the
@@ -75,6 +81,8 @@ enum podgate_reason {
 enum podgate_where {
 	PODGATE_WHERE_SERVER = 0,
 	PODGATE_WHERE_CLIENT = 1,
+	PODGATE_WHERE_EGRESS = 2, /* a packet leaving a pod (anti-spoofing); counted in
+	                            * PODGATE_COUNTER_SPOOF_DROPPED, not in the decision counters */
 };
 
 enum podgate_verdict {
@@ -89,6 +97,13 @@ enum podgate_verdict {
  * target class (as a server). */
 #define PODGATE_EP_F_IN_CLUSTER4 (1u << 0) /* its IPv4 address is in --cluster-networks */
 #define PODGATE_EP_F_IN_CLUSTER6 (1u << 1)
+#define PODGATE_EP_F_ADDR4       (1u << 2) /* addr4 holds the pod's IPv4 address */
+#define PODGATE_EP_F_ADDR6       (1u << 3) /* addr6 holds the pod's IPv6 address */
+
+/* The addresses are the only sources the pod may send from (cgroup_skb/egress
+ * drops the rest and counts PODGATE_COUNTER_SPOOF_DROPPED). A Kubernetes pod
+ * has at most one address per family (status.podIPs), so two slots suffice
+ * and the check is one lookup the egress program already makes. */
 
 struct podgate_endpoint {
 	__u32 identity;       /* host order */
@@ -99,6 +114,8 @@ struct podgate_endpoint {
 	__u32 cidr_class6;
 	__u32 flags;          /* PODGATE_EP_F_* */
 	__u32 pad;            /* zero */
+	__u8  addr4[16];      /* network order, ::ffff:a.b.c.d; zero without PODGATE_EP_F_ADDR4 */
+	__u8  addr6[16];      /* network order; zero without PODGATE_EP_F_ADDR6 */
 };
 
 /* ---- podgate_ipcache: HASH, key struct podgate_addr -------------------- */
@@ -207,6 +224,20 @@ struct podgate_event {
 	char  comm[16];       /* client side: its command */
 };
 
+/* ---- podgate_reportd: LRU_HASH, key struct podgate_report_key -> __u64 --
+ * Server-side refusals already reported, so a retransmitted SYN (or the
+ * next datagram of a refused UDP flow) is counted but not reported again:
+ * "each refused connection is reported once". Value: bpf_ktime_get_ns of the
+ * report. Skipped events are counted in PODGATE_COUNTER_EVENTS_DEDUPED. */
+struct podgate_report_key {
+	__u8  src[16];        /* network order */
+	__u8  dst[16];        /* network order */
+	__u16 src_port;       /* host order */
+	__u16 dst_port;       /* host order */
+	__u8  protocol;
+	__u8  pad[3];         /* zero */
+};
+
 /* ---- podgate_counter: PERCPU_ARRAY of __u64 ----------------------------
  * Connection decisions by where x verdict x reason, then single counters. */
 #define PODGATE_COUNTER_DECISION(where, verdict, reason) \
@@ -215,9 +246,10 @@ enum podgate_counter {
 	PODGATE_COUNTER_EVENTS_LOST     = 64, /* ring buffer full */
 	PODGATE_COUNTER_SPOOF_DROPPED   = 65, /* egress with a source not the pod's */
 	PODGATE_COUNTER_REPLIES_PASSED  = 66, /* UDP datagrams matched to a flow */
+	PODGATE_COUNTER_EVENTS_DEDUPED  = 67, /* refusals of an already reported flow: counted, not reported */
 };
 
-_Static_assert(sizeof(struct podgate_endpoint) == 32, "endpoint layout");
+_Static_assert(sizeof(struct podgate_endpoint) == 64, "endpoint layout");
 _Static_assert(sizeof(struct podgate_addr) == 16, "addr layout");
 _Static_assert(sizeof(struct podgate_addr_info) == 24, "addr_info layout");
 _Static_assert(sizeof(struct podgate_lpm_addr_key) == 20, "lpm key layout");
@@ -227,6 +259,7 @@ _Static_assert(sizeof(struct podgate_policy_value) == 16, "policy value layout")
 _Static_assert(sizeof(struct podgate_flow_key) == 32, "flow key layout");
 _Static_assert(sizeof(struct podgate_config) == 16, "config layout");
 _Static_assert(sizeof(struct podgate_event) == 104, "event layout");
+_Static_assert(sizeof(struct podgate_report_key) == 40, "report key layout");
 _Static_assert(PODGATE_COUNTER_DECISION(1, 3, 7) < PODGATE_COUNTER_EVENTS_LOST, "counter ranges");
 
 #endif

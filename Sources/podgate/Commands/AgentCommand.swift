@@ -12,8 +12,9 @@ enum AgentCommand {
         do {
             let options = try AgentOptions(parsed)
             if options.cleanup {
-                try DatapathLoader.detachAndRemove(pinDirectory: options.pinDirectory)
+                let left = try DatapathLoader.detachAndRemove(pinDirectory: options.pinDirectory)
                 Output.out("removed the programs, links and maps pinned in \(options.pinDirectory)")
+                if !left.isEmpty { Output.err("podgate agent: left in place (not podgate's): \(left.joined(separator: ", "))") }
                 return 0
             }
             try await Agent(options: options).run()

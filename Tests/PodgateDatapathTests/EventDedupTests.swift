@@ -1,0 +1,44 @@
+import Foundation
+import PodgateCgroups
+import PodgateModel
+import Testing
+@testable import PodgateDatapath
+
+/// "Each refused connection is reported once": a denied SYN that the client
+/// retransmits is counted every time but reported as one event.
+@Suite(.serialized, .enabled(if: KernelGate.enabled, "needs root (or CI=true)"))
+struct EventDedupTests {
+    @Test func retransmittedSYNsAreCountedButReportedOnce() throws {
+        let sandbox = try KernelSandbox()
+        defer { sandbox.tearDown() }
+        let maps = try sandbox.loader.load(attachingTo: sandbox.cgroupPath)
+        let (clientSide, serverSide) = try sandbox.makeVethPair()
+        let server = EndpointValue(identity: IdentityID(301), targetClass: TargetClassID(8), podID: 2, defaultPolicy: .deny,
+                                   address4: IPAddress("10.201.0.2"))
+        try maps.apply([.setConfig(KernelTests.config), .updateEndpoint(try Cgroups.id(of: sandbox.cgroupPath), server)])
+        let collector = EventCollector()
+        let reader = try DatapathEventReader(maps: maps, onEvent: collector.append)
+        try reader.start()
+        defer { reader.stop() }
+        let listener = try sandbox.probe(cgroup: sandbox.cgroupPath, namespace: serverSide, ["listen", "10.201.0.2", "8080", "5"])
+        _ = listener.nextLine()
+        #expect(listener.nextLine() == "ready")
+
+        // One connect() waiting 3.5 s: the SYN goes out at 0, ~1 and ~3 s.
+        let denied = try sandbox.probe(cgroup: nil, namespace: clientSide, ["connect", "10.201.0.2", "8080", "tcp", "3.5"]).finish()
+        #expect(denied.lines == ["timeout"])
+        // A second connection (a new source port) is a new refusal: reported.
+        let again = try sandbox.probe(cgroup: nil, namespace: clientSide, ["connect", "10.201.0.2", "8080", "tcp", "0.5"]).finish()
+        #expect(again.lines == ["timeout"])
+        usleep(300_000)
+
+        let counters = try maps.counters()
+        let refusals = counters[.server, .denied, .defaultDeny]
+        #expect(refusals >= 3, "every SYN is counted")
+        let events = collector.all().filter { $0.location == .server }
+        #expect(events.count == 2, "one event per connection, not per SYN: \(events.count) events, \(refusals) refusals")
+        #expect(Set(events.map(\.sourcePort)).count == 2)
+        #expect(counters.eventsDeduplicated == refusals - UInt64(events.count))
+    }
+}
+
