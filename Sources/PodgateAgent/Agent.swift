@@ -76,6 +76,9 @@ public final class Agent: @unchecked Sendable {
             group.addTask { [source] in await source.run() }
             reconcile(datapath)
             for await _ in changes {
+                // Let a burst of writes (an editor's save, a `cp` of several
+                // files) land, so one pass sees them together.
+                try? await Task.sleep(for: .milliseconds(5))
                 reconcile(datapath)
             }
             group.cancelAll()

@@ -131,10 +131,10 @@ struct AgentLifecycleTests {
         let before = try DatapathMaps(pinDirectory: harness.sandbox.pinDirectory).realizedState().desiredStateShape
 
         // Now "other" instead of "frontend", plus a policy with 40 separate ports: too many entries.
-        try harness.write([
-            "policy.yaml": Manifests.policy("p", target: "backend", ports: [8080], sources: ["other"]),
-            "wide.yaml": Manifests.policy("wide", target: "backend", ports: Array(stride(from: 10001, through: 10080, by: 2)), sources: ["other"]),
-        ])
+        // The too-wide policy first: the agent may read between the two writes,
+        // and each state it can see must be one that does not fit.
+        try harness.write(["wide.yaml": Manifests.policy("wide", target: "backend", ports: Array(stride(from: 10001, through: 10080, by: 2)), sources: ["other"])])
+        try harness.write(["policy.yaml": Manifests.policy("p", target: "backend", ports: [8080], sources: ["other"])])
         let deadline = Date().addingTimeInterval(10)
         while access(harness.state + "/apply-error", F_OK) != 0 && Date() < deadline { usleep(20_000) }
         let report = (try? String(contentsOfFile: harness.state + "/apply-error", encoding: .utf8)) ?? ""

@@ -70,7 +70,10 @@ final class KubeSourceHarness: @unchecked Sendable {
     }
 
     /// Reads until `done` holds, or gives up after `seconds`; returns the last reading.
-    func read(within seconds: Double = 15, until done: (SourceReading) -> Bool) async throws -> SourceReading {
+    /// Generous: in the full suite, kernel suites that block their threads for
+    /// tens of seconds can hold the whole (two-thread) cooperative pool, and
+    /// the source's watch tasks wait for it.
+    func read(within seconds: Double = 120, until done: (SourceReading) -> Bool) async throws -> SourceReading {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         var reading = try read()
         while !done(reading), ContinuousClock.now < deadline {
