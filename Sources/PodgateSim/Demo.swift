@@ -100,6 +100,7 @@ public enum Demo {
             return 2
         }
         Interrupts.install()
+        Isolation.cleanUpWhenParentDies()
         let run = SimRunner.randomRunID()
         let state: RunState
         let ip: IPCommand

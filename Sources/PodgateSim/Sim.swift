@@ -50,6 +50,7 @@ public enum Sim {
             return 2
         }
         Interrupts.install()
+        Isolation.cleanUpWhenParentDies()
         var worst: Int32 = 0
         for file in files {
             let code = SimRunner.run(file: file, options: options, parseDocuments: parseDocuments)

@@ -20,6 +20,14 @@ enum Isolation {
         guard c_setns(fd, CLONE_NEWNET_FLAG) == 0 else { throw SimError("setns \(name): \(errnoText())") }
     }
 
+    /// The simulator itself: when whoever started it goes away (a closed
+    /// terminal, a killed test run), SIGTERM runs the usual cleanup.
+    static func cleanUpWhenParentDies() {
+        let parent = getppid()
+        _ = c_prctl(PR_SET_PDEATHSIG_OPTION, UInt(SIGTERM), 0, 0, 0)
+        if getppid() != parent { kill(getpid(), SIGTERM) }
+    }
+
     /// Die with the simulator, even if it is SIGKILLed.
     static func dieWithParent() {
         let parent = getppid()
