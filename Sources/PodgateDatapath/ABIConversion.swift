@@ -61,11 +61,10 @@ enum ABIConversion {
         return transport
     }
 
-    /// PODGATE_COUNTER_DECISION(where, verdict, reason), which Swift cannot import (a function-like macro).
+    /// PODGATE_COUNTER_DECISION(where, verdict, reason), through the header's inline twin.
     static func decisionCounterIndex(_ location: DatapathEvent.Location, _ verdict: DatapathEvent.Verdict,
                                      _ reason: DatapathEvent.Reason) -> UInt32 {
-        (UInt32(location.rawValue) * 4 + UInt32(verdict.rawValue)) * UInt32(PODGATE_REASON_MAX.rawValue)
-            + UInt32(reason.rawValue)
+        podgate_counter_decision(UInt32(location.rawValue), UInt32(verdict.rawValue), UInt32(reason.rawValue))
     }
 }
 

@@ -32,27 +32,10 @@ public struct DatapathEvent: Hashable, Sendable {
         }
     }
 
-    /// `enum podgate_reason`: stable numbers, never reused.
-    public enum Reason: UInt8, Hashable, Sendable, CaseIterable, CustomStringConvertible {
-        case none = 0
-        case defaultDeny = 1
-        case notAuthorized = 2
-        case notCluster = 3
-        case notAuthenticated = 4
-        case unknownPod = 5
-        case spoofedSource = 6
-        public var description: String {
-            switch self {
-            case .none: "none"
-            case .defaultDeny: "default-deny"
-            case .notAuthorized: "not-authorized"
-            case .notCluster: "not-cluster"
-            case .notAuthenticated: "not-authenticated"
-            case .unknownPod: "unknown-pod"
-            case .spoofedSource: "spoofed-source"
-            }
-        }
-    }
+    /// `enum podgate_reason`: the model's `DecisionReason` (one list of
+    /// reasons for the kernel, the compiler and the tools; ABITests checks
+    /// its numbers against the C enum).
+    public typealias Reason = DecisionReason
 
     public var timestampNanoseconds: UInt64   // CLOCK_MONOTONIC
     public var cgroup: CgroupID               // the local pod cgroup that decided

@@ -70,7 +70,7 @@ final class AgentHarness: @unchecked Sendable {  // used from one test at a time
                              "--pin-dir", sandbox.pinDirectory, "--state-dir", state, "--node-name", "test-node",
                              "--events-file", directory + "/events.jsonl", "--health-address", "127.0.0.1:0"] + extraArguments
         let log = FileHandle(forWritingAtPath: directory + "/agent.log") ?? {
-            FileManager.default.createFile(atPath: directory + "/agent.log", contents: nil)
+            _ = FileManager.default.createFile(atPath: directory + "/agent.log", contents: nil)
             return FileHandle(forWritingAtPath: directory + "/agent.log")!
         }()
         log.seekToEndOfFile()

@@ -242,6 +242,11 @@ struct podgate_report_key {
  * Connection decisions by where x verdict x reason, then single counters. */
 #define PODGATE_COUNTER_DECISION(where, verdict, reason) \
 	((((where) * 4u) + (verdict)) * PODGATE_REASON_MAX + (reason))
+/* The same index as a function: Swift cannot import function-like macros. */
+static inline __u32 podgate_counter_decision(__u32 where, __u32 verdict, __u32 reason)
+{
+	return PODGATE_COUNTER_DECISION(where, verdict, reason);
+}
 enum podgate_counter {
 	PODGATE_COUNTER_EVENTS_LOST     = 64, /* ring buffer full */
 	PODGATE_COUNTER_SPOOF_DROPPED   = 65, /* egress with a source not the pod's */
