@@ -101,27 +101,15 @@ public enum Demo {
         }
         Interrupts.install()
         Isolation.cleanUpWhenParentDies()
-        let run = SimRunner.randomRunID()
-        let state: RunState
-        let ip: IPCommand
-        do {
-            ip = try IPCommand()
-            state = try RunState(run: run)
-        } catch {
+        let run: SimRun
+        do { run = try SimRun.open() } catch {
             Files.standardError("podgate demo: \(error)\n")
             return 2
         }
-        var code: Int32 = 0
-        do {
-            code = try narrate(plan, run: run, state: state, ip: ip, executable: executable)
-        } catch let interrupted as Interrupted {
-            Files.standardError("podgate demo: \(interrupted); cleaning up\n")
-            code = interrupted.exitCode
-        } catch {
-            Files.standardError("podgate demo: \(error)\n")
-            code = 1
+        let code = run.guarded(prefix: "podgate demo: ", errorCode: 1) {
+            try narrate(plan, run: run.id, state: run.state, ip: run.ip, executable: executable)
         }
-        let problems = state.removeAll(ip: ip)
+        let problems = run.removeAll()
         problems.forEach { Files.standardError("podgate demo: cleanup: \($0)\n") }
         say("\nCleaned up: the namespaces, cgroups, BPF programs and processes of this demo are gone.")
         return problems.isEmpty ? code : max(code, 1)

@@ -17,32 +17,20 @@ enum SimRunner {
         }
         plan.scenario.warnings.forEach { Files.standardError("podgate sim: warning: \($0)\n") }
 
-        let run = randomRunID()
-        let state: RunState
-        let ip: IPCommand
-        do {
-            ip = try IPCommand()
-            state = try RunState(run: run)
-        } catch {
+        let run: SimRun
+        do { run = try SimRun.open() } catch {
             Files.standardError("podgate sim: \(error)\n")
             return 2
         }
-        var code: Int32 = 2
-        do {
-            code = try execute(plan, run: run, state: state, ip: ip, options: options)
-        } catch let interrupted as Interrupted {
-            Files.standardError("podgate sim: \(interrupted); cleaning up\n")
-            code = interrupted.exitCode
-        } catch {
-            Files.standardError("podgate sim: \(plan.scenario.name): \(error)\n")
-            code = 2
+        let code = run.guarded(prefix: "podgate sim: \(plan.scenario.name): ", errorCode: 2) {
+            try execute(plan, run: run.id, state: run.state, ip: run.ip, options: options)
         }
         if options.keep {
-            progress("--keep: run \(run) left in place; remove it with `podgate sim --cleanup`")
+            progress("--keep: run \(run.id) left in place; remove it with `podgate sim --cleanup`")
             return code
         }
         let started = Clock.now
-        let problems = state.removeAll(ip: ip)
+        let problems = run.removeAll()
         problems.forEach { progress("cleanup: \($0)") }
         progress("cleaned up in \(Int((Clock.now - started) * 1000)) ms")
         // Under --hold an interrupt is how a finished run ends, not a failure.
