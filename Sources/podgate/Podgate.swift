@@ -12,6 +12,7 @@ struct Podgate {
         ("agent", "Run the node agent (local mode: --manifests DIR)"),
         ("sim", "Build a scenario's cluster from namespaces and cgroups, probe it, check expectations"),
         ("demo", "Replay the seed walkthrough on a simulated node, explained step by step"),
+        ("bench", "Measure enforcement cost against none/iptables/nftables, and the control plane"),
         ("version", "Print the version and the BPF ABI version"),
     ]
 
@@ -28,6 +29,7 @@ struct Podgate {
         case "agent": status = await AgentCommand.run(arguments)
         case "sim": status = SimCommand.run(arguments)
         case "sim-helper": status = SimCommand.helper(arguments)
+        case "bench", "bench-helper": status = BenchCommand.run(verb, arguments)
 //SIM        case "demo": status = await DemoCommand.run(arguments)
         case "version", "--version": status = VersionCommand.run(arguments)
         case "help", "--help", "-h":
