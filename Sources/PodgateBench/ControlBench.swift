@@ -20,7 +20,7 @@ enum ControlBench {
             let pin = sandbox.pin("-control")
             let child = try Child.spawn(executable, ["bench-helper", "control", "--pods", String(shape.pods),
                                                     "--policies", String(shape.policies), "--namespaces", String(shape.namespaces),
-                                                    "--pin", pin, "--attach", cgroup, "--cgroup", cgroup + "/../agent"],
+                                                    "--pin", pin, "--attach", cgroup, "--cgroup", sandbox.cgroupRoot + "/agent"],
                                         captureOutput: true, stderrToNull: true)
             while let line = child.readLine() {
                 let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)

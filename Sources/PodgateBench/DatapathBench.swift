@@ -99,72 +99,97 @@ final class DatapathBench {
         sandbox.enableBPFStats()
         for configuration in configurations {
             try Interrupts.check()
-            // A, then the configuration, back to back.
-            let a = try measure()
-            baselineCRR += a.crr
-            baselineRR += a.rr
-            Host.log("\(configuration): applying")
-            let teardown = try apply(configuration)
-            defer { teardown() }
-            let before = try programStats(configuration)
-            let measured = try measure()
-            let after = try programStats(configuration)
-            record(configuration, measured, against: a)
-            recordProgramCost(configuration, before: before, after: after, connections: measured.connections)
+            Host.log("\(configuration)")
+            try measure(configuration)
         }
         try deniedConnects()
         let crrA = Statistics.median(baselineCRR) ?? .nan
         let rrA = Statistics.median(baselineRR) ?? .nan
         records.insert(BenchRecord(suite: "datapath", configuration: "A none", size: "-", metric: "conn/s", median: crrA,
-                                   ratioToA: 1, runs: baselineCRR.count, note: "all A runs"), at: 0)
+                                   ratioToA: 1, runs: baselineCRR.count, note: "every A run"), at: 0)
         records.insert(BenchRecord(suite: "datapath", configuration: "A none", size: "-", metric: "rr/s", median: rrA,
-                                   ratioToA: 1, runs: baselineRR.count, note: "all A runs"), at: 1)
+                                   ratioToA: 1, runs: baselineRR.count, note: "every A run"), at: 1)
         return records
     }
 
-    struct Measurement { var crr: [Double] = []; var rr: [Double] = []; var connections: Double = 0 }
-
-    /// `runs` TCP_CRR runs and `runs` TCP_RR runs, alternating, after a short warm-up.
-    func measure() throws -> Measurement {
-        _ = try topology.client("crr", seconds: 0.1)
-        var result = Measurement()
-        for _ in 0..<options.runs {
-            let crr = try topology.client("crr", seconds: options.seconds)
-            if crr.errors > 0 { Host.log("  \(Int(crr.errors)) failed connections in a CRR run") }
-            result.crr.append(crr.count / (crr.nanoseconds / 1e9))
-            result.connections += crr.count
-            let rr = try topology.client("rr", seconds: options.seconds)
-            result.rr.append(rr.count / (rr.nanoseconds / 1e9))
+    /// `runs` rounds; each measures A and the configuration back to back (in
+    /// alternating order), applying the configuration for its half and removing
+    /// it after, so every ratio compares runs a second apart on a shared machine.
+    /// The ratio is the median of the per-round ratios. Program statistics are
+    /// read around the TCP_CRR runs only.
+    func measure(_ configuration: Enforcement) throws {
+        var a = (crr: [Double](), rr: [Double]())
+        var x = (crr: [Double](), rr: [Double]())
+        var ratios = (crr: [Double](), rr: [Double]())
+        var cost: [String: ProgramStats] = [:]
+        var connections = 0.0
+        var applyTimes: [Double] = []
+        for round in 0..<options.runs {
+            var pair: [(crr: Double, rr: Double)] = [(0, 0), (0, 0)]
+            for half in (round % 2 == 0 ? [0, 1] : [1, 0]) {
+                try Interrupts.check()
+                var teardown: () -> Void = {}
+                defer { teardown() }
+                if half == 1 {
+                    let started = Host.nanoseconds
+                    teardown = try apply(configuration)
+                    applyTimes.append(Double(Host.nanoseconds - started) / 1e6)
+                }
+                _ = try topology.client("crr", seconds: 0.05)  // warm-up
+                let before = try programStats(configuration)
+                let crr = try topology.client("crr", seconds: options.seconds)
+                if crr.errors > 0 { Host.log("  \(Int(crr.errors)) failed connections in a CRR run") }
+                let after = try programStats(configuration)
+                let rr = try topology.client("rr", seconds: options.seconds)
+                pair[half] = (crr.count / (crr.nanoseconds / 1e9), rr.count / (rr.nanoseconds / 1e9))
+                guard half == 1 else { continue }
+                connections += crr.count
+                for (hook, stats) in after {
+                    guard let earlier = before[hook] else { continue }
+                    cost[hook, default: ProgramStats(runTime: 0, runs: 0)].runTime += stats.runTime - earlier.runTime
+                    cost[hook, default: ProgramStats(runTime: 0, runs: 0)].runs += stats.runs - earlier.runs
+                }
+            }
+            a.crr.append(pair[0].crr); a.rr.append(pair[0].rr)
+            x.crr.append(pair[1].crr); x.rr.append(pair[1].rr)
+            ratios.crr.append(pair[1].crr / pair[0].crr); ratios.rr.append(pair[1].rr / pair[0].rr)
         }
-        return result
-    }
-
-    private func record(_ configuration: Enforcement, _ m: Measurement, against a: Measurement) {
-        for (metric, values, reference) in [("conn/s", m.crr, a.crr), ("rr/s", m.rr, a.rr)] {
+        baselineCRR += a.crr
+        baselineRR += a.rr
+        for (metric, values, reference, ratio) in [("conn/s", x.crr, a.crr, ratios.crr), ("rr/s", x.rr, a.rr, ratios.rr)] {
             let median = Statistics.median(values) ?? .nan
-            let ratio = Statistics.ratio(median, to: Statistics.median(reference))
+            let medianRatio = Statistics.median(ratio)
+            let aMedian = Statistics.median(reference) ?? .nan
             records.append(BenchRecord(suite: "datapath", configuration: configuration.configuration, size: configuration.size,
-                                       metric: metric, median: median, ratioToA: ratio, runs: values.count,
-                                       note: "A next to it: \(ReportFormat.figure(Statistics.median(reference) ?? .nan))"))
-            Host.log("  \(metric): \(ReportFormat.figure(median)) (A \(ReportFormat.figure(Statistics.median(reference) ?? .nan)), ratio \(ratio.map { ReportFormat.fixed($0, digits: 3) } ?? "-"))")
+                                       metric: metric, median: median, ratioToA: medianRatio, runs: values.count,
+                                       note: "A alongside: \(ReportFormat.figure(aMedian))"))
+            Host.log("  \(metric): \(ReportFormat.figure(median)) (A \(ReportFormat.figure(aMedian)), ratio \(medianRatio.map { ReportFormat.fixed($0, digits: 3) } ?? "-"))")
+        }
+        Host.log("  applied in \(ReportFormat.fixed(Statistics.median(applyTimes) ?? .nan, digits: 0)) ms (median)")
+        for hook in ["cgroup/connect4", "cgroup_skb/ingress"] {
+            guard let c = cost[hook], c.runs > 0 else { continue }
+            let runs = Double(c.runs)
+            let perRun = Double(c.runTime) / runs
+            records.append(BenchRecord(suite: "program cost", configuration: configuration.configuration + " " + hook,
+                                       size: configuration.size, metric: "ns/run", median: perRun, runs: Int(runs),
+                                       note: "\(ReportFormat.fixed(runs / max(connections, 1), digits: 1)) runs per TCP_CRR connection"))
+            Host.log("  \(hook): \(ReportFormat.fixed(perRun, digits: 1)) ns/run over \(Int(runs)) runs")
         }
     }
 
     // MARK: - configurations
 
-    let pinDirectory = "-bpf"
+    lazy var pinPath = sandbox.pin("-bpf")
 
     func apply(_ configuration: Enforcement) throws -> () -> Void {
         switch configuration {
         case .none:
             return {}
         case .podgate(let serverOnly, let policyEntries, let addresses):
-            let pin = sandbox.pin(pinDirectory)
+            let pin = pinPath
             let attachTo = serverOnly ? topology.serverCgroup : topology.podsCgroup
             let maps = try DatapathLoader(pinDirectory: pin).load(attachingTo: attachTo)
-            let started = Host.nanoseconds
             try maps.apply(try PodgateFixture.operations(topology: topology, policyEntries: policyEntries, addresses: addresses))
-            Host.log("  maps filled in \(ReportFormat.fixed(Double(Host.nanoseconds - started) / 1e6, digits: 1)) ms")
             return { try? DatapathLoader.detachAndRemove(pinDirectory: pin) }
         case .iptables(let tool, let unrelated, let matchLast, let reject):
             let restore = (tool == "iptables-nft" ? iptablesNft : iptablesLegacy)!
@@ -215,24 +240,11 @@ final class DatapathBench {
         return result
     }
 
-    private func recordProgramCost(_ configuration: Enforcement, before: [String: ProgramStats], after: [String: ProgramStats], connections: Double) {
-        for hook in ["cgroup/connect4", "cgroup_skb/ingress"] {
-            guard let a = after[hook], let b = before[hook], a.runs > b.runs else { continue }
-            let runs = Double(a.runs - b.runs)
-            let perRun = Double(a.runTime - b.runTime) / runs
-            records.append(BenchRecord(suite: "datapath", configuration: configuration.configuration + " " + hook,
-                                       size: configuration.size, metric: "ns/run", median: perRun, runs: Int(runs),
-                                       note: "\(ReportFormat.fixed(runs / max(connections, 1), digits: 1)) runs per CRR connection"))
-            Host.log("  \(hook): \(ReportFormat.fixed(perRun, digits: 1)) ns/run over \(Int(runs)) runs")
-        }
-    }
-
     // MARK: - denied connects
 
     /// How long a refused connect takes to fail, per mechanism.
     func deniedConnects() throws {
         var cases: [(Enforcement, String, Int)] = [
-            (.none, "A none (no listener: RST)", 20),
             (.podgate(serverOnly: false, policyEntries: 1, addresses: 1_000), "B podgate client side", 20),
             (.podgate(serverOnly: true, policyEntries: 1, addresses: 1_000), "B podgate server side only (drop)", 2),
         ]

@@ -136,7 +136,7 @@ enum Host {
     static func memory() -> (rss: Double, hwm: Double) {
         var rss = 0.0, hwm = 0.0
         for line in ((try? read("/proc/self/status")) ?? "").split(separator: "\n") {
-            let parts = line.split(separator: " ", omittingEmptySubsequences: true)
+            let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             guard parts.count >= 2, let kib = Double(parts[1]) else { continue }
             if parts[0] == "VmRSS:" { rss = kib / 1024 }
             if parts[0] == "VmHWM:" { hwm = kib / 1024 }

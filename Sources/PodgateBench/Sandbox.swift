@@ -44,7 +44,7 @@ final class Sandbox {
         cgroupRoot = cgroup2 + "/" + id
         tmp = "/tmp/" + id
         Self.sweepLeftovers()
-        try Host.makeDirectories(cgroupRoot)
+        try Host.makeDirectories(cgroupRoot + "/agent")  // the agent and other long-lived helpers
         try Host.makeDirectories(tmp)
     }
 

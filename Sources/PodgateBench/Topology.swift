@@ -19,7 +19,7 @@ final class BenchTopology {
     let podsCgroup: String
     let clientCgroup: String
     let serverCgroup: String
-    private var server: Child?
+    private var servers: [Child] = []
 
     init(sandbox: Sandbox, executable: String) {
         self.sandbox = sandbox
@@ -54,15 +54,19 @@ final class BenchTopology {
         try Child.run("/usr/sbin/ip", ["netns", "exec", netns, "/usr/sbin/sysctl", "-q", "-w"] + settings)
     }
 
-    /// The server joins its cgroup before it opens its listener.
+    /// The servers join their cgroup before they open their listeners: one on
+    /// the allowed port, one on the denied port (a cgroup program only sees a
+    /// SYN that reaches a listening socket of its cgroup).
     func startServer() throws {
-        let child = try Child.spawn(executable, ["bench-helper", "serve", "--cgroup", serverCgroup, "--netns", serverNetns,
-                                                 "--port", String(Self.port)], captureOutput: true)
-        guard child.readLine() == "ready" else {
-            child.stop()
-            throw BenchError("the bench server did not start")
+        for port in [Self.port, Self.deniedPort] {
+            let child = try Child.spawn(executable, ["bench-helper", "serve", "--cgroup", serverCgroup, "--netns", serverNetns,
+                                                     "--port", String(port)], captureOutput: true)
+            guard child.readLine() == "ready" else {
+                child.stop()
+                throw BenchError("the bench server on port \(port) did not start")
+            }
+            servers.append(child)
         }
-        server = child
     }
 
     /// One client process in the client pod; returns its output line's numbers.
