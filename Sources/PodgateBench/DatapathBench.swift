@@ -197,7 +197,7 @@ final class DatapathBench {
             try Host.writeFile(file, Firewall.iptablesRules(unrelated: unrelated, matchLast: matchLast, reject: reject))
             try Child.run("/usr/sbin/ip", ["netns", "exec", topology.serverNetns, restore, file])
             try conntrackTuning()
-            let flush = restore.replacingOccurrences(of: "-restore", with: "")
+            let flush = String(restore.dropLast("-restore".count))
             let netns = topology.serverNetns
             return { _ = try? Child.run("/usr/sbin/ip", ["netns", "exec", netns, flush, "-F", "INPUT"], check: false) }
         case .nftables(let elements):
@@ -312,21 +312,5 @@ public enum Firewall {
         }
 
         """
-    }
-}
-
-extension String {
-    func replacingOccurrences(of target: String, with replacement: String) -> String {
-        guard let range = range(of: target) else { return self }
-        return String(self[..<range.lowerBound]) + replacement + String(self[range.upperBound...])
-    }
-
-    func range(of target: String) -> Range<String.Index>? {
-        var index = startIndex
-        while index < endIndex {
-            if self[index...].hasPrefix(target) { return index..<self.index(index, offsetBy: target.count) }
-            index = self.index(after: index)
-        }
-        return nil
     }
 }
