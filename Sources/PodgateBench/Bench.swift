@@ -19,10 +19,11 @@ public enum Bench {
     options:
       -o json         one JSON record per line (configuration, size, metric, median, ratio_to_a, ...)
       -o markdown     a Markdown table (what the README shows)
-      --runs N        runs per workload and configuration (default 5)
+      --runs N        rounds per configuration, each A then X or X then A (default 7)
       --seconds S     length of one run (default 0.5)
       --changes N     propagation: policy changes (default 100)
       --max-pods N    control: skip clusters larger than N pods
+      --save FILE     also write the JSON records to FILE (whatever -o says)
       --quick         fewer sizes (a smoke test)
       --cleanup       remove what an interrupted run left behind
     Needs root, cgroup v2, bpffs; C and D need iptables and nftables (skipped, and said so, if missing).
@@ -38,6 +39,7 @@ public enum Bench {
         var datapath = DatapathOptions()
         var changes = 100
         var maxPods = Int.max
+        var saveFile: String?
         var index = 0
         func value() -> String? {
             index += 1
@@ -67,6 +69,9 @@ public enum Bench {
             case "--max-pods":
                 guard let n = value().flatMap({ Int($0) }), n > 0 else { Host.log("--max-pods needs a positive number"); return 2 }
                 maxPods = n
+            case "--save":
+                guard let f = value() else { Host.log("--save needs a file"); return 2 }
+                saveFile = f
             case "--quick": datapath.quick = true
             case "datapath", "control", "propagation": suites.append(arguments[index])
             case "all": suites += ["datapath", "control", "propagation"]
@@ -109,18 +114,29 @@ public enum Bench {
                     var shapes = ClusterShape.standard.filter { $0.pods <= maxPods }
                     if datapath.quick { shapes = Array(shapes.prefix(2)) }
                     records += try ControlBench.run(sandbox: sandbox, executable: executable, shapes: shapes)
-                case "propagation": records += try PropagationBench.run(topology: try pods(), changes: datapath.quick ? 20 : changes)
+                case "propagation":
+                    records += try PropagationBench.run(topology: try pods(), changes: datapath.quick ? 20 : changes,
+                                                        otherPods: datapath.quick ? [0] : [0, 1_000, 10_000])
                 default: break
                 }
             }
         } catch {
             Host.log("failed: \(error)")
-            print(records, format: format)
+            print(records, format: format, saveFile: saveFile)
             return Interrupts.received != 0 ? 128 + Interrupts.received : 1
         }
-        print(records, format: format)
+        print(records, format: format, saveFile: saveFile)
         Host.log("done in \(ReportFormat.fixed(Host.seconds - started, digits: 0)) s")
         return 0
+    }
+
+    static func print(_ records: [BenchRecord], format: String, saveFile: String?) {
+        if let saveFile {
+            do { try Host.writeFile(saveFile, records.map(ReportFormat.json).joined(separator: "\n") + "\n") } catch {
+                Host.log("cannot save: \(error)")
+            }
+        }
+        print(records, format: format)
     }
 
     static func print(_ records: [BenchRecord], format: String) {

@@ -41,7 +41,7 @@ enum Enforcement: CustomStringConvertible {
 }
 
 struct DatapathOptions {
-    var runs = 5
+    var runs = 7
     var seconds = 0.5
     var quick = false
 }

@@ -11,13 +11,24 @@ import Glibc
 /// to connected; then the file is removed and the client waits to be refused
 /// again before the next change.
 enum PropagationBench {
-    static func run(topology: BenchTopology, changes: Int) throws -> [BenchRecord] {
+    static func run(topology: BenchTopology, changes: Int, otherPods: [Int]) throws -> [BenchRecord] {
+        var records: [BenchRecord] = []
+        for count in otherPods {
+            records += try run(topology: topology, changes: changes, otherPods: count)
+        }
+        return records
+    }
+
+    /// `otherPods` more pods (on other nodes) in the manifest directory: the
+    /// agent re-reads and recompiles everything on each change.
+    static func run(topology: BenchTopology, changes: Int, otherPods: Int) throws -> [BenchRecord] {
         let sandbox = topology.sandbox
-        let manifests = sandbox.tmp + "/manifests"
-        let state = sandbox.tmp + "/agent-state"
+        let manifests = sandbox.tmp + "/manifests-\(otherPods)"
+        let state = sandbox.tmp + "/agent-state-\(otherPods)"
         try Host.makeDirectories(manifests)
         try Host.makeDirectories(state)
         try Host.writeFile(manifests + "/cluster.yaml", clusterYAML)
+        if otherPods > 0 { try Host.writeFile(manifests + "/others.yaml", othersYAML(otherPods)) }
         let pin = sandbox.pin("-agent")
         let log = sandbox.tmp + "/agent.log"
         let agent = try Child.spawn(topology.executable, ["bench-helper", "exec", "--cgroup", sandbox.cgroupRoot + "/agent", "--",
@@ -39,7 +50,7 @@ enum PropagationBench {
             }
             usleep(20_000)
         }
-        Host.log("propagation: agent enforcing; \(changes) changes")
+        Host.log("propagation (\(otherPods) other pods): agent enforcing; \(changes) changes")
         let result = try Child.run(topology.executable, ["bench-helper", "flip", "--cgroup", topology.clientCgroup,
                                                          "--netns", topology.clientNetns, "--to", BenchTopology.serverAddress,
                                                          "--port", String(BenchTopology.port), "--changes", String(changes),
@@ -49,9 +60,9 @@ enum PropagationBench {
         let median = Statistics.median(times) ?? .nan
         let p99 = Statistics.percentile(times, 99)
         Host.log("  median \(ReportFormat.fixed(median, digits: 2)) ms, p99 \(ReportFormat.fixed(p99 ?? .nan, digits: 2)) ms")
-        return [BenchRecord(suite: "propagation", configuration: "agent, local mode", size: "\(times.count) changes",
+        return [BenchRecord(suite: "propagation", configuration: "agent, local mode", size: "pods=\(ReportFormat.count(otherPods + 2))",
                             metric: "ms to first connection", median: median, p99: p99, runs: times.count,
-                            note: "goal p99 < 100 ms; max \(ReportFormat.fixed(times.max() ?? .nan, digits: 1)) ms")]
+                            note: "polled every 1 ms; max \(ReportFormat.fixed(times.max() ?? .nan, digits: 1)) ms")]
     }
 
     static let clusterYAML = """
@@ -94,6 +105,34 @@ enum PropagationBench {
       podIP: \(BenchTopology.serverAddress)
 
     """
+
+    /// Pods of other nodes in other namespaces, one document each.
+    static func othersYAML(_ count: Int) -> String {
+        var text = ""
+        text.reserveCapacity(count * 260)
+        for i in 0..<count {
+            let n = 0x0A40_0000 + UInt32(i) + 1  // 10.64.0.1 upwards
+            text += """
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: other-\(i)
+              namespace: other-\(i % 50)
+              labels:
+                app: app-\(i % 200)
+            spec:
+              nodeName: node-\(i / 110)
+              containers:
+                - name: c
+                  image: other
+            status:
+              podIP: \(n >> 24).\((n >> 16) & 255).\((n >> 8) & 255).\(n & 255)
+            ---
+
+            """
+        }
+        return text
+    }
 
     static let policyYAML = """
     apiVersion: policy.linkerd.io/v1alpha1
