@@ -62,7 +62,11 @@ final class Sandbox {
     /// Turns on kernel.bpf_stats_enabled for the run; restored at cleanup.
     func enableBPFStats() {
         let path = "/proc/sys/kernel/bpf_stats_enabled"
-        if statsEnabledBefore == nil { statsEnabledBefore = (try? Host.read(path))?.trimmed ?? "0" }
+        if statsEnabledBefore == nil {
+            statsEnabledBefore = (try? Host.read(path))?.trimmed ?? "0"
+            // For the sweep, should this run be killed before it restores the setting.
+            try? Host.writeFile(tmp + "/bpf_stats_enabled.before", statsEnabledBefore! + "\n")
+        }
         try? Host.writeControl(path, "1\n")
     }
 
@@ -105,6 +109,10 @@ final class Sandbox {
             removed.append("netns " + name)
         }
         for name in Host.list("/tmp") where stale(name) {
+            if let before = try? Host.read("/tmp/\(name)/bpf_stats_enabled.before") {
+                try? Host.writeControl("/proc/sys/kernel/bpf_stats_enabled", before.trimmed + "\n")
+                removed.append("kernel.bpf_stats_enabled restored to \(before.trimmed)")
+            }
             _ = try? Child.run("/bin/rm", ["-rf", "/tmp/" + name], check: false)
             removed.append("/tmp/" + name)
         }
