@@ -102,6 +102,7 @@ final class DatapathBench {
             Host.log("\(configuration)")
             try measure(configuration)
         }
+        try measureStatsFloor()
         try deniedConnects()
         let crrA = Statistics.median(baselineCRR) ?? .nan
         let rrA = Statistics.median(baselineRR) ?? .nan
@@ -238,6 +239,23 @@ final class DatapathBench {
             }
         }
         return result
+    }
+
+    /// What the statistics themselves add to every ns/run figure.
+    func measureStatsFloor() throws {
+        Host.log("empty cgroup_skb program (the bpf_stats floor)")
+        let program = try EmptyProgram(attachingTo: topology.serverCgroup)
+        defer { program.remove() }
+        _ = try topology.client("crr", seconds: 0.05)
+        let before = program.stats()
+        for _ in 0..<3 { _ = try topology.client("crr", seconds: options.seconds) }
+        let after = program.stats()
+        guard after.runs > before.runs else { return }
+        let perRun = Double(after.runTime - before.runTime) / Double(after.runs - before.runs)
+        records.append(BenchRecord(suite: "program cost", configuration: "empty cgroup_skb program (r0 = 1; exit)", size: "-",
+                                   metric: "ns/run", median: perRun, runs: Int(after.runs - before.runs),
+                                   note: "the floor: bpf_stats timing overhead included in every ns/run above"))
+        Host.log("  \(ReportFormat.fixed(perRun, digits: 1)) ns/run")
     }
 
     // MARK: - denied connects
