@@ -19,8 +19,8 @@ public enum Bench {
     options:
       -o json         one JSON record per line (configuration, size, metric, median, ratio_to_a, ...)
       -o markdown     a Markdown table (what the README shows)
-      --runs N        rounds per configuration, each A then X or X then A (default 7)
-      --seconds S     length of one run (default 0.5)
+      --runs N        rounds per configuration, each A then X or X then A (default 9)
+      --seconds S     length of one run (default 0.4)
       --changes N     propagation: policy changes (default 100)
       --max-pods N    control: skip clusters larger than N pods
       --save FILE     also write the JSON records to FILE (whatever -o says)
