@@ -35,8 +35,10 @@ let package = Package(
         .target(name: "PodgateDatapath", dependencies: ["PodgateModel", "CPodgateABI", "CLibbpf", "PodgateBPFObjects"]),
         .target(name: "PodgateAgent", dependencies: ["PodgateCLI", "PodgateModel", "PodgateCompiler", "PodgateManifests", "PodgateCgroups", "PodgateDatapath", "PodgateKube"]),
         .target(name: "PodgateSim", dependencies: ["PodgateModel", "PodgateManifests", "PodgateCgroups"]),
+        .target(name: "PodgateBenchCore", dependencies: ["PodgateModel"]),
+        .target(name: "PodgateBench", dependencies: ["PodgateBenchCore", "PodgateModel", "PodgateCompiler", "PodgateDatapath", "CLibbpf"]),
 
-        .executableTarget(name: "podgate", dependencies: ["PodgateCLI", "PodgateAgent", "PodgateSim", "PodgateDatapath", "PodgateManifests", "PodgateCompiler"]),
+        .executableTarget(name: "podgate", dependencies: ["PodgateCLI", "PodgateAgent", "PodgateSim", "PodgateDatapath", "PodgateManifests", "PodgateCompiler", "PodgateBench"]),
 
         .testTarget(name: "PodgateModelTests", dependencies: ["PodgateModel"]),
         .testTarget(name: "PodgateCompilerTests", dependencies: ["PodgateCompiler", "PodgateModel", "PodgateManifests"]),
@@ -48,6 +50,7 @@ let package = Package(
         .target(name: "PodgateKubeFixtures", dependencies: ["PodgateKube", "PodgateModel"], path: "Tests/PodgateKubeFixtures"),
         .testTarget(name: "PodgateKubeTests", dependencies: ["PodgateKube", "PodgateModel", "PodgateKubeFixtures"]),
         .testTarget(name: "PodgateSimTests", dependencies: ["PodgateSim", "PodgateModel"]),
+        .testTarget(name: "PodgateBenchTests", dependencies: ["PodgateBenchCore", "PodgateBench", "PodgateCompiler", "PodgateModel"]),
     ],
     swiftLanguageModes: [.v6]
 )

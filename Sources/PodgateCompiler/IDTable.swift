@@ -23,7 +23,9 @@ public struct IDTable<Key: Hashable & Comparable & Sendable>: Hashable, Sendable
     public mutating func update(live: Set<Key>) -> [Key] {
         ids = ids.filter { live.contains($0.key) }
         var exhausted: [Key] = []
-        for key in live.sorted() where ids[key] == nil {
+        // Sort only the keys that need a number: sorting every live key on
+        // every compile cost ~0.1 s at 150k pods for nothing.
+        for key in live.filter({ ids[$0] == nil }).sorted() {
             guard next < limit else {
                 exhausted.append(key)
                 continue

@@ -16,6 +16,7 @@ struct Podgate {
         ("explain", "Explain the verdict for one connection and check it against the kernel"),
         ("sim", "Build a scenario's cluster from namespaces and cgroups, probe it, check expectations"),
         ("demo", "Replay the seed walkthrough on a simulated node, explained step by step"),
+        ("bench", "Measure enforcement cost against none/iptables/nftables, and the control plane"),
         ("version", "Print the version and the BPF ABI version"),
     ]
 
@@ -37,6 +38,7 @@ struct Podgate {
         case "sim": status = SimCommand.run(arguments)
         case "sim-helper": status = SimCommand.helper(arguments)
         case "demo": status = DemoCommand.run(arguments)
+        case "bench", "bench-helper": status = BenchCommand.run(verb, arguments)
         case "version", "--version": status = VersionCommand.run(arguments)
         case "help", "--help", "-h":
             Output.out(usage)

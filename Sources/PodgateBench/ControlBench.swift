@@ -1,0 +1,115 @@
+import PodgateBenchCore
+import PodgateCompiler
+import PodgateDatapath
+import PodgateModel
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `podgate bench control`: the compiler and the map writer on synthetic
+/// clusters. Each cluster size runs in a fresh child process, so its resident
+/// memory (VmHWM) is that size's alone.
+enum ControlBench {
+    static func run(sandbox: Sandbox, executable: String, shapes: [ClusterShape]) throws -> [BenchRecord] {
+        let cgroup = sandbox.cgroupRoot + "/control"
+        try Host.makeDirectories(cgroup)
+        var records: [BenchRecord] = []
+        for shape in shapes {
+            try Interrupts.check()
+            Host.log("control plane: \(shape)")
+            let pin = sandbox.pin("-control")
+            let child = try Child.spawn(executable, ["bench-helper", "control", "--pods", String(shape.pods),
+                                                    "--policies", String(shape.policies), "--namespaces", String(shape.namespaces),
+                                                    "--pin", pin, "--attach", cgroup, "--cgroup", sandbox.cgroupRoot + "/agent"],
+                                        captureOutput: true, stderrToNull: true)
+            while let line = child.readLine() {
+                let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+                guard fields.count >= 4, let value = Double(fields[2]) else { continue }
+                records.append(BenchRecord(suite: "control", configuration: fields[0], size: shape.description, metric: fields[1],
+                                           median: value, note: fields[3]))
+                Host.log("  \(fields[0]): \(ReportFormat.figure(value)) \(fields[1]) \(fields[3])")
+            }
+            let status = child.wait()
+            _ = try? DatapathLoader.detachAndRemove(pinDirectory: pin)
+            guard status == 0 else { throw BenchError("the control-plane child for \(shape) exited with \(status)") }
+        }
+        return records
+    }
+
+    /// The child: prints `configuration \t metric \t value \t note` lines.
+    static func child(_ options: BenchHelper.Options) throws -> Int32 {
+        let shape = ClusterShape(pods: options.int("--pods", 1000), policies: options.int("--policies", 100),
+                                 namespaces: options.int("--namespaces", 10))
+        guard let pin = options.value("--pin"), let attach = options.value("--attach") else { throw BenchError("--pin and --attach are required") }
+        func emit(_ configuration: String, _ metric: String, _ value: Double, _ note: String = "") {
+            Host.write(1, "\(configuration)\t\(metric)\t\(value)\t\(note)\n")
+        }
+        func ms(_ start: UInt64) -> Double { Double(Host.nanoseconds - start) / 1e6 }
+
+        var started = Host.nanoseconds
+        let snapshot = SyntheticCluster.generate(shape)
+        let cgroups = SyntheticCluster.localCgroups(snapshot)
+        let settings = AgentSettings(defaultInboundPolicy: .allUnauthenticated, nodeName: SyntheticCluster.localNode)
+        let generated = ms(started)
+
+        // A cold compile (no previous numbers), three times: the machine is shared.
+        var fullTimes: [Double] = []
+        var compiled: Compilation?
+        for _ in 0..<3 {
+            compiled = nil
+            started = Host.nanoseconds
+            compiled = PolicyCompiler.compile(snapshot, settings: settings, localCgroups: cgroups)
+            fullTimes.append(ms(started))
+        }
+        let first = compiled!
+        let state = first.state
+        emit("full compile", "ms", Statistics.median(fullTimes) ?? .nan, "median of 3 (\(fullTimes.map { ReportFormat.fixed($0, digits: 0) }.joined(separator: ", ")) ms); \(state.policy.count) policy, \(state.addresses.count) address, \(state.endpoints.count) endpoint entries; cluster generated in \(ReportFormat.fixed(generated, digits: 0)) ms")
+
+        let maps = try DatapathLoader(pinDirectory: pin).load(attachingTo: attach)
+        started = Host.nanoseconds
+        let initial = StateDiff.operations(from: nil, to: state)
+        let diffTime = ms(started)
+        started = Host.nanoseconds
+        try maps.apply(initial)
+        let write = ms(started)
+        emit("initial map write", "ms", write, "\(initial.count) single-entry updates, \(ReportFormat.fixed(write * 1e6 / Double(max(initial.count, 1)), digits: 0)) ns each; diff \(ReportFormat.fixed(diffTime, digits: 1)) ms")
+
+        for map in ["podgate_ipcache", "podgate_policy"] {
+            let batch = try BatchWrites.measure(mapPath: pin + "/" + map)
+            emit("rewrite \(map), one entry per syscall", "ms", batch.singleMs, "\(batch.entries) entries")
+            if let ms = batch.batchMs {
+                emit("rewrite \(map), bpf_map_update_batch", "ms", ms, "\(batch.entries) entries in one call")
+            } else {
+                emit("rewrite \(map), bpf_map_update_batch", "ms", .nan, "not supported: \(batch.batchError ?? "")")
+            }
+        }
+
+        var previous = first
+        var current = snapshot
+        let changes: [(String, (ClusterSnapshot, ClusterShape) -> ClusterSnapshot)] = [
+            ("no change", { snapshot, _ in snapshot }),
+            ("one pod relabel", SyntheticCluster.relabelingOnePod),
+            ("one policy change", SyntheticCluster.changingOnePolicy),
+            ("one namespace relabel", SyntheticCluster.relabelingOneNamespace),
+        ]
+        for (name, change) in changes {
+            let next = change(current, shape)
+            started = Host.nanoseconds
+            let compilation = PolicyCompiler.compile(next, settings: settings, localCgroups: cgroups, previous: previous.allocation)
+            let compile = ms(started)
+            started = Host.nanoseconds
+            let operations = StateDiff.operations(from: previous.state, to: compilation.state)
+            let diff = ms(started)
+            started = Host.nanoseconds
+            try maps.apply(operations)
+            let write = ms(started)
+            emit("recompile: \(name)", "ms", compile + diff, "compile \(ReportFormat.fixed(compile, digits: 1)) + diff \(ReportFormat.fixed(diff, digits: 1)) ms (goal < 5 ms)")
+            emit("map write: \(name)", "ms", write, "\(operations.count) map operations")
+            previous = compilation
+            current = next
+        }
+        let memory = Host.memory()
+        emit("resident memory", "MiB", memory.hwm, "VmHWM of a process holding the snapshot, compilation and maps; VmRSS \(ReportFormat.fixed(memory.rss, digits: 0)) MiB")
+        return 0
+    }
+}

@@ -1,0 +1,95 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Two pods, the same for every configuration: each a network namespace
+/// (eth0 of one veth pair joins them, 10.99.0.1 and 10.99.0.2) and its own
+/// cgroup below `<sandbox>/pods`, named as local mode names pod cgroups
+/// (`<namespace>_<name>`), so the real agent can run on it too.
+final class BenchTopology {
+    static let clientAddress = "10.99.0.1"
+    static let serverAddress = "10.99.0.2"
+    static let port = 8080
+    static let deniedPort = 9090
+
+    let sandbox: Sandbox
+    let executable: String
+    let clientNetns: String
+    let serverNetns: String
+    let podsCgroup: String
+    let clientCgroup: String
+    let serverCgroup: String
+    private var servers: [Child] = []
+
+    init(sandbox: Sandbox, executable: String) {
+        self.sandbox = sandbox
+        self.executable = executable
+        clientNetns = sandbox.id + "-cli"
+        serverNetns = sandbox.id + "-srv"
+        podsCgroup = sandbox.cgroupRoot + "/pods"
+        clientCgroup = podsCgroup + "/bench_client"
+        serverCgroup = podsCgroup + "/bench_server"
+    }
+
+    func build() throws {
+        try Host.makeDirectories(clientCgroup)
+        try Host.makeDirectories(serverCgroup)
+        try Host.makeDirectories(sandbox.cgroupRoot + "/agent")
+        try sandbox.addNetns(clientNetns)
+        try sandbox.addNetns(serverNetns)
+        let ip = "/usr/sbin/ip"
+        try Child.run(ip, ["-n", clientNetns, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0", "netns", serverNetns])
+        for (netns, address) in [(clientNetns, Self.clientAddress), (serverNetns, Self.serverAddress)] {
+            try Child.run(ip, ["-n", netns, "address", "add", address + "/24", "dev", "eth0"])
+            try Child.run(ip, ["-n", netns, "link", "set", "eth0", "up"])
+            try Child.run(ip, ["-n", netns, "link", "set", "lo", "up"])
+        }
+        // The client opens tens of thousands of connections: every port, and reuse of TIME_WAIT ones.
+        try sysctl(clientNetns, ["net.ipv4.ip_local_port_range=1024 65000", "net.ipv4.tcp_tw_reuse=1"])
+        try sysctl(serverNetns, ["net.core.somaxconn=4096"])
+        try startServer()
+    }
+
+    func sysctl(_ netns: String, _ settings: [String]) throws {
+        try Child.run("/usr/sbin/ip", ["netns", "exec", netns, "/usr/sbin/sysctl", "-q", "-w"] + settings)
+    }
+
+    /// The servers join their cgroup before they open their listeners: one on
+    /// the allowed port, one on the denied port (a cgroup program only sees a
+    /// SYN that reaches a listening socket of its cgroup).
+    func startServer() throws {
+        for port in [Self.port, Self.deniedPort] {
+            let child = try Child.spawn(executable, ["bench-helper", "serve", "--cgroup", serverCgroup, "--netns", serverNetns,
+                                                     "--port", String(port)], captureOutput: true)
+            guard child.readLine() == "ready" else {
+                child.stop()
+                throw BenchError("the bench server on port \(port) did not start")
+            }
+            servers.append(child)
+        }
+    }
+
+    /// One client process in the client pod; returns its output line's numbers.
+    func client(_ mode: String, seconds: Double, to address: String = BenchTopology.serverAddress,
+                port: Int = BenchTopology.port) throws -> (count: Double, nanoseconds: Double, errors: Double) {
+        try Interrupts.check()
+        let result = try Child.run(executable, ["bench-helper", mode, "--cgroup", clientCgroup, "--netns", clientNetns,
+                                                "--to", address, "--port", String(port), "--seconds", String(seconds)])
+        let numbers = result.output.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { Double($0) }
+        guard numbers.count >= 3 else { throw BenchError("client \(mode) printed \(result.output)") }
+        return (numbers[0], numbers[1], numbers[2])
+    }
+
+    /// Times `count` refused connects to the denied port: (median ms, what the client saw).
+    func deniedConnect(count: Int, timeoutMs: Int, port: Int = BenchTopology.deniedPort) throws -> [(ms: Double, errno: Int32)] {
+        try Interrupts.check()
+        let result = try Child.run(executable, ["bench-helper", "deny", "--cgroup", clientCgroup, "--netns", clientNetns,
+                                                "--to", Self.serverAddress, "--port", String(port),
+                                                "--count", String(count), "--timeout-ms", String(timeoutMs)])
+        return result.output.split(separator: "\n").compactMap { line in
+            let parts = line.split(separator: " ")
+            guard parts.count == 2, let ns = Double(parts[0]), let code = Int32(parts[1]) else { return nil }
+            return (ns / 1e6, code)
+        }
+    }
+}
