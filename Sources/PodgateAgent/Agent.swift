@@ -111,8 +111,12 @@ public final class Agent: @unchecked Sendable {
             let compilation = PolicyCompiler.compile(snapshot, settings: options.settings,
                                                      localCgroups: localCgroups, previous: allocation)
             let compiled = DispatchTime.now()
-            let operations = StateDiff.operations(from: realized, to: compilation.state)
-            try options.limits.check(from: realized, to: compilation.state)  // refuse what does not fit, before any write
+            // Through the bridge when pointers move (TransitionBridge): its
+            // copies go in with the new entries and leave after every pointer flipped.
+            let bridge = TransitionBridge.bridge(from: realized, to: compilation.state)
+            var operations = StateDiff.operations(from: realized, to: bridge)
+            if bridge != compilation.state { operations += StateDiff.operations(from: bridge, to: compilation.state) }
+            try options.limits.check(from: realized, to: bridge)  // refuse what does not fit, before any write
             try datapath.apply(operations)
             let written = DispatchTime.now()
             realized = compilation.state

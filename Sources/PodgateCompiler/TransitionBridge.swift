@@ -1,0 +1,88 @@
+import PodgateModel
+
+/// Make-before-break across pointer flips. A connection is judged with the
+/// source's identity (endpoint or address entry) and the target's class
+/// (address or endpoint entry), read from different map entries. When one
+/// change moves a pod to a new identity AND a target to a new class, the
+/// kernel passes through states that pair an old pointer with a new one:
+/// (new class, old identity) and (old class, new identity) have entries in
+/// neither the old state nor the new one, so a connection allowed before and
+/// after would be refused in between.
+///
+/// The bridge is the new state plus copies of its policy entries under the
+/// old identities and classes that are being left. It is written first;
+/// then the plain diff to the new state removes the copies. A copy is made
+/// only for an identity (class) that every one of its pods leaves for the
+/// same new one and that does not exist in the new state, so no pod that
+/// stays keeps a permission it should not have.
+public enum TransitionBridge {
+    /// `new` plus the bridging entries, or `new` itself when nothing moves.
+    public static func bridge(from old: DesiredState?, to new: DesiredState) -> DesiredState {
+        guard let old else { return new }
+        let identityMoves = moves(old: pods(old, \.identity), new: pods(new, \.identity),
+                                  live: liveIdentities(new))
+        let classMoves = moves(old: pods(old, \.targetClass), new: pods(new, \.targetClass),
+                               live: Set(pods(new, \.targetClass).values))
+        guard !identityMoves.isEmpty || !classMoves.isEmpty else { return new }
+        let identitiesInto = invert(identityMoves)
+        let classesInto = invert(classMoves)
+        var bridged = new
+        for (key, value) in new.policy {
+            let classes = [key.targetClass] + (classesInto[key.targetClass] ?? [])
+            let sources = [key.source] + (identitiesInto[key.source] ?? [])
+            for targetClass in classes {
+                for source in sources where targetClass != key.targetClass || source != key.source {
+                    var copy = key
+                    copy.targetClass = targetClass
+                    copy.source = source
+                    if bridged.policy[copy] == nil { bridged.policy[copy] = value }
+                }
+            }
+        }
+        return bridged
+    }
+
+    /// pod id -> what the pod points at, from every entry that names a pod.
+    private static func pods<ID: Hashable>(_ state: DesiredState, _ field: KeyPath<PodPointer, ID>) -> [UInt32: ID] {
+        var result: [UInt32: ID] = [:]
+        for value in state.endpoints.values where value.podID != 0 {
+            result[value.podID] = PodPointer(identity: value.identity, targetClass: value.targetClass)[keyPath: field]
+        }
+        for value in state.addresses.values where value.kind == .pod && value.podID != 0 {
+            guard let targetClass = value.targetClass else { continue }
+            result[value.podID] = PodPointer(identity: value.identity, targetClass: targetClass)[keyPath: field]
+        }
+        return result
+    }
+
+    private static func liveIdentities(_ state: DesiredState) -> Set<IdentityID> {
+        Set(state.endpoints.values.map(\.identity)).union(state.addresses.values.map(\.identity))
+    }
+
+    /// Old IDs all of whose pods moved to one and the same new ID, and that
+    /// no longer exist.
+    private static func moves<ID: Hashable>(old: [UInt32: ID], new: [UInt32: ID], live: Set<ID>) -> [ID: ID] {
+        var targets: [ID: Set<ID>] = [:]
+        for (pod, before) in old {
+            // A pod that left entirely does not say where its ID went; it blocks nothing.
+            guard let after = new[pod] else { continue }
+            targets[before, default: []].insert(after)
+        }
+        var result: [ID: ID] = [:]
+        for (before, afters) in targets where afters.count == 1 && !live.contains(before) {
+            if let after = afters.first, after != before { result[before] = after }
+        }
+        return result
+    }
+
+    private static func invert<ID: Hashable>(_ moves: [ID: ID]) -> [ID: [ID]] {
+        var result: [ID: [ID]] = [:]
+        for (before, after) in moves { result[after, default: []].append(before) }
+        return result
+    }
+
+    private struct PodPointer {
+        var identity: IdentityID
+        var targetClass: TargetClassID
+    }
+}
