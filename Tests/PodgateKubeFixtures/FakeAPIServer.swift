@@ -90,7 +90,13 @@ public final class FakeAPIServer: @unchecked Sendable {
     private func acceptLoop() {
         while !isStopped {
             let connection = accept(listener, nil, nil)
-            guard connection >= 0 else { if errno == EINTR { continue } else { return } }
+            guard connection >= 0 else {
+                // Only a closed listener ends the loop; a connection that failed
+                // while queued (or a momentary fd shortage) must not stop the server.
+                if isStopped { return }
+                if errno != EINTR && errno != ECONNABORTED { usleep(10_000) }
+                continue
+            }
             let registered = lock.withLock { () -> Bool in
                 guard !stopped else { return false }
                 connections.insert(connection)

@@ -196,7 +196,9 @@ final class Recorder: Sendable {
         let client = HTTPClient(config: KubeConfig(server: server.url))
         let listWatch = ListWatch(client: client, resource: .pods, settings: Self.fast)
         let task = Task { await listWatch.run(onChange: { _ in }, onReport: { _ in }) }
-        while server.received.isEmpty { try await Task.sleep(for: .milliseconds(5)) }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while server.received.isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(!server.received.isEmpty, "the request never reached the fixture server")
         let cancelled = ContinuousClock.now
         task.cancel()
         await task.value
