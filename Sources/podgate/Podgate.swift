@@ -9,7 +9,7 @@ struct Podgate {
     static let version = "0.1.0"
 
     static let commands: [(name: String, summary: String)] = [
-        ("agent", "Run the node agent (local mode: --manifests DIR)"),
+        ("agent", "Run the node agent: watching the API server, or a directory of manifests (--manifests DIR)"),
         ("maps", "Dump the kernel's maps: `podgate maps dump [SECTION]` (works with the agent down)"),
         ("events", "Stream denied and audit events: `podgate events tail`"),
         ("status", "Show the running agent's health, map fill, sync times and invalid policies"),
