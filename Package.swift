@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "PodgateAgent", dependencies: ["PodgateCLI", "PodgateModel", "PodgateCompiler", "PodgateManifests", "PodgateCgroups", "PodgateDatapath", "PodgateKube"]),
         .target(name: "PodgateSim", dependencies: ["PodgateModel", "PodgateManifests", "PodgateCgroups"]),
         .target(name: "PodgateBenchCore", dependencies: ["PodgateModel"]),
-        .target(name: "PodgateBench", dependencies: ["PodgateBenchCore", "PodgateModel", "PodgateCompiler", "PodgateDatapath", "CLibbpf"]),
+        .target(name: "PodgateBench", dependencies: ["PodgateBenchCore", "PodgateModel", "PodgateCompiler", "PodgateDatapath", "PodgateCgroups", "PodgateCLI", "CLibbpf"]),
 
         .executableTarget(name: "podgate", dependencies: ["PodgateCLI", "PodgateAgent", "PodgateSim", "PodgateDatapath", "PodgateManifests", "PodgateCompiler", "PodgateBench"]),
 

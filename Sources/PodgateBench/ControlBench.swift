@@ -75,7 +75,8 @@ enum ControlBench {
         emit("initial map write", "ms", write, "\(initial.count) single-entry updates, \(ReportFormat.fixed(write * 1e6 / Double(max(initial.count, 1)), digits: 0)) ns each; diff \(ReportFormat.fixed(diffTime, digits: 1)) ms")
 
         for map in ["podgate_ipcache", "podgate_policy"] {
-            let batch = try BatchWrites.measure(mapPath: pin + "/" + map)
+            let layout = PinLayout(root: pin)
+            let batch = try BatchWrites.measure(mapPath: layout.map(map, in: layout.current))
             emit("rewrite \(map), one entry per syscall", "ms", batch.singleMs, "\(batch.entries) entries")
             if let ms = batch.batchMs {
                 emit("rewrite \(map), bpf_map_update_batch", "ms", ms, "\(batch.entries) entries in one call")

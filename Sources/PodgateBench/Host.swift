@@ -1,6 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import PodgateCgroups
+import PodgateCLI
 
 // Glibc's module leaves these out (they need _GNU_SOURCE); on x86-64 and arm64
 // prctl's variadic arguments are passed like fixed ones.
@@ -21,15 +23,7 @@ enum Host {
     static func log(_ text: String) { write(2, "podgate bench: " + text + "\n") }
     static func out(_ text: String) { write(1, text + "\n") }
 
-    static func write(_ fd: Int32, _ text: String) {
-        var bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 { if errno == EINTR { continue } else { return } }
-            offset += n
-        }
-    }
+    static func write(_ fd: Int32, _ text: String) { Output.write(fd, text) }
 
     /// Monotonic nanoseconds.
     static var nanoseconds: UInt64 {
@@ -101,10 +95,9 @@ enum Host {
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
 
+    /// A cgroup's ID (its directory's inode).
     static func inode(_ path: String) throws -> UInt64 {
-        var info = stat()
-        guard stat(path, &info) == 0 else { throw BenchError("stat \(path): \(errnoText())") }
-        return UInt64(info.st_ino)
+        do { return try Cgroups.id(of: path).rawValue } catch { throw BenchError("\(error)") }
     }
 
     /// The first executable named `name` on PATH (or the sbin directories), nil if none.
@@ -121,15 +114,9 @@ enum Host {
         return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    /// The cgroup2 mount point (/sys/fs/cgroup, or /sys/fs/cgroup/unified on hybrid hosts).
+    /// The cgroup2 mount point, from mountinfo (/sys/fs/cgroup, or /sys/fs/cgroup/unified on hybrid hosts).
     static func cgroup2Mount() throws -> String {
-        for line in try read("/proc/self/mountinfo").split(separator: "\n") {
-            let halves = line.split(separator: " - ", maxSplits: 1)
-            guard halves.count == 2 else { continue }
-            let fields = halves[0].split(separator: " ")
-            if halves[1].hasPrefix("cgroup2 "), fields.count >= 5 { return String(fields[4]) }
-        }
-        throw BenchError("no cgroup2 file system is mounted")
+        do { return try Cgroups.mountPoint() } catch { throw BenchError("no cgroup2 file system is mounted: \(error)") }
     }
 
     /// `VmRSS` and `VmHWM` of this process, MiB.
