@@ -61,7 +61,7 @@ struct HostNetworkTests {
         // Node b's host-network pod (same labels, app=frontend) is node b: refused at the server.
         var denied = try serverDenied()
         #expect(try connect(nil, from: "10.201.0.5", port: 8080) == "timeout", "a podSelector matched another node's host-network pod")
-        #expect(try serverDenied() == denied + 1)
+        #expect(try serverDenied() >= denied + 1, "refused at the server (each SYN, retransmits included, is counted)")
         #expect(try connect("frontend", from: "10.201.0.1", port: 8080) == "connected")
 
         // --allow-from-host=false: the same process is refused, at the server
@@ -78,7 +78,7 @@ struct HostNetworkTests {
         #expect(try connect("exporter", from: "10.201.0.6", port: 8080) == "timeout", "the node got in with --allow-from-host=false")
         #expect(try connect("exporter", from: "10.201.0.6", port: 9090) == "timeout")
         #expect(try connect(nil, from: "10.201.0.5", port: 8080) == "timeout")
-        #expect(try serverDenied() == denied + 3)
+        #expect(try serverDenied() >= denied + 3)
         #expect(try clientDenied() == clientBefore, "host-network connections are judged at the server only")
         #expect(try connect("frontend", from: "10.201.0.1", port: 8080) == "connected")
         let events = (try? String(contentsOfFile: harness.directory + "/events.jsonl", encoding: .utf8)) ?? ""
