@@ -32,9 +32,12 @@ struct CleanupCommandTests {
         try harness.write(AgentLifecycleTests.basePods.merging(["policy.yaml": Manifests.policy("p", target: "backend", ports: [8080], sources: ["frontend"])]) { $1 })
         try harness.startAgent()
         try harness.waitApplied()
+        // Attached and pinned (the maps' rename from staging comes last).
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline && !(access(pins + "/v2", F_OK) == 0 && access(pins + "/v2-staging", F_OK) != 0) { usleep(20_000) }
         harness.stopAgent()  // the pins and links outlive the agent, by design
         let links = PinLayout.entries(pins).filter { $0.hasPrefix("link_") }
-        #expect(links.count >= 5, "\(PinLayout.entries(pins))")
+        try #require(links.count >= 5, "pins: \(PinLayout.entries(pins)); agent log:\n\(harness.log)")
         let cgroup = harness.sandbox.cgroupPath
         #expect(try CgroupAttachments.programs(at: cgroup).values.reduce(0) { $0 + $1.count } == links.count)
 

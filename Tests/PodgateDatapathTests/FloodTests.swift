@@ -47,7 +47,9 @@ struct FloodTests {
         counters.decisions.filter { $0.key.location == location && $0.key.verdict == verdict }.values.reduce(0, +)
     }
 
-    @Test func deniedFloodKeepsCountersExactEventsHonestAndMemoryBounded() throws {
+    // Async, sleeping without blocking a thread: other suites share the
+    // cooperative pool (one thread per core).
+    @Test func deniedFloodKeepsCountersExactEventsHonestAndMemoryBounded() async throws {
         let size = Self.size, synSize = Self.size / 10, synPorts = 500
         let harness = try AgentHarness()
         defer { harness.tearDown() }
@@ -59,7 +61,7 @@ struct FloodTests {
         let pid = harness.agent!.processIdentifier
         let maps = try DatapathMaps(pinDirectory: harness.sandbox.pinDirectory)
 
-        func flood(_ count: Int) throws -> String {
+        func flood(_ count: Int) async throws -> String {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: AgentHarness.executable!)
             process.arguments = ["sim-helper", "flood", "--cgroup", harness.cgroup("other"), "--netns", harness.clients,
@@ -69,19 +71,18 @@ struct FloodTests {
             process.standardError = output
             try process.run()
             harness.sandbox.children.append(process)
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return String(decoding: data, as: UTF8.self)
+            while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+            return String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)  // one line
         }
-        func settle(_ done: () throws -> Bool) throws {
+        func settle(_ done: () throws -> Bool) async throws {
             let deadline = Date().addingTimeInterval(30)
-            while try !done() && Date() < deadline { usleep(50_000) }
+            while try !done() && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
         }
 
         // Warm-up (the event path's first allocations), then the baseline.
-        _ = try flood(2000)
-        try settle { Self.events(harness)["client"] ?? 0 >= 1 }
-        usleep(500_000)
+        _ = try await flood(2000)
+        try await settle { Self.events(harness)["client"] ?? 0 >= 1 }
+        try await Task.sleep(for: .milliseconds(500))
         let rssBefore = Self.rssKiB(pid)
         let before = try maps.counters()
         let eventsBefore = Self.events(harness)
@@ -89,14 +90,14 @@ struct FloodTests {
 
         // 1. Denied connects from a pod: refused at the client, each one an event.
         let started = Date()
-        let output = try flood(size)
+        let output = try await flood(size)
         let floodSeconds = Date().timeIntervalSince(started)
         #expect(output.contains("attempted \(size) refused \(size) "), "\(output)")
         var afterClient = try maps.counters()
         let clientDenied = Self.sum(afterClient, .client, .denied) - Self.sum(before, .client, .denied)
         #expect(clientDenied == UInt64(size), "client-side refusals counted: \(clientDenied) of \(size)")
         #expect(Self.sum(afterClient, .client, .allowed) == Self.sum(before, .client, .allowed))
-        try settle {
+        try await settle {
             let lost = try maps.counters().eventsLost - before.eventsLost
             return (Self.events(harness)["client"] ?? 0) - (eventsBefore["client"] ?? 0) + Int(lost) >= size
         }
@@ -109,16 +110,16 @@ struct FloodTests {
         // 2. Raw SYNs (no pod cgroup: only the server judges them) from a
         // known pod's address, cycling over a few source ports: every SYN is
         // counted, the first of each flow reported, the retransmits deduplicated.
-        let raw = try harness.sandbox.spawn(script: BypassScript.text, cgroup: nil, namespace: harness.clients,
-                                            ["raw-flood", "10.201.0.3", "10.201.0.2", "8080", "\(synSize)", "\(synPorts)"]).finish()
+        let raw = try await harness.sandbox.spawn(script: BypassScript.text, cgroup: nil, namespace: harness.clients,
+                                            ["raw-flood", "10.201.0.3", "10.201.0.2", "8080", "\(synSize)", "\(synPorts)"]).finishedAsync()
         #expect(raw.lines == ["sent \(synSize)"], "\(raw.lines)")
-        try settle {
+        try await settle {
             let now = try maps.counters()
             let reported = (Self.events(harness)["server"] ?? 0) - (eventsBefore["server"] ?? 0)
             return reported + Int(now.eventsLost - afterClient.eventsLost) + Int(now.eventsDeduplicated - before.eventsDeduplicated) >= synSize
                 && Self.sum(now, .server, .denied) - Self.sum(before, .server, .denied) >= UInt64(synSize)
         }
-        usleep(500_000)
+        try await Task.sleep(for: .milliseconds(500))
         let after = try maps.counters()
         let serverDenied = Self.sum(after, .server, .denied) - Self.sum(before, .server, .denied)
         let serverEvents = (Self.events(harness)["server"] ?? 0) - (eventsBefore["server"] ?? 0)

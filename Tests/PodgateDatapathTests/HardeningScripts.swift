@@ -16,6 +16,15 @@ extension KernelSandbox {
     }
 }
 
+extension ProbeProcess {
+    /// `finish()`, waiting for the exit without blocking a thread (for
+    /// output that fits the pipe: a few lines).
+    func finishedAsync() async throws -> (pid: Int32, lines: [String]) {
+        while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
+        return finish()
+    }
+}
+
 /// Probes for the known bypasses: forged sources, raw sockets, TCP Fast
 /// Open, unconnected UDP, sockets made before a cgroup move. Each prints
 /// one line per outcome.

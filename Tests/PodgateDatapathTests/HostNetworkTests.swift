@@ -24,7 +24,7 @@ struct HostNetworkTests {
             """
     }
 
-    @Test func aHostNetworkPodIsItsNodeNotAPod() throws {
+    @Test func aHostNetworkPodIsItsNodeNotAPod() async throws {
         let harness = try AgentHarness()
         defer { harness.tearDown() }
         // This node's address is 10.201.0.6 (the local host-network pod's);
@@ -46,23 +46,23 @@ struct HostNetworkTests {
         let exporterCgroup = try Cgroups.id(of: harness.cgroup("exporter"))
         #expect(try maps.realizedState().endpoints[exporterCgroup]?.identity == .host, "registered as the node")
 
-        func connect(_ pod: String?, from source: String, port: Int) throws -> String {
+        func connect(_ pod: String?, from source: String, port: Int) async throws -> String {
             let cgroup = pod.map { harness.cgroup($0) }
-            let lines = try harness.sandbox.spawn(script: BypassScript.text, cgroup: cgroup, namespace: harness.clients,
-                                                  ["connect-from", source, "10.201.0.2", "\(port)", "1.5"]).finish().lines
+            let lines = try await harness.sandbox.spawn(script: BypassScript.text, cgroup: cgroup, namespace: harness.clients,
+                                                  ["connect-from", source, "10.201.0.2", "\(port)", "1.5"]).finishedAsync().lines
             return lines.joined(separator: " ")
         }
         func serverDenied() throws -> UInt64 { FloodTests.sum(try maps.counters(), .server, .denied) }
         func clientDenied() throws -> UInt64 { FloodTests.sum(try maps.counters(), .client, .denied) }
 
         // --allow-from-host=true (the default): rule 2, on any port, because it is this node.
-        #expect(try connect("exporter", from: "10.201.0.6", port: 8080) == "connected")
-        #expect(try connect("exporter", from: "10.201.0.6", port: 9090) == "connected", "default deny does not apply to the node")
+        #expect(try await connect("exporter", from: "10.201.0.6", port: 8080) == "connected")
+        #expect(try await connect("exporter", from: "10.201.0.6", port: 9090) == "connected", "default deny does not apply to the node")
         // Node b's host-network pod (same labels, app=frontend) is node b: refused at the server.
         var denied = try serverDenied()
-        #expect(try connect(nil, from: "10.201.0.5", port: 8080) == "timeout", "a podSelector matched another node's host-network pod")
+        #expect(try await connect(nil, from: "10.201.0.5", port: 8080) == "timeout", "a podSelector matched another node's host-network pod")
         #expect(try serverDenied() >= denied + 1, "refused at the server (each SYN, retransmits included, is counted)")
-        #expect(try connect("frontend", from: "10.201.0.1", port: 8080) == "connected")
+        #expect(try await connect("frontend", from: "10.201.0.1", port: 8080) == "connected")
 
         // --allow-from-host=false: the same process is refused, at the server
         // (the client side leaves host-network connections to the server: no
@@ -75,12 +75,12 @@ struct HostNetworkTests {
         #expect(try maps.realizedState().config?.allowFromHost == false)
         denied = try serverDenied()
         let clientBefore = try clientDenied()
-        #expect(try connect("exporter", from: "10.201.0.6", port: 8080) == "timeout", "the node got in with --allow-from-host=false")
-        #expect(try connect("exporter", from: "10.201.0.6", port: 9090) == "timeout")
-        #expect(try connect(nil, from: "10.201.0.5", port: 8080) == "timeout")
+        #expect(try await connect("exporter", from: "10.201.0.6", port: 8080) == "timeout", "the node got in with --allow-from-host=false")
+        #expect(try await connect("exporter", from: "10.201.0.6", port: 9090) == "timeout")
+        #expect(try await connect(nil, from: "10.201.0.5", port: 8080) == "timeout")
         #expect(try serverDenied() >= denied + 3)
         #expect(try clientDenied() == clientBefore, "host-network connections are judged at the server only")
-        #expect(try connect("frontend", from: "10.201.0.1", port: 8080) == "connected")
+        #expect(try await connect("frontend", from: "10.201.0.1", port: 8080) == "connected")
         let events = (try? String(contentsOfFile: harness.directory + "/events.jsonl", encoding: .utf8)) ?? ""
         #expect(events.contains("\"src\":\"10.201.0.6\""), "the refusal of the node is reported")
     }
