@@ -24,17 +24,17 @@ struct CleanupCommandTests {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
-    @Test func cleanupCommandRemovesOnlyPodgatesAndSaysWhat() throws {
+    @Test func cleanupCommandRemovesOnlyPodgatesAndSaysWhat() async throws {
         let harness = try AgentHarness()
         defer { harness.tearDown() }
         let pins = harness.sandbox.pinDirectory
         for pod in ["frontend", "backend"] { try harness.makePodCgroup(pod) }
         try harness.write(AgentLifecycleTests.basePods.merging(["policy.yaml": Manifests.policy("p", target: "backend", ports: [8080], sources: ["frontend"])]) { $1 })
         try harness.startAgent()
-        try harness.waitApplied()
+        try await harness.waitAppliedAsync()
         // Attached and pinned (the maps' rename from staging comes last).
         let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline && !(access(pins + "/v2", F_OK) == 0 && access(pins + "/v2-staging", F_OK) != 0) { usleep(20_000) }
+        while Date() < deadline && !(access(pins + "/v2", F_OK) == 0 && access(pins + "/v2-staging", F_OK) != 0) { try await Task.sleep(for: .milliseconds(20)) }
         harness.stopAgent()  // the pins and links outlive the agent, by design
         let links = PinLayout.entries(pins).filter { $0.hasPrefix("link_") }
         try #require(links.count >= 5, "pins: \(PinLayout.entries(pins)); agent log:\n\(harness.log)")

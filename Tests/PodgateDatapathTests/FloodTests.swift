@@ -56,7 +56,7 @@ struct FloodTests {
         for pod in ["frontend", "other", "backend"] { try harness.makePodCgroup(pod) }
         try harness.write(AgentLifecycleTests.basePods.merging(["policy.yaml": Manifests.policy("p", target: "backend", ports: [8080], sources: ["frontend"])]) { $1 })
         try harness.startAgent()
-        try harness.waitApplied()
+        try await harness.waitAppliedAsync()
         try harness.server("backend", address: "10.201.0.2", ports: [8080])
         let pid = harness.agent!.processIdentifier
         let maps = try DatapathMaps(pinDirectory: harness.sandbox.pinDirectory)

@@ -40,7 +40,7 @@ struct HostNetworkTests {
             "policy.yaml": Manifests.policy("p", target: "backend", ports: [8080], sources: ["frontend"]),
         ])
         try harness.startAgent()
-        try harness.waitApplied()
+        try await harness.waitAppliedAsync()
         try harness.server("backend", address: "10.201.0.2", ports: [8080, 9090])
         let maps = try DatapathMaps(pinDirectory: harness.sandbox.pinDirectory)
         let exporterCgroup = try Cgroups.id(of: harness.cgroup("exporter"))
@@ -71,7 +71,7 @@ struct HostNetworkTests {
         unlink(harness.state + "/applied-generation")
         harness.extraArguments += ["--allow-from-host", "false"]
         try harness.startAgent()
-        try harness.waitApplied()
+        try await harness.waitAppliedAsync()
         #expect(try maps.realizedState().config?.allowFromHost == false)
         denied = try serverDenied()
         let clientBefore = try clientDenied()
