@@ -200,6 +200,33 @@ public struct DatapathLoader: Sendable {
         bpf_link__destroy(link)
     }
 
+    /// What `--cleanup` did: pins removed (paths relative to the pin
+    /// directory, "" for the directory itself) and pins left in place.
+    public struct CleanupReport: Sendable, Equatable {
+        public var existed: Bool
+        public var removed: [String]
+        public var left: [String]
+    }
+
+    /// `detachAndRemove`, reporting what it removed and what it left.
+    public static func cleanup(pinDirectory: String) throws -> CleanupReport {
+        func tree() -> [String] {
+            PinLayout.entries(pinDirectory).flatMap { name -> [String] in
+                var info = stat()
+                let path = pinDirectory + "/" + name
+                guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else { return [name] }
+                return PinLayout.entries(path).map { name + "/" + $0 } + [name + "/"]
+            }
+        }
+        guard access(pinDirectory, F_OK) == 0 else { return CleanupReport(existed: false, removed: [], left: []) }
+        let before = tree()
+        try detachAndRemove(pinDirectory: pinDirectory)
+        let stays = access(pinDirectory, F_OK) == 0
+        let after = stays ? Set(tree()) : []
+        return CleanupReport(existed: true, removed: before.filter { !after.contains($0) } + (stays ? [] : [""]),
+                             left: after.sorted())
+    }
+
     /// Detaches the pinned links and removes the pinned maps (every version's)
     /// and the pin directory: the `--cleanup` path. Removes only what podgate
     /// names (`link_*`, its map names, `v<N>` directories); anything else is

@@ -4,9 +4,10 @@ import Glibc
 import PodgateModel
 
 /// `podgate sim-helper flood --cgroup DIR --netns NAME --to ADDR --port N
-/// --rate PER_SECOND --seconds S`: opens TCP connections from inside a pod
-/// as fast as `--rate` allows (0: as fast as possible), for benchmarking
-/// event delivery. Each one the client side refuses is one event. Prints
+/// --rate PER_SECOND --seconds S [--count N]`: opens TCP connections from
+/// inside a pod as fast as `--rate` allows (0: as fast as possible), for
+/// benchmarking event delivery; with `--count` it stops after N attempts
+/// (the flood test needs an exact number). Each one the client side refuses is one event. Prints
 /// `attempted N refused M in S seconds (R per second)`.
 enum FloodHelper {
     static func run(_ options: inout HelperOptions) throws -> Int32 {
@@ -15,6 +16,7 @@ enum FloodHelper {
         guard let port = Int(try options.required("--port")), (1...65535).contains(port) else { throw SimError("--port is not a port") }
         guard let rate = Double(try options.optional("--rate") ?? "0"), rate >= 0 else { throw SimError("--rate is not a number") }
         guard let seconds = Double(try options.optional("--seconds") ?? "5"), seconds > 0 else { throw SimError("--seconds is not a number") }
+        guard let count = Int(try options.optional("--count") ?? "0"), count >= 0 else { throw SimError("--count is not a number") }
         try options.finish()
         let family: AddressFamily = address.isIPv4 ? .ipv4 : .ipv6
         let start = Clock.now
@@ -22,7 +24,7 @@ enum FloodHelper {
         var refused = 0
         while true {
             let elapsed = Clock.now - start
-            if elapsed >= seconds { break }
+            if elapsed >= seconds || (count > 0 && attempted >= count) { break }
             // Pace in small batches: sleep while ahead of the wanted rate.
             if rate > 0, Double(attempted) >= elapsed * rate {
                 usleep(200)

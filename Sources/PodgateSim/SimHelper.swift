@@ -15,7 +15,7 @@ import PodgateModel
 ///         exit 0 allowed, 1 denied, 2 could not probe; one line says how.
 ///     sysctl --netns NAME KEY=VALUE...
 ///         writes /proc/sys/KEY (dots as slashes) inside the namespace.
-///     flood --cgroup DIR --netns NAME --to ADDR --port N [--rate R] [--seconds S]
+///     flood --cgroup DIR --netns NAME --to ADDR --port N [--rate R] [--seconds S] [--count N]
 ///         connects as fast as --rate allows, to benchmark event delivery.
 ///     exec --cgroup DIR [--netns NAME] -- PROGRAM ARGS...
 ///         runs PROGRAM there (the agents, so their cgroup can be cleaned up).

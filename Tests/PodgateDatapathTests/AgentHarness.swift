@@ -109,6 +109,16 @@ final class AgentHarness: @unchecked Sendable {  // used from one test at a time
         }
     }
 
+    /// `waitApplied`, sleeping without blocking a thread of the cooperative pool.
+    func waitAppliedAsync(timeout: Double = 30) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while appliedGeneration < generation {
+            if let agent, !agent.isRunning { throw SandboxError(message: "the agent exited:\n\(log)") }
+            if Date() > deadline { throw SandboxError(message: "generation \(generation) not applied in \(timeout) s:\n\(log)") }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
     var log: String { (try? String(contentsOfFile: directory + "/agent.log", encoding: .utf8)) ?? "" }
 
     func script(in pod: String, namespace: String, _ arguments: [String]) throws -> ProbeProcess {

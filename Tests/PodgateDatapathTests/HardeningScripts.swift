@@ -16,6 +16,15 @@ extension KernelSandbox {
     }
 }
 
+extension ProbeProcess {
+    /// `finish()`, waiting for the exit without blocking a thread (for
+    /// output that fits the pipe: a few lines).
+    func finishedAsync() async throws -> (pid: Int32, lines: [String]) {
+        while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
+        return finish()
+    }
+}
+
 /// Probes for the known bypasses: forged sources, raw sockets, TCP Fast
 /// Open, unconnected UDP, sockets made before a cgroup move. Each prints
 /// one line per outcome.
@@ -62,6 +71,25 @@ if mode == "raw-syn":          # src dst dport count
     s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
     for i in range(count):
         outcome(lambda: s.sendto(syn4(src, dst, 40000 + i, dport), (dst, 0)))
+elif mode == "raw-flood":      # src dst dport count ports: count SYNs cycling over `ports` source ports
+    src, dst, dport, count, ports = args[0], args[1], int(args[2]), int(args[3]), int(args[4])
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    packets = [syn4(src, dst, 30000 + i, dport) for i in range(ports)]
+    sent = 0
+    for i in range(count):
+        while True:
+            try: s.sendto(packets[i % ports], (dst, 0)); sent += 1; break
+            except OSError: time.sleep(0.001)  # ENOBUFS: the packet was not sent, send it again
+    print("sent", sent)
+elif mode == "connect-from":   # src dst port timeout: one TCP connect from a bound source
+    src, dst, port, timeout = args[0], args[1], int(args[2]), float(args[3])
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try: s.bind((src, 0)); s.connect((dst, port)); print("connected")
+    except PermissionError: print("EPERM")
+    except socket.timeout: print("timeout")
+    except ConnectionRefusedError: print("refused")
+    except OSError as e: print("oserror", e.errno)
 elif mode == "sniff-synack":   # port seconds: prints "synack SRC" for SYN+ACK packets from port
     port, seconds = int(args[0]), float(args[1])
     t = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)

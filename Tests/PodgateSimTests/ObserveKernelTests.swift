@@ -199,5 +199,14 @@ extension KernelSuites {
         #expect(output.contains("podgate explain agreed with"))
         #expect(!output.contains("FAIL"))
     }
+
+    /// Two nodes, two agents: a host-network pod is its node (its labels
+    /// match no podSelector), the other node is not "the node P runs on".
+    @Test func multiNodeAndHostNetworkScenario() throws {
+        guard let executable = KernelSupport.podgateExecutable else { throw SimError(KernelSupport.missing ?? "no podgate") }
+        let (status, output) = try Processes.run(executable, ["sim", "\(KernelSupport.packageRoot)/Tests/scenarios-more/multi-node.yaml"])
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("11 passed, 0 failed"), "\(output)")
+    }
 }
 }

@@ -113,6 +113,12 @@ struct KubeAgentKernelTests {
         Fixtures.podJSON(name, uid: uid(n), resourceVersion: FixtureCluster.rvPlaceholder, app: app, ip: ip, node: node, qos: qos)
     }
 
+    static func rssKiB(_ pid: Int32) -> Int {
+        let text = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        let line = text.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? -1
+    }
+
     @Test func agentEnforcesTheAPISnapshotAndKeepsItWhenTheAPIServerGoes() async throws {
         let executable = try #require(AgentKernelSupport.podgateExecutable)
         let cluster = try FixtureCluster(objects: [
@@ -199,6 +205,25 @@ struct KubeAgentKernelTests {
         // Its pod's cgroup appears meanwhile: enforced from the last good picture.
         let knownID = try env.makeCgroup("kubepods/besteffort/pod\(uid(130))")
         #expect(try await eventually(5) { try maps.realizedState().endpoints[knownID] != nil }, "a known pod's new cgroup went unenforced while the API was down")
+
+        // Down for a while (API_DOWN_SECONDS, default 30): the agent retries
+        // with backoff, and its memory stays flat.
+        let downSeconds = ProcessInfo.processInfo.environment["API_DOWN_SECONDS"].flatMap { Int($0) } ?? 30
+        let pid = agent.process.processIdentifier
+        var samples: [Int] = [Self.rssKiB(pid)]
+        let logBefore = agent.log.utf8.count
+        for _ in 0..<downSeconds {
+            try await Task.sleep(for: .seconds(1))
+            samples.append(Self.rssKiB(pid))
+        }
+        let logGrowth = agent.log.utf8.count - logBefore
+        print("API server down \(downSeconds) s: agent VmRSS \(samples.first!) KiB at the start, \(samples.min()!)..\(samples.max()!) KiB, "
+              + "\(samples.last!) KiB at the end; log grew \(logGrowth) bytes")
+        #expect(agent.isRunning, "log:\n\(agent.log)")
+        #expect(samples.allSatisfy { $0 > 0 })
+        #expect(samples.max()! - samples.first! < 16 * 1024, "the agent grew while the API server was down: \(samples)")
+        #expect(logGrowth < 256 * 1024, "the log grew \(logGrowth) bytes in \(downSeconds) s")
+        #expect(try env.realized().endpoints[knownID] != nil)
 
         // An agent restarted while the API is still down adopts the pins and
         // reconciles nothing before a full list: nothing is flushed.
