@@ -26,7 +26,7 @@ public struct AgentOptions: Sendable {
             .init("manifests", value: "DIR", help: "Local mode: read Namespace, Pod and NetworkAuthenticationPolicy YAML from DIR and follow its changes"),
             .init("kubeconfig", value: "FILE", default: "the in-cluster service account", help: "Kubernetes mode: reach the API server with FILE's current context"),
             .init("node-name", value: "NAME", default: "$NODE_NAME, else the host name", help: "This node: pods whose spec.nodeName is NAME (or unset, in local mode) are local"),
-            .init("cgroup-root", value: "PATH", help: "Cgroup directory holding the local pods' cgroups; programs attach here (local mode: required; Kubernetes mode: <cgroup2>/kubepods.slice or <cgroup2>/kubepods, whichever exists)"),
+            .init("cgroup-root", value: "PATH", help: "Cgroup directory holding the local pods' cgroups; programs attach here (local mode: required; Kubernetes mode: the first of <cgroup2>/kubepods.slice, <cgroup2>/kubepods, <cgroup2>/kubelet.slice/kubelet-kubepods.slice, <cgroup2>/kubelet/kubepods that exists)"),
             .init("pin-dir", value: "PATH", default: "/sys/fs/bpf/podgate", help: "Where maps and links are pinned; they survive agent restarts"),
             .init("state-dir", value: "DIR", default: "/run/podgate", help: "Where the agent writes its status files"),
             .init("events-file", value: "FILE", help: "Append denied and audit events to FILE, one JSON object per line"),

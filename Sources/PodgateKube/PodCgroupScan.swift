@@ -12,10 +12,14 @@ import Glibc
 public enum PodCgroupScan {
     /// Pod UID -> pod cgroup path relative to `mount`, for both drivers and
     /// all QoS classes. Container scopes below pods are not descended into.
-    public static func podCgroups(mount: String) -> [String: String] {
+    /// `parentDirectories` (relative to `mount`) default to the default
+    /// `--cgroup-root`'s; see `KubeletCgroups.parentDirectories(cgroupRoot:)`
+    /// and `parentDirectories(kubepodsDirectory:)` for others.
+    public static func podCgroups(mount: String,
+                                  parentDirectories: [String] = KubeletCgroups.parentDirectories) -> [String: String] {
         var found: [String: String] = [:]
         let files = FileManager.default
-        for parent in KubeletCgroups.parentDirectories {
+        for parent in parentDirectories {
             // A missing parent is normal: only one driver's layout exists.
             guard let names = try? files.contentsOfDirectory(atPath: mount + "/" + parent) else { continue }
             for name in names {
@@ -29,8 +33,8 @@ public enum PodCgroupScan {
     }
 
     /// The first candidate that exists: the pod's cgroup, once the kubelet made it.
-    public static func podCgroup(mount: String, uid: String, qos: QoSClass?) -> String? {
-        KubeletCgroups.candidatePaths(uid: uid, qos: qos).first { isDirectory(mount + "/" + $0) }
+    public static func podCgroup(mount: String, uid: String, qos: QoSClass?, cgroupRoot: String = "/") -> String? {
+        KubeletCgroups.candidatePaths(uid: uid, qos: qos, cgroupRoot: cgroupRoot).first { isDirectory(mount + "/" + $0) }
     }
 
     private static func isDirectory(_ path: String) -> Bool {

@@ -59,7 +59,7 @@ final class KubeSource: ClusterSource, @unchecked Sendable {
         let root: String
         if let requestedRoot {
             guard KubeletTree.isDirectory(requestedRoot) else {
-                throw AgentError.configuration("--cgroup-root \(requestedRoot) is not a directory: name the kubelet's kubepods.slice or kubepods cgroup")
+                throw AgentError.configuration("--cgroup-root \(requestedRoot) is not a directory: name the kubelet's kubepods.slice, kubepods, or <prefix>-kubepods.slice cgroup")
             }
             root = requestedRoot
         } else {

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 import PodgateModel
+import PodgateKube
+import PodgateCgroups
 @testable import PodgateAgent
 
 @Suite struct KubeletTreeTests {
@@ -39,6 +41,64 @@ import PodgateModel
         }
         #expect(Set(KubeletTree(root: base + "/kubepods.slice").podCgroups().keys) == Set(u[0...2]))
         #expect(Set(KubeletTree(root: base).podCgroups().keys) == Set(u))
+    }
+
+    @Test func kindRootsAreKubepodsDirectoriesToo() {
+        let systemd = KubeletTree(root: "/c/kubelet.slice/kubelet-kubepods.slice")
+        #expect(systemd.base == "/c/kubelet.slice")
+        #expect(systemd.parentDirectories == ["/c/kubelet.slice/kubelet-kubepods.slice",
+                                              "/c/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-burstable.slice",
+                                              "/c/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-besteffort.slice"])
+        let cgroupfs = KubeletTree(root: "/c/kubelet/kubepods")
+        #expect(cgroupfs.base == "/c/kubelet")
+        #expect(cgroupfs.parentDirectories == ["/c/kubelet/kubepods", "/c/kubelet/kubepods/burstable", "/c/kubelet/kubepods/besteffort"])
+        // Any prefix made of slice levels.
+        #expect(KubeletTree(root: "/c/a.slice/a-b.slice/a-b-kubepods.slice").parentDirectories.last
+            == "/c/a.slice/a-b.slice/a-b-kubepods.slice/a-b-kubepods-besteffort.slice")
+    }
+
+    @Test func detectingTheRootFindsKindLayouts() throws {
+        let mount = try makeTemporaryDirectory("podgate-tree")
+        defer { try? FileManager.default.removeItem(atPath: mount) }
+        let error = #expect(throws: AgentError.self) { try KubeletTree.detectRoot(mount: mount) }
+        #expect(error?.description.contains("\(mount)/kubelet.slice/kubelet-kubepods.slice") == true)
+        #expect(error?.description.contains("\(mount)/kubelet/kubepods") == true)
+        try FileManager.default.createDirectory(atPath: mount + "/kubelet/kubepods", withIntermediateDirectories: true)
+        #expect(try KubeletTree.detectRoot(mount: mount) == mount + "/kubelet/kubepods")
+        try FileManager.default.createDirectory(atPath: mount + "/kubelet.slice/kubelet-kubepods.slice", withIntermediateDirectories: true)
+        #expect(try KubeletTree.detectRoot(mount: mount) == mount + "/kubelet.slice/kubelet-kubepods.slice")
+        // The default root wins when both exist.
+        try FileManager.default.createDirectory(atPath: mount + "/kubepods", withIntermediateDirectories: false)
+        #expect(try KubeletTree.detectRoot(mount: mount) == mount + "/kubepods")
+    }
+
+    @Test(arguments: CgroupDriver.allCases)
+    func scanFindsKindPodCgroupsOfEveryQoSClass(driver: CgroupDriver) throws {
+        let mount = try makeTemporaryDirectory("podgate-tree")
+        defer { try? FileManager.default.removeItem(atPath: mount) }
+        let u = (1...3).map(uid)
+        var expected: [String] = []
+        for (index, qos) in QoSClass.allCases.enumerated() {
+            let path = KubeletCgroups.podCgroupPath(uid: u[index], qos: qos, driver: driver, cgroupRoot: "/kubelet")
+            expected.append(mount + "/" + path)
+            let scope = driver == .systemd ? "cri-containerd-0a1b.scope" : "0a1b"
+            try FileManager.default.createDirectory(atPath: mount + "/" + path + "/" + scope, withIntermediateDirectories: true)
+        }
+        // A default-root pod and a sibling outside the kind root are not the kind root's.
+        let other = uid(9)
+        try FileManager.default.createDirectory(atPath: mount + "/" + KubeletCgroups.podCgroupPath(uid: other, qos: .burstable, driver: driver),
+                                                withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: mount + "/kubelet.slice/system.slice", withIntermediateDirectories: true)
+        let root = mount + "/" + KubeletCgroups.kubepodsDirectory(cgroupRoot: "/kubelet", driver: driver)
+        #expect(try KubeletTree.detectRoot(mount: mount) == mount + "/" + KubeletCgroups.kubepodsDirectory(driver: driver))
+        let tree = KubeletTree(root: root)
+        let found = tree.podCgroups()
+        #expect(Set(found.keys) == Set(u))
+        // Each ID is the pod-level cgroup's, not a container scope's.
+        for (index, id) in u.enumerated() {
+            #expect(found[id] == (try? Cgroups.id(of: expected[index])))
+        }
+        #expect(Set(KubeletTree(root: mount).podCgroups().keys) == [other])
     }
 
     @Test func podsMatchTheirCgroupByUIDOrMirrorHash() {
