@@ -19,6 +19,8 @@ public final class Agent: @unchecked Sendable {
     private var allocation = Allocation()
     private var realized: DesiredState?
     private var lastSnapshot = ClusterSnapshot()
+    private var lastLocalCgroups: [PodRef: CgroupID] = [:]
+    private var lastSourceProblems: [Diagnostic] = []
     private var lastProblems: [String] = []
     private var events: EventSink?
     private let hub = EventHub()
@@ -105,6 +107,15 @@ public final class Agent: @unchecked Sendable {
             // Before the first complete picture, enforcing would flush what
             // the kernel holds for pods not listed yet: keep the adopted state.
             guard reading.isReady else { return }
+            // The periodic resync usually finds nothing new: then the kernel
+            // already holds this state and there is nothing to compile.
+            if reading.snapshot == lastSnapshot, reading.localCgroups == lastLocalCgroups,
+               reading.problems == lastSourceProblems, realized != nil, view?.isReady == true {
+                let (time, unixSeconds) = Self.now()
+                view?.markSynced(reading.syncedSources, at: time, unixSeconds: unixSeconds)
+                try writeGeneration(reading.generation)
+                return
+            }
             let snapshot = reading.snapshot
             let localCgroups = reading.localCgroups
             let compileStarted = DispatchTime.now()
@@ -121,6 +132,8 @@ public final class Agent: @unchecked Sendable {
             let written = DispatchTime.now()
             realized = compilation.state
             lastSnapshot = snapshot
+            lastLocalCgroups = localCgroups
+            lastSourceProblems = reading.problems
             allocation = compilation.allocation
             let problems = reading.problems + compilation.diagnostics
             publish(snapshot: snapshot, compilation: compilation, problems: problems, sources: reading.syncedSources)
@@ -131,10 +144,20 @@ public final class Agent: @unchecked Sendable {
                 let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
                 log.info("applied \(operations.count) map changes in \(String(format: "%.1f", elapsed)) ms (\(compilation.state.policy.count) policy entries, \(compilation.state.endpoints.count) local pods)")
             }
-            if let generation = reading.generation {
-                try "\(generation)\n".write(toFile: "\(options.stateDirectory)/applied-generation", atomically: true, encoding: .utf8)
-            }
+            try writeGeneration(reading.generation)
         }
+    }
+
+    /// Local mode: tells whoever wrote the manifests which generation the kernel now holds.
+    private func writeGeneration(_ generation: Int?) throws {
+        guard let generation else { return }
+        try "\(generation)\n".write(toFile: "\(options.stateDirectory)/applied-generation", atomically: true, encoding: .utf8)
+    }
+
+    static func now() -> (text: String, unixSeconds: Double) {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return (Logger.timestamp(), Double(now.tv_sec) + Double(now.tv_nsec) / 1e9)
     }
 
     private func report(problems: [Diagnostic]) {
@@ -146,15 +169,12 @@ public final class Agent: @unchecked Sendable {
     }
 
     private func publish(snapshot: ClusterSnapshot, compilation: Compilation, problems: [Diagnostic], sources: [String]) {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        let time = Logger.timestamp()
+        let (time, unixSeconds) = Self.now()
         // The source's inputs and the kernel are brought together in the same pass.
         var lastSync = ["kernel": time]
         for name in sources { lastSync[name] = time }
         let state = PublishedState(snapshot: snapshot, compilation: compilation, settings: options.settings,
-                                   diagnostics: problems, lastSync: lastSync,
-                                   lastSyncUnixSeconds: Double(now.tv_sec) + Double(now.tv_nsec) / 1e9)
+                                   diagnostics: problems, lastSync: lastSync, lastSyncUnixSeconds: unixSeconds)
         view?.publish(state, enricher: EventEnricher(compilation: compilation, snapshot: snapshot, settings: options.settings))
     }
 

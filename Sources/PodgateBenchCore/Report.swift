@@ -1,3 +1,5 @@
+import PodgateModel
+
 /// One figure of a benchmark run: one configuration at one size, one metric.
 /// `-o json` writes one of these per line so runs can be compared by a script.
 public struct BenchRecord: Hashable, Sendable {
@@ -109,26 +111,7 @@ public enum ReportFormat {
         return String(value)
     }
 
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    static func quote(_ text: String) -> String { JSONString.quoted(text) }
 
     /// 1, 1k, 10k, 100k, 150k, 1.5M: how sizes are named in configurations.
     public static func count(_ n: Int) -> String {

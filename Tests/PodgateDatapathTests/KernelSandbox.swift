@@ -1,5 +1,6 @@
 import Foundation
 import PodgateCgroups
+import PodgateModel
 import Synchronization
 import Testing
 @testable import PodgateDatapath
@@ -214,5 +215,19 @@ final class EventCollector: Sendable {
             usleep(20_000)
         }
         return nil
+    }
+}
+
+extension KernelSandbox {
+    /// The server pod of the server-side tests: 10.201.0.2, deny by default.
+    static let deniedServer = EndpointValue(identity: IdentityID(301), targetClass: TargetClassID(8), podID: 2,
+                                            defaultPolicy: .deny, address4: IPAddress("10.201.0.2"))
+
+    /// A veth pair whose side b is the sandbox cgroup's pod (`deniedServer`),
+    /// with the maps configured for it (plus `extra` operations).
+    func serverBehindVeth(_ maps: DatapathMaps, extra: [MapOperation] = []) throws -> (clientSide: String, serverSide: String) {
+        let (clientSide, serverSide) = try makeVethPair()
+        try maps.apply([.setConfig(KernelTests.config), .updateEndpoint(try Cgroups.id(of: cgroupPath), Self.deniedServer)] + extra)
+        return (clientSide, serverSide)
     }
 }

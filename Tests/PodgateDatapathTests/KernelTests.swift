@@ -213,10 +213,7 @@ struct KernelTests {
         let sandbox = try KernelSandbox()
         defer { sandbox.tearDown() }
         let maps = try sandbox.loader.load(attachingTo: sandbox.cgroupPath)
-        let (clientSide, serverSide) = try sandbox.makeVethPair()
-        let server = EndpointValue(identity: IdentityID(301), targetClass: TargetClassID(8), podID: 2, defaultPolicy: .deny,
-                                   address4: IPAddress("10.201.0.2"))
-        try maps.apply([.setConfig(Self.config), .updateEndpoint(try Cgroups.id(of: sandbox.cgroupPath), server)])
+        let (clientSide, serverSide) = try sandbox.serverBehindVeth(maps)
         let collector = EventCollector()
         let reader = try DatapathEventReader(maps: maps, onEvent: collector.append)
         try reader.start()

@@ -53,6 +53,15 @@ public final class AgentView: Sendable {
         enricherSlot.withLock { $0 = enricher }
     }
 
+    /// A pass that found nothing new: the published state stays, only its sync times move.
+    func markSynced(_ sources: [String], at time: String, unixSeconds: Double) {
+        published.withLock { state in
+            guard state != nil else { return }
+            for name in sources + ["kernel"] { state?.lastSync[name] = time }
+            state?.lastSyncUnixSeconds = unixSeconds
+        }
+    }
+
     func record(compileSeconds: Double, writeSeconds: Double?) {
         timings.withLock { timings in
             timings.compile.observe(compileSeconds)

@@ -32,7 +32,9 @@ final class LocalSource: ClusterSource, @unchecked Sendable {
     }
 
     func start(cgroupRoot root: String) throws -> AsyncStream<Void> {
-        let watcher = try DirectoryWatcher(directories: [manifests.path, root])
+        // inotify reports every change; the resync only repairs what it missed,
+        // so it need not re-read the directory every second.
+        let watcher = try DirectoryWatcher(directories: [manifests.path, root], resyncMilliseconds: 5000)
         self.watcher = watcher
         return watcher.changes
     }
