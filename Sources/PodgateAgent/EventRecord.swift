@@ -49,11 +49,17 @@ public struct EventRecord: Codable, Sendable, Equatable {
         self.defaultPolicy = defaultPolicy
     }
 
-    public func jsonLine() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    /// One JSON object, keys sorted. Pass an encoder from `jsonEncoder()` to
+    /// reuse it on a per-event path.
+    public func jsonLine(using encoder: JSONEncoder = EventRecord.jsonEncoder()) -> String {
         guard let data = try? encoder.encode(self) else { return "{}" }
         return String(decoding: data, as: UTF8.self)
+    }
+
+    public static func jsonEncoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
     }
 
     /// The line a person reads in the agent's log and in `events tail`.

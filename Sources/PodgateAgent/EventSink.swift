@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import FoundationEssentials
 import PodgateCLI
 
 /// Where enriched events go: the agent's log (a readable line) and, when
@@ -12,6 +13,7 @@ final class EventSink: @unchecked Sendable {
     private let fd: Int32
     private let log = Logger("events")
     private var budget = LogBudget(perSecond: 20)
+    private let encoder = EventRecord.jsonEncoder()
 
     init(path: String?, node: String) throws {
         if let path {
@@ -25,7 +27,7 @@ final class EventSink: @unchecked Sendable {
     deinit { if fd >= 0 { close(fd) } }
 
     func emit(_ record: EventRecord) {
-        if fd >= 0 { Output.write(fd, record.jsonLine() + "\n") }
+        if fd >= 0 { Output.write(fd, record.jsonLine(using: encoder) + "\n") }
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         let (shouldLog, leftOut) = budget.admit(atSecond: Int64(now.tv_sec))

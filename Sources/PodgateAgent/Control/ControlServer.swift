@@ -90,7 +90,8 @@ final class ControlServer: @unchecked Sendable {
                                                           queueLimit: request.queueLimit ?? 4096)
         defer { view.hub.unsubscribe(subscription) }
         var pendingReplay = replayed
-        if pendingReplay == 0, !SocketIO.send(fd, Self.encode(EventStreamMessage(replayed: 0)) + "\n") { return }
+        let encoder = EventRecord.jsonEncoder()  // one per stream, not one per event
+        if pendingReplay == 0, !SocketIO.send(fd, Self.encode(EventStreamMessage(replayed: 0), using: encoder) + "\n") { return }
         while true {
             guard let item = subscription.next(timeout: 1) else {
                 if SocketIO.peerHasClosed(fd) { return }
@@ -101,19 +102,17 @@ final class ControlServer: @unchecked Sendable {
             case let .event(record): message = EventStreamMessage(event: record)
             case let .skipped(count): message = EventStreamMessage(skipped: count)
             }
-            var text = Self.encode(message) + "\n"
+            var text = Self.encode(message, using: encoder) + "\n"
             if pendingReplay > 0 {
                 pendingReplay -= 1
                 // The replay is over: say so, so a reader can tell history from live events.
-                if pendingReplay == 0 { text += Self.encode(EventStreamMessage(replayed: replayed)) + "\n" }
+                if pendingReplay == 0 { text += Self.encode(EventStreamMessage(replayed: replayed), using: encoder) + "\n" }
             }
             guard SocketIO.send(fd, text) else { return }
         }
     }
 
-    static func encode<T: Encodable>(_ value: T) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    static func encode<T: Encodable>(_ value: T, using encoder: JSONEncoder = EventRecord.jsonEncoder()) -> String {
         guard let data = try? encoder.encode(value) else { return "{\"error\":\"could not encode the response\"}" }
         return String(decoding: data, as: UTF8.self)
     }
