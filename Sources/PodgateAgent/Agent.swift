@@ -26,6 +26,9 @@ public final class Agent: @unchecked Sendable {
     private let hub = EventHub()
     /// Set once in `run()` before any other thread can read it.
     private var view: AgentView?
+    /// Closes open connections a change refuses; nil when off or unavailable.
+    private var revoker: SocketRevoker?
+    private var cgroupRoot = ""
 
     /// Names nothing: events that arrive before the first compilation (a
     /// restart that adopted the pinned maps) are still reported, by address.
@@ -58,6 +61,8 @@ public final class Agent: @unchecked Sendable {
 
         let view = AgentView(datapath: datapath, hub: hub, cgroupRoot: root, stateDirectory: options.stateDirectory)
         self.view = view
+        cgroupRoot = root
+        startRevocation(datapath, view: view)
         let control = try ControlServer(view: view, path: options.controlSocket)
         defer { control.stop() }
         let health = try HealthServer(view: view, address: options.healthAddress)
@@ -131,12 +136,17 @@ public final class Agent: @unchecked Sendable {
             try datapath.apply(operations)
             let written = DispatchTime.now()
             realized = compilation.state
+            let previousSnapshot = lastSnapshot
             lastSnapshot = snapshot
             lastLocalCgroups = localCgroups
             lastSourceProblems = reading.problems
             allocation = compilation.allocation
             let problems = reading.problems + compilation.diagnostics
             publish(snapshot: snapshot, compilation: compilation, problems: problems, sources: reading.syncedSources)
+            if !operations.isEmpty {
+                revoke(refusedBy: ChangeSummary.describe(from: previousSnapshot, to: snapshot),
+                       cgroups: Set(compilation.state.endpoints.keys))
+            }
             view?.record(compileSeconds: Self.seconds(compileStarted, compiled),
                          writeSeconds: operations.isEmpty ? nil : Self.seconds(compiled, written))
             report(problems: problems)
@@ -180,6 +190,47 @@ public final class Agent: @unchecked Sendable {
 
     static func seconds(_ start: DispatchTime, _ end: DispatchTime) -> Double {
         Double(end.uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+    }
+
+    /// Loads the socket iterators unless switched off or the kernel lacks
+    /// them; either way the agent enforces as before, and `status` says why.
+    private func startRevocation(_ datapath: DatapathMaps, view: AgentView) {
+        guard options.revokeEstablished else {
+            view.revocation.withLock { $0 = "off (--revoke-established=false): open connections stay open after a change" }
+            return
+        }
+        if let problem = SocketRevoker.kernelProblem() {
+            view.revocation.withLock { $0 = "unavailable: \(problem); open connections stay open after a change" }
+            log.warning("revocation unavailable: \(problem)")
+            return
+        }
+        do {
+            revoker = try SocketRevoker(maps: datapath)
+            view.revocation.withLock { $0 = "on: open connections that a change refuses are closed" }
+        } catch {
+            view.revocation.withLock { $0 = "unavailable: \(error); open connections stay open after a change" }
+            log.warning("revocation unavailable: \(error)")
+        }
+    }
+
+    /// After a change is in the maps: close what they now refuse, and report
+    /// each closed connection with the change that caused it.
+    private func revoke(refusedBy change: [String], cgroups: Set<CgroupID>) {
+        guard let revoker, !cgroups.isEmpty else { return }
+        let started = DispatchTime.now()
+        let namespaces = PodNetworkNamespaces.find(root: cgroupRoot, cgroups: cgroups)
+        let pass = revoker.run(inNetworkNamespaces: namespaces)
+        for problem in pass.problems { log.warning("revocation: \(problem)") }
+        guard !pass.revoked.isEmpty else { return }
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
+        log.info("revoked \(pass.revoked.count) open connection(s) in \(String(format: "%.1f", elapsed)) ms (\(namespaces.count) network namespaces)")
+        let enricher = view?.enricher ?? unnamed
+        for event in pass.revoked {
+            var record = enricher.record(for: event)
+            record.change = change
+            events?.emit(record)
+            hub.publish(record)
+        }
     }
 
     private func handle(_ event: DatapathEvent) {

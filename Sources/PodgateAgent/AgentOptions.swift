@@ -17,6 +17,8 @@ public struct AgentOptions: Sendable {
     public var limits: StateLimits
     /// HOST:PORT of /metrics, /healthz and /readyz; port 0 picks a free one (written to <state-dir>/health-address).
     public var healthAddress: String
+    /// Close open connections that a change makes refused (bpf/revoke.bpf.c).
+    public var revokeEstablished: Bool
     public var controlSocket: String { stateDirectory + "/agent.sock" }
 
     public static let spec = CommandSpec(
@@ -35,6 +37,7 @@ public struct AgentOptions: Sendable {
             .init("default-inbound-policy", value: "POLICY", default: "all-unauthenticated", help: "all-unauthenticated, cluster-unauthenticated, all-authenticated, cluster-authenticated, deny or audit"),
             .init("allow-from-host", value: "BOOL", default: "true", help: "Allow connections from this node's own addresses (kubelet probes)"),
             .init("unknown-pod-policy", value: "allow|deny", default: "deny", help: "Inbound connections to a pod cgroup the agent has not registered yet"),
+            .init("revoke-established", value: "BOOL", default: "true", help: "Close open connections (TCP, connected UDP) of local pods when a change refuses them; false keeps them open until they end"),
             .init("health-address", value: "HOST:PORT", default: "127.0.0.1:9808", help: "Serve /metrics, /healthz and /readyz here (port 0: any free port, written to <state-dir>/health-address)"),
             .init("cleanup", help: "Remove every program, link and pin this agent owns under --pin-dir, then exit"),
         ] + StateLimits.flags,
@@ -62,6 +65,7 @@ public struct AgentOptions: Sendable {
         cleanup = arguments.has("cleanup")
         limits = try StateLimits(arguments)
         healthAddress = arguments.string("health-address", spec: spec) ?? "127.0.0.1:9808"
+        revokeEstablished = try arguments.bool("revoke-established", default: true)
 
         let policyText = arguments.string("default-inbound-policy", spec: spec) ?? "all-unauthenticated"
         guard let defaultPolicy = DefaultInboundPolicy(rawValue: policyText) else {

@@ -7,7 +7,7 @@ public struct EventRecord: Codable, Sendable, Equatable {
     public var time: String          // RFC 3339, UTC
     public var node: String
     public var `where`: String       // server | client
-    public var verdict: String       // denied | audit
+    public var verdict: String       // denied | audit | revoked
     public var reason: String        // default-deny | not-authorized | not-cluster | not-authenticated | unknown-pod
     public var `protocol`: String    // TCP | UDP
     public var src: String
@@ -24,6 +24,8 @@ public struct EventRecord: Codable, Sendable, Equatable {
     public var nearestMiss: [String]?
     /// The destination's default inbound policy and where it comes from, when it decided.
     public var defaultPolicy: String?
+    /// A `revoked` event: the change that made the connection refused.
+    public var change: [String]?
 
     public init(time: String, node: String, where: String, verdict: String, reason: String, protocol: String,
                 src: String, srcPort: Int, dst: String, dstPort: Int, srcPod: String?, srcKind: String,
@@ -67,7 +69,8 @@ public struct EventRecord: Codable, Sendable, Equatable {
         let from = srcPod ?? srcKind
         let to = dstPod ?? dst
         let process = pid.map { " by pid \($0)" + (comm.map { " (\($0))" } ?? "") } ?? ""
-        let considered = policies.isEmpty ? "" : " policies: \(policies.joined(separator: ", "))"
+        var considered = policies.isEmpty ? "" : " policies: \(policies.joined(separator: ", "))"
+        if let change, !change.isEmpty { considered += " after: \(change.joined(separator: "; "))" }
         return "\(verdict) \(`where`) \(`protocol`) \(from) \(src)\(srcPort == 0 ? "" : ":\(srcPort)") -> \(to) \(dst):\(dstPort) reason=\(reason)\(process)\(considered)"
     }
 }

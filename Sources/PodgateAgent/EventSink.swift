@@ -3,17 +3,20 @@ import Glibc
 #endif
 import FoundationEssentials
 import PodgateCLI
+import Synchronization
 
 /// Where enriched events go: the agent's log (a readable line) and, when
 /// configured, a JSON-lines file opened with O_APPEND so concurrent readers
 /// always see whole lines.
 final class EventSink: @unchecked Sendable {
-    // @unchecked: only the event thread calls `emit` (and so touches
-    // `budget`); `fd` is immutable.
+    // @unchecked: `budget` and `encoder` are touched only under `serial`
+    // (the event thread and the reconcile loop's revocations both emit);
+    // `fd` is immutable.
     private let fd: Int32
     private let log = Logger("events")
     private var budget = LogBudget(perSecond: 20)
     private let encoder = EventRecord.jsonEncoder()
+    private let serial = Mutex(())
 
     init(path: String?, node: String) throws {
         if let path {
@@ -27,6 +30,10 @@ final class EventSink: @unchecked Sendable {
     deinit { if fd >= 0 { close(fd) } }
 
     func emit(_ record: EventRecord) {
+        serial.withLock { _ in emitLocked(record) }
+    }
+
+    private func emitLocked(_ record: EventRecord) {
         if fd >= 0 { Output.write(fd, record.jsonLine(using: encoder) + "\n") }
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)

@@ -23,11 +23,13 @@ public struct DatapathEvent: Hashable, Sendable {
         case allowed = 0
         case denied = 1
         case audit = 2
+        case revoked = 3  // an open connection the new state refuses, closed (bpf/revoke.bpf.c)
         public var description: String {
             switch self {
             case .allowed: "allowed"
             case .denied: "denied"
             case .audit: "audit"
+            case .revoked: "revoked"
             }
         }
     }

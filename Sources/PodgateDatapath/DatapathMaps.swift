@@ -118,3 +118,22 @@ extension DatapathMaps {
         return result
     }
 }
+
+extension DatapathMaps {
+    /// The descriptor of one of the maps, by its name in podgate_abi.h: how a
+    /// second object (bpf/revoke.bpf.c) shares them.
+    func descriptor(named name: String) -> Int32? {
+        switch name {
+        case PODGATE_MAP_ENDPOINTS: endpointsFD
+        case PODGATE_MAP_IPCACHE: ipcacheFD
+        case PODGATE_MAP_CIDRS: cidrsFD
+        case PODGATE_MAP_POLICY: policyFD
+        case PODGATE_MAP_FLOWS: flowsFD
+        case PODGATE_MAP_EVENTS: eventsFD
+        case PODGATE_MAP_COUNTERS: countersFD
+        case PODGATE_MAP_CONFIG: configFD
+        case PODGATE_MAP_REPORTED: reportedFD
+        default: nil
+        }
+    }
+}

@@ -89,6 +89,8 @@ enum podgate_verdict {
 	PODGATE_VERDICT_ALLOWED = 0,
 	PODGATE_VERDICT_DENIED  = 1,
 	PODGATE_VERDICT_AUDIT   = 2,
+	PODGATE_VERDICT_REVOKED = 3, /* an open connection the new state refuses, closed
+	                              * (bpf/revoke.bpf.c); reason says why it is refused */
 };
 
 /* ---- podgate_endpts: HASH, key __u64 cgroup id (host order) -----------

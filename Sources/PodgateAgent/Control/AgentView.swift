@@ -29,6 +29,8 @@ public final class AgentView: Sendable {
     private let timings = Mutex((compile: Histogram(), write: Histogram()))
     private let healthAddressSlot = Mutex<String?>(nil)
     let reader = Mutex<DatapathEventReader.Statistics?>(nil)
+    /// What `status` says about closing open connections.
+    let revocation = Mutex<String?>(nil)
 
     init(datapath: DatapathMaps, hub: EventHub, cgroupRoot: String, stateDirectory: String) {
         self.datapath = datapath

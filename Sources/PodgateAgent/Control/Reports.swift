@@ -50,6 +50,8 @@ public struct StatusReport: Codable, Sendable {
     public var invalidPolicies: [String]
     public var problems: [String]
     public var events: Events
+    /// Closing open connections on a change: "on", "off (...)" or "unavailable: why".
+    public var revocation: String?
 }
 
 /// Numbers in the maps -> names, for `maps dump`. Keys are decimal strings

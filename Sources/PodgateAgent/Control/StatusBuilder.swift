@@ -40,7 +40,8 @@ enum StatusBuilder {
             problems: problems + (state?.diagnostics.map(\.description).filter { !invalid.contains($0) } ?? []),
             events: .init(emitted: view.hub.emitted, lostInKernel: counters?.eventsLost ?? 0,
                           skippedBySubscribers: view.hub.skipped, subscribers: view.hub.subscriberCount,
-                          undecodable: readerStatistics?.undecodable ?? 0))
+                          undecodable: readerStatistics?.undecodable ?? 0),
+            revocation: view.revocation.withLock { $0 })
     }
 
     /// Entries per map from the last write (equal to the kernel's after a

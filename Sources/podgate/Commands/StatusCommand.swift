@@ -54,6 +54,7 @@ enum StatusCommand {
         let e = report.events
         out += "events:     \(e.emitted) emitted, \(e.lostInKernel) lost in the kernel (ring buffer full), "
             + "\(e.skippedBySubscribers) skipped by slow readers, \(e.subscribers) reader(s) now\n"
+        if let revocation = report.revocation { out += "revocation: \(revocation)\n" }
         out += "\ninvalid policies (\(report.invalidPolicies.count)):\n"
         out += report.invalidPolicies.isEmpty ? "  none\n" : report.invalidPolicies.map { "  \($0)\n" }.joined()
         if !report.problems.isEmpty {

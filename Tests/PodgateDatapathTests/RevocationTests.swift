@@ -1,0 +1,181 @@
+import Foundation
+import PodgateCgroups
+import PodgateModel
+import Testing
+@testable import PodgateDatapath
+
+/// Issue 14 with the real agent: a change that refuses an open connection
+/// closes it (both ends on this node), and nothing else: not a connection on
+/// another port, not one from a source still allowed, not a listener.
+@Suite(.serialized, .enabled(if: KernelGate.enabled, "needs root (or CI=true)"))
+struct RevocationTests {
+    static func pods() -> [String: String] {
+        [
+            "ns.yaml": Manifests.namespace(defaultPolicy: "deny"),
+            "frontend.yaml": Manifests.pod("frontend", ip: "10.201.0.1", labels: ["app": "frontend"]),
+            "other.yaml": Manifests.pod("other", ip: "10.201.0.3", labels: ["app": "other"]),
+            "backend.yaml": Manifests.pod("backend", ip: "10.201.0.2", labels: ["app": "backend"], ports: [8080, 9090]),
+        ]
+    }
+
+    /// web: backend:8080 from `web`; admin: backend:9090 from frontend; dns: backend:5353/UDP from `dns`.
+    static func policies(web: [String], dns: [String]) -> [String: String] {
+        [
+            "web.yaml": Manifests.policy("web", target: "backend", ports: [8080], sources: web),
+            "admin.yaml": Manifests.policy("admin", target: "backend", ports: [9090], sources: ["frontend"]),
+            "dns.yaml": Manifests.policy("dns", target: "backend", ports: [5353], sources: dns)
+                .replacingOccurrences(of: "{port: 5353}", with: "{port: 5353, protocol: UDP}"),
+        ]
+    }
+
+    static func monotonic() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+
+    struct Setup {
+        let harness: AgentHarness
+        let frontend: ProbeProcess
+        let other: ProbeProcess
+        let stop: String
+    }
+
+    static func start(_ extra: [String] = []) throws -> Setup {
+        let harness = try AgentHarness()
+        do {
+            harness.extraArguments = extra
+            for pod in ["frontend", "other", "backend"] { try harness.makePodCgroup(pod) }
+            try harness.write(pods().merging(policies(web: ["frontend", "other"], dns: ["frontend", "other"])) { $1 })
+            try harness.startAgent()
+            try harness.waitApplied()
+            let server = try harness.sandbox.spawn(script: RevocationScript.text, cgroup: harness.cgroup("backend"), namespace: harness.servers,
+                                                   ["echo-server", "10.201.0.2", "8080,9090", "5353"])
+            _ = server.nextLine()
+            guard server.nextLine() == "ready" else { throw SandboxError(message: "echo server did not start") }
+            let stop = harness.directory + "/stop-hold"
+            func hold(_ pod: String, _ source: String, _ specs: [String]) throws -> ProbeProcess {
+                let p = try harness.sandbox.spawn(script: RevocationScript.text, cgroup: harness.cgroup(pod), namespace: harness.clients,
+                                                  ["hold", source, stop] + specs)
+                _ = p.nextLine()
+                let ready = p.nextLine()
+                guard ready == "ready" else { throw SandboxError(message: "\(pod) could not open its connections: \(ready ?? "-")") }
+                return p
+            }
+            let frontend = try hold("frontend", "10.201.0.1", ["web,tcp,10.201.0.2,8080", "admin,tcp,10.201.0.2,9090", "dns,udp,10.201.0.2,5353"])
+            let other = try hold("other", "10.201.0.3", ["web,tcp,10.201.0.2,8080", "dns,udp,10.201.0.2,5353"])
+            return Setup(harness: harness, frontend: frontend, other: other, stop: stop)
+        } catch {
+            harness.tearDown()
+            throw error
+        }
+    }
+
+    /// Reads "cut NAME T" lines until `names` are all cut or the timeout.
+    static func cuts(_ probe: ProbeProcess, expecting names: Set<String>, timeout: Double) -> [String: Double] {
+        var found: [String: Double] = [:]
+        let deadline = monotonic() + timeout
+        while Set(found.keys) != names, monotonic() < deadline, let line = probe.nextLine() {
+            let parts = line.split(separator: " ")
+            if parts.count >= 3, parts[0] == "cut", let t = Double(parts[2]) { found[String(parts[1])] = t }
+        }
+        return found
+    }
+
+    @Test func revokingClosesExactlyTheRefusedConnections() throws {
+        let setup = try Self.start()
+        let harness = setup.harness
+        defer { harness.tearDown() }
+        #expect(harness.log.isEmpty || !harness.log.contains("revocation unavailable"), "\(harness.log)")
+
+        // frontend loses 8080 and 5353/UDP; `other` keeps both; 9090 stays frontend's.
+        let changed = Self.monotonic()
+        try harness.write(Self.policies(web: ["other"], dns: ["other"]))
+        let cut = Self.cuts(setup.frontend, expecting: ["web", "dns"], timeout: 5)
+        try harness.waitApplied()
+        usleep(300_000)  // whatever would wrongly be cut has time to be
+        creat(setup.stop, 0o600)
+        let frontend = setup.frontend.finish().lines
+        let other = setup.other.finish().lines
+        let latencies = cut.mapValues { Int(($0 - changed) * 1000) }
+        print("revocation: change to cut (ms, from the manifest write): \(latencies.sorted { $0.key < $1.key })")
+
+        #expect(Set(cut.keys) == ["web", "dns"], "frontend: \(frontend)\n\(harness.log)")
+        // The issue's 100 ms, with room for a machine shared by several builds.
+        for (name, ms) in latencies { #expect(ms < 1000, "\(name) cut after \(ms) ms") }
+        #expect(frontend.contains("alive admin"), "another port survives: \(frontend)")
+        #expect(other.contains("alive web") && other.contains("alive dns"), "a source still allowed survives: \(other)")
+        // The listeners survive: a new connection from a source still allowed gets in.
+        let again = try harness.sandbox.spawn(script: RevocationScript.text, cgroup: harness.cgroup("other"), namespace: harness.clients,
+                                              ["connect-once", "10.201.0.3", "10.201.0.2", "8080"]).finish().lines
+        #expect(again.contains("connected"), "\(again)")
+
+        // Reported: both pods, the port, the change; and counted.
+        let events = ((try? String(contentsOfFile: harness.directory + "/events.jsonl", encoding: .utf8)) ?? "")
+            .split(separator: "\n").filter { $0.contains("\"verdict\":\"revoked\"") }
+        let web = events.filter { $0.contains("\"dstPort\":8080") }
+        // One end's destruction (a RST) may close the other end before its own
+        // namespace is walked: one event or two, each naming both pods.
+        #expect(!web.isEmpty, "\(events)")
+        #expect(web.allSatisfy { $0.contains("\"srcPod\":\"demo/frontend\"") && $0.contains("\"dstPod\":\"demo/backend\"")
+            && $0.contains("policy demo/web changed") }, "\(events)")
+        #expect(events.contains { $0.contains("\"dstPort\":5353") && $0.contains("\"protocol\":\"UDP\"") }, "\(events)")
+        #expect(!events.contains { $0.contains("demo/other") || $0.contains("\"dstPort\":9090") }, "\(events)")
+        let counters = try DatapathMaps(pinDirectory: harness.sandbox.pinDirectory, readOnly: true).counters()
+        #expect(counters[.server, .revoked, .notAuthorized] + counters[.client, .revoked, .notAuthorized] == UInt64(events.count), "\(counters)")
+        #expect(counters[.client, .revoked, .notAuthorized] >= 1, "the UDP one: \(counters)")
+    }
+
+    @Test func revokeEstablishedFalseKeepsThemOpen() throws {
+        let setup = try Self.start(["--revoke-established=false"])
+        let harness = setup.harness
+        defer { harness.tearDown() }
+        try harness.write(Self.policies(web: ["other"], dns: ["other"]))
+        try harness.waitApplied()
+        usleep(500_000)
+        creat(setup.stop, 0o600)
+        let frontend = setup.frontend.finish().lines
+        #expect(["alive admin", "alive dns", "alive web"].allSatisfy(frontend.contains), "\(frontend)")
+        // New connections are refused all the same.
+        let again = try harness.sandbox.spawn(script: RevocationScript.text, cgroup: harness.cgroup("frontend"), namespace: harness.clients,
+                                              ["connect-once", "10.201.0.1", "10.201.0.2", "8080"]).finish().lines
+        #expect(again.contains("EPERM"), "\(again)")
+    }
+
+    /// The figures of the issue's closing note: change-to-cut over 50
+    /// revocations (median, worst), and connections cut that both states
+    /// allow (must be zero). Prints; asserts only correctness.
+    @Test func fiftyRevocations() throws {
+        let setup = try Self.start()
+        let harness = setup.harness
+        defer { harness.tearDown() }
+        var latencies: [Double] = []
+        var missed = 0
+        for round in 1...50 {
+            let p = try harness.sandbox.spawn(script: RevocationScript.text, cgroup: harness.cgroup("frontend"), namespace: harness.clients,
+                                              ["hold", "10.201.0.1", setup.stop + "-\(round)", "web,tcp,10.201.0.2,8080"])
+            _ = p.nextLine()
+            guard p.nextLine() == "ready" else { throw SandboxError(message: "round \(round): no connection") }
+            let changed = Self.monotonic()
+            try harness.write(Self.policies(web: ["other"], dns: ["frontend", "other"]))
+            let cut = Self.cuts(p, expecting: ["web"], timeout: 5)
+            if let t = cut["web"] { latencies.append((t - changed) * 1000) } else { missed += 1 }
+            try harness.waitApplied()
+            creat(setup.stop + "-\(round)", 0o600)
+            _ = p.finish()
+            try harness.write(Self.policies(web: ["frontend", "other"], dns: ["frontend", "other"]))
+            try harness.waitApplied()
+        }
+        creat(setup.stop, 0o600)
+        let frontend = setup.frontend.finish().lines
+        let other = setup.other.finish().lines
+        // frontend's first 8080 connection is revoked in round 1, as it should be.
+        let wronglyCut = (frontend + other).filter { $0.hasPrefix("cut ") } .filter { !frontend.contains($0) || !$0.hasPrefix("cut web ") }
+        latencies.sort()
+        let median = latencies.isEmpty ? 0 : latencies[latencies.count / 2]
+        print(String(format: "revocation figures: %d revocations, change to cut median %.1f ms, worst %.1f ms, missed %d; connections both states allow that were cut: %d",
+                     latencies.count, median, latencies.last ?? 0, missed, wronglyCut.count))
+        #expect(missed == 0)
+        #expect(wronglyCut.isEmpty, "\(wronglyCut)")
+    }
+}
