@@ -72,7 +72,9 @@ struct AgentLifecycleTests {
     /// Make-before-break: the policy flips between overlapping source sets
     /// ({frontend, both} and {both, other}) while the pod in both sets and the
     /// target change labels (so their identity and target class change too):
-    /// "both" never fails, hundreds of times over.
+    /// "both" never fails, hundreds of times over. Revocation is on (the
+    /// default): both's connection held open across all flips is never cut,
+    /// while frontend's, refused by the first flip, is.
     @Test func policyFlipsNeverCutSourcesAllowedBeforeAndAfter() throws {
         let harness = try AgentHarness()
         defer { harness.tearDown() }
@@ -82,8 +84,8 @@ struct AgentLifecycleTests {
             return Self.basePods.merging([
                 "ns.yaml": Manifests.namespace(defaultPolicy: "deny"),
                 "both.yaml": Manifests.pod("both", ip: "10.201.0.5", labels: ["app": "both", "rev": revision]),
-                "backend.yaml": Manifests.pod("backend", ip: "10.201.0.2", labels: ["app": "backend", "rev": revision], ports: [8080]),
-                "policy.yaml": Manifests.policy("p", target: "backend", ports: [8080],
+                "backend.yaml": Manifests.pod("backend", ip: "10.201.0.2", labels: ["app": "backend", "rev": revision], ports: [8080, 8081]),
+                "policy.yaml": Manifests.policy("p", target: "backend", ports: [8080, 8081],
                                                 sources: flip ? ["both", "other"] : ["frontend", "both"]),
             ]) { $1 }
         }
@@ -93,6 +95,20 @@ struct AgentLifecycleTests {
         try harness.server("backend", address: "10.201.0.2", ports: [8080])
         let stop = harness.directory + "/stop"
         let both = try harness.loop(from: "both", source: "10.201.0.5", to: "10.201.0.2", allowedPort: 8080, deniedPort: 0, stopFile: stop)
+        // Long-lived connections to an echo server on 8081 (RevocationScript).
+        let echo = try harness.sandbox.spawn(script: RevocationScript.text, cgroup: harness.cgroup("backend"), namespace: harness.servers,
+                                             ["echo-server", "10.201.0.2", "8081", ""])
+        _ = echo.nextLine()
+        guard echo.nextLine() == "ready" else { throw SandboxError(message: "echo server did not start") }
+        func hold(_ pod: String, _ source: String) throws -> ProbeProcess {
+            let held = try harness.sandbox.spawn(script: RevocationScript.text, cgroup: harness.cgroup(pod), namespace: harness.clients,
+                                                 ["hold", source, stop, "held,tcp,10.201.0.2,8081"])
+            _ = held.nextLine()
+            guard held.nextLine() == "ready" else { throw SandboxError(message: "\(pod) could not hold a connection") }
+            return held
+        }
+        let bothHeld = try hold("both", "10.201.0.5")
+        let frontendHeld = try hold("frontend", "10.201.0.1")
 
         let flips = 200
         for index in 1...flips {
@@ -102,6 +118,10 @@ struct AgentLifecycleTests {
         usleep(200_000)
         creat(stop, 0o600)
         let lines = both.finish().lines
+        let bothHeldLines = bothHeld.finish().lines
+        let frontendHeldLines = frontendHeld.finish().lines
+        #expect(bothHeldLines == ["alive held"], "a connection both versions allow is never cut: \(bothHeldLines)")
+        #expect(frontendHeldLines.contains { $0.hasPrefix("cut held") }, "revoked by the first flip: \(frontendHeldLines)")
         let counts = AgentHarness.counts(lines.first ?? "")
         print("flip probes: \(flips) flips, \(lines.first ?? "-")")
         #expect(counts["allowed_fail"] == 0, "\(lines)")
