@@ -58,6 +58,7 @@ import Testing
         #expect(DatapathEvent.Verdict.allowed.rawValue == UInt8(PODGATE_VERDICT_ALLOWED.rawValue))
         #expect(DatapathEvent.Verdict.denied.rawValue == UInt8(PODGATE_VERDICT_DENIED.rawValue))
         #expect(DatapathEvent.Verdict.audit.rawValue == UInt8(PODGATE_VERDICT_AUDIT.rawValue))
+        #expect(DatapathEvent.Verdict.revoked.rawValue == UInt8(PODGATE_VERDICT_REVOKED.rawValue))
         let reasons: [(DatapathEvent.Reason, podgate_reason)] = [
             (.none, PODGATE_REASON_NONE), (.defaultDeny, PODGATE_REASON_DEFAULT_DENY),
             (.notAuthorized, PODGATE_REASON_NOT_AUTHORIZED), (.notCluster, PODGATE_REASON_NOT_CLUSTER),

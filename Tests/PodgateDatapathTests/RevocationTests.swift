@@ -71,6 +71,10 @@ struct RevocationTests {
         }
     }
 
+    static func status(_ harness: AgentHarness) throws -> String {
+        try KernelSandbox.run([AgentHarness.executable!, "status", "--state-dir", harness.state])
+    }
+
     /// Reads "cut NAME T" lines until `names` are all cut or the timeout.
     static func cuts(_ probe: ProbeProcess, expecting names: Set<String>, timeout: Double) -> [String: Double] {
         var found: [String: Double] = [:]
@@ -86,7 +90,7 @@ struct RevocationTests {
         let setup = try Self.start()
         let harness = setup.harness
         defer { harness.tearDown() }
-        #expect(harness.log.isEmpty || !harness.log.contains("revocation unavailable"), "\(harness.log)")
+        #expect(try Self.status(harness).contains("revocation: on"), "\(harness.log)")
 
         // frontend loses 8080 and 5353/UDP; `other` keeps both; 9090 stays frontend's.
         let changed = Self.monotonic()
@@ -130,6 +134,7 @@ struct RevocationTests {
         let setup = try Self.start(["--revoke-established=false"])
         let harness = setup.harness
         defer { harness.tearDown() }
+        #expect(try Self.status(harness).contains("revocation: off (--revoke-established=false)"))
         try harness.write(Self.policies(web: ["other"], dns: ["other"]))
         try harness.waitApplied()
         usleep(500_000)
