@@ -130,6 +130,42 @@ struct RevocationTests {
         #expect(counters[.client, .revoked, .notAuthorized] >= 1, "the UDP one: \(counters)")
     }
 
+    /// The attack: sockets of processes outside every pod cgroup (here in a
+    /// cgroup the programs are not attached to) that use pod addresses, on
+    /// both ends. Judged by address they would be frontend -> db:7070, which
+    /// the change refuses; they are no pod's sockets, so they stay open.
+    @Test func socketsOutsideManagedPodsAreNeverClosed() throws {
+        let setup = try Self.start()
+        let harness = setup.harness
+        let outside = harness.sandbox.cgroupMount + "/podgate-test-\(harness.sandbox.tag)-outside"
+        defer {
+            harness.tearDown()  // kills the processes first
+            try? Cgroups.remove(outside)
+        }
+        try Cgroups.create(outside)
+        try harness.makePodCgroup("db")
+        let db = ["db.yaml": Manifests.pod("db", ip: "10.201.0.4", labels: ["app": "db"], ports: [7070])]
+        try harness.write(db.merging(["dbp.yaml": Manifests.policy("dbp", target: "db", ports: [7070], sources: ["frontend"])]) { $1 })
+        try harness.waitApplied()
+        let server = try harness.sandbox.spawn(script: RevocationScript.text, cgroup: outside, namespace: harness.servers,
+                                               ["echo-server", "10.201.0.4", "7070", ""])
+        _ = server.nextLine()
+        guard server.nextLine() == "ready" else { throw SandboxError(message: "outside server did not start") }
+        let stop = harness.directory + "/stop-outside"
+        let ghost = try harness.sandbox.spawn(script: RevocationScript.text, cgroup: outside, namespace: harness.clients,
+                                              ["hold", "10.201.0.1", stop, "ghost,tcp,10.201.0.4,7070"])
+        _ = ghost.nextLine()
+        guard ghost.nextLine() == "ready" else { throw SandboxError(message: "outside client could not connect") }
+
+        try harness.write(["dbp.yaml": Manifests.policy("dbp", target: "db", ports: [7070], sources: ["other"])])
+        try harness.waitApplied()
+        usleep(500_000)
+        creat(stop, 0o600)
+        #expect(ghost.finish().lines == ["alive ghost"])
+        creat(setup.stop, 0o600)
+        _ = setup.frontend.finish(); _ = setup.other.finish()
+    }
+
     @Test func revokeEstablishedFalseKeepsThemOpen() throws {
         let setup = try Self.start(["--revoke-established=false"])
         let harness = setup.harness
