@@ -89,11 +89,20 @@ enum SimRunner {
         var passed = 0
         let runner = ProbeRunner(topology: topology, helper: helper, timeout: plan.scenario.probeTimeoutSeconds,
                                  concurrency: options.concurrency)
+        let heldRunner = HeldRunner(topology: topology, helper: helper, timeout: plan.scenario.probeTimeoutSeconds)
         for (index, round) in plan.rounds.enumerated() {
             if index > 0 {
+                // Held connections open in the state before the change.
+                let holdings = try heldRunner.open(round.held, runner: runner, state: state)
                 try sync(topology, to: round, helper: helper, state: state, removing: false)
                 try directory.write(round.manifests, placements: placements(round))
                 if options.startAgents { try fleet.waitForGeneration(timeout: options.agentTimeout) }
+                if !holdings.isEmpty {
+                    let held = heldRunner.check(holdings, title: round.title)
+                    passed += held.passed
+                    failures += held.failures
+                    report += held.lines.map { $0 + "\n" }.joined()
+                }
                 try sync(topology, to: round, helper: helper, state: state, removing: true)
             }
             progress("round \(index + 1) (\(round.title)): \(round.probes.count) probes")

@@ -148,9 +148,25 @@ public struct Step: Sendable, Equatable {
     public var apply: String?
     public var delete: [ObjectKey]
     public var expect: [Probe]
-    public init(apply: String? = nil, delete: [ObjectKey] = [], expect: [Probe] = []) {
+    /// Connections opened before this step's change and held across it.
+    public var hold: [HeldConnection]
+    public init(apply: String? = nil, delete: [ObjectKey] = [], expect: [Probe] = [], hold: [HeldConnection] = []) {
         self.apply = apply
         self.delete = delete
         self.expect = expect
+        self.hold = hold
+    }
+}
+
+/// A step's `hold` entry: a connection opened (and echoing) before the
+/// step's change, then expected to be `cut` by it (revocation) or `kept`.
+public struct HeldConnection: Hashable, Sendable {
+    /// from, to, port, protocol, family and field; its verdict is `allow`
+    /// (the connection must open in the state before the step).
+    public var probe: Probe
+    public var cut: Bool
+    public init(probe: Probe, cut: Bool) {
+        self.probe = probe
+        self.cut = cut
     }
 }

@@ -104,7 +104,7 @@ public struct ScenarioDecoder {
 
     mutating func decodeStep(_ value: DocumentValue, at field: String) throws -> Step {
         guard value.mapEntries != nil else { throw error(field, "must be a map with apply, delete and expect") }
-        warnUnknown(value, at: field, known: ["apply", "delete", "expect"])
+        warnUnknown(value, at: field, known: ["apply", "delete", "expect", "hold"])
         var step = Step()
         if let apply = value["apply"], !apply.isNull {
             guard let text = apply.string else { throw error("\(field).apply", "must be a string of YAML documents (use `apply: |`)") }
@@ -122,7 +122,26 @@ public struct ScenarioDecoder {
             }
         }
         if let expect = value["expect"], !expect.isNull { step.expect = try decodeExpect(expect, at: "\(field).expect") }
+        if let hold = value["hold"], !hold.isNull {
+            guard let items = hold.list else { throw error("\(field).hold", "must be a list of {from, to, port, verdict: cut|kept}") }
+            step.hold = try items.enumerated().map { try decodeHeld($1, at: "\(field).hold[\($0)]") }
+        }
         return step
+    }
+
+    /// A held connection: a probe's fields with the verdict `cut` or `kept`.
+    mutating func decodeHeld(_ value: DocumentValue, at field: String) throws -> HeldConnection {
+        guard value.mapEntries != nil else { throw error(field, "must be a map {from, to, port, verdict: cut|kept}") }
+        warnUnknown(value, at: field, known: ["from", "to", "port", "protocol", "family", "verdict"])
+        guard let raw = value["verdict"] else { throw error("\(field).verdict", "is required (cut or kept)") }
+        guard let text = raw.string, text == "cut" || text == "kept" else {
+            throw error("\(field).verdict", "\(quoted(raw)) is not cut or kept")
+        }
+        var entries = value.mapEntries ?? []
+        entries.removeAll { $0.key == "verdict" }
+        entries.append((key: "verdict", value: .scalar("allow", plain: true)))
+        let probe = try decodeProbe(.map(entries), at: field)
+        return HeldConnection(probe: probe, cut: text == "cut")
     }
 
     mutating func decodeExpect(_ value: DocumentValue, at field: String) throws -> [Probe] {

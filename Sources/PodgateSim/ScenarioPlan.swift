@@ -8,6 +8,8 @@ public struct Round: Sendable, Equatable {
     public var pods: [SimPod]
     public var addresses: [PodRef: [IPAddress]]
     public var probes: [Probe]
+    /// Opened in the round before, held across this round's change (`hold`).
+    public var held: [HeldConnection] = []
 }
 
 /// A scenario checked against its manifests: every probe names a pod, node or
@@ -30,16 +32,16 @@ public struct ScenarioPlan: Sendable, Equatable {
         }
 
         // The objects of every round first: nodes and given addresses span the whole run.
-        var states: [(title: String, manifests: ManifestSet, probes: [Probe])] = []
+        var states: [(title: String, manifests: ManifestSet, probes: [Probe], held: [HeldConnection])] = []
         var current = ManifestSet()
         try current.apply(parse(scenario.manifests, origin: "manifests"), origin: "manifests", file: file)
-        states.append(("expect", current, scenario.expect))
+        states.append(("expect", current, scenario.expect, []))
         for (index, step) in scenario.steps.enumerated() {
             if let apply = step.apply {
                 try current.apply(parse(apply, origin: "steps[\(index)].apply"), origin: "steps[\(index)].apply", file: file)
             }
             for (d, key) in step.delete.enumerated() { try current.delete(key, at: "steps[\(index)].delete[\(d)]", file: file) }
-            states.append(("steps[\(index)]", current, step.expect))
+            states.append(("steps[\(index)]", current, step.expect, step.hold))
         }
         let podsPerRound = try states.map { state in
             try state.manifests.pods.map { try SimPod(document: $0.value, key: $0.key, file: file) }
@@ -66,8 +68,13 @@ public struct ScenarioPlan: Sendable, Equatable {
         rounds = []
         for (state, pods) in zip(states, podsPerRound) {
             try plan.place(pods, file: file)
-            let round = Round(title: state.title, manifests: state.manifests, pods: pods, addresses: plan.pods, probes: state.probes)
+            let round = Round(title: state.title, manifests: state.manifests, pods: pods, addresses: plan.pods, probes: state.probes,
+                              held: state.held)
             for probe in state.probes { try ScenarioPlan.check(probe, in: round, plan: plan, file: file) }
+            // A held connection is opened before the change: its pods must exist then.
+            if let before = rounds.last {
+                for held in state.held { try ScenarioPlan.check(held.probe, in: before, plan: plan, file: file) }
+            }
             rounds.append(round)
         }
     }

@@ -13,6 +13,8 @@ import PodgateModel
 ///     probe --cgroup DIR|- --netns NAME --to ADDR --port N --protocol TCP|UDP
 ///           --family ipv4|ipv6|ipv4-mapped --timeout S
 ///         exit 0 allowed, 1 denied, 2 could not probe; one line says how.
+///     hold (the probe's options) --seconds S
+///         holds one connection open (see HoldClient): `open`, then `cut: HOW` (exit 1).
 ///     sysctl --netns NAME KEY=VALUE...
 ///         writes /proc/sys/KEY (dots as slashes) inside the namespace.
 ///     flood --cgroup DIR --netns NAME --to ADDR --port N [--rate R] [--seconds S] [--count N]
@@ -31,6 +33,7 @@ public enum SimHelper {
             switch command {
             case "listen": return try listen(&options)
             case "probe": return try probe(&options)
+            case "hold": return try hold(&options)
             case "sysctl": return try sysctl(&options)
             case "exec": return try execute(&options)
             case "flood": return try FloodHelper.run(&options)
@@ -77,6 +80,22 @@ public enum SimHelper {
         let outcome = ProbeClient(address: address, port: port, transport: transport, family: family, timeout: timeout).run()
         Files.standardOutput(outcome.line + "\n")
         return outcome.exitCode
+    }
+
+    static func hold(_ options: inout HelperOptions) throws -> Int32 {
+        try enter(&options, cgroupRequired: true)
+        guard let address = IPAddress(try options.required("--to")) else { throw SimError("--to is not an address") }
+        guard let port = Int(try options.required("--port")), (1...65535).contains(port) else { throw SimError("--port is not a port") }
+        guard let transport = TransportProtocol(rawValue: try options.required("--protocol").uppercased()) else {
+            throw SimError("--protocol is not TCP or UDP")
+        }
+        guard let family = AddressFamily(rawValue: try options.optional("--family") ?? "ipv4") else {
+            throw SimError("--family is not ipv4, ipv6 or ipv4-mapped")
+        }
+        guard let timeout = Double(try options.optional("--timeout") ?? "1"), timeout > 0 else { throw SimError("--timeout is not a number") }
+        guard let seconds = Double(try options.optional("--seconds") ?? "600"), seconds > 0 else { throw SimError("--seconds is not a number") }
+        try options.finish()
+        return HoldClient(address: address, port: port, transport: transport, family: family, timeout: timeout, seconds: seconds).run()
     }
 
     static func sysctl(_ options: inout HelperOptions) throws -> Int32 {
