@@ -17,6 +17,9 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
+/* Re-judging an open connection is not a new use of the policy entry. */
+#define PODGATE_POLICY_NO_HITS
+
 #include "podgate_abi.h"
 #include "lib/maps.h"
 #include "lib/conn.h"

@@ -32,6 +32,7 @@ import PodgateModel
             (["--node-address", "nope"], "--node-address"),
             (["--allow-from-host", "maybe"], "--allow-from-host"),
             (["--unknown-pod-policy", "ignore"], "--unknown-pod-policy"),
+            (["--revoke-established", "sometimes"], "--revoke-established"),
         ]
         for (arguments, flag) in bad {
             let parsed = try parseArguments(arguments, spec: AgentOptions.spec)
@@ -47,5 +48,7 @@ import PodgateModel
         #expect(good.settings.defaultInboundPolicy == .deny)
         #expect(good.settings.allowFromHost == false)
         #expect(good.settings.nodeName == "b")
+        #expect(good.revokeEstablished, "on by default")
+        #expect(try AgentOptions(parseArguments(["--revoke-established=false"], spec: AgentOptions.spec)).revokeEstablished == false)
     }
 }
