@@ -28,6 +28,9 @@ public final class Agent: @unchecked Sendable {
     private var view: AgentView?
     /// Closes open connections a change refuses; nil when off or unavailable.
     private var revoker: SocketRevoker?
+    /// Changes applied before the iterators were loaded (the first fill):
+    /// revoked once they are.
+    private var pendingChange: [String]?
     private var cgroupRoot = ""
 
     /// Names nothing: events that arrive before the first compilation (a
@@ -62,7 +65,6 @@ public final class Agent: @unchecked Sendable {
         let view = AgentView(datapath: datapath, hub: hub, cgroupRoot: root, stateDirectory: options.stateDirectory)
         self.view = view
         cgroupRoot = root
-        startRevocation(datapath, view: view)
         let control = try ControlServer(view: view, path: options.controlSocket)
         defer { control.stop() }
         let health = try HealthServer(view: view, address: options.healthAddress)
@@ -82,6 +84,9 @@ public final class Agent: @unchecked Sendable {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [source] in await source.run() }
             reconcile(datapath)
+            // Loading the iterators (libbpf reads the kernel's BTF: ~0.1 s)
+            // waits until the first state is published, so events have names.
+            startRevocation(datapath, view: view)
             for await _ in changes {
                 // Let a burst of writes (an editor's save, a `cp` of several
                 // files) land, so one pass sees them together.
@@ -144,8 +149,9 @@ public final class Agent: @unchecked Sendable {
             let problems = reading.problems + compilation.diagnostics
             publish(snapshot: snapshot, compilation: compilation, problems: problems, sources: reading.syncedSources)
             if !operations.isEmpty {
-                revoke(refusedBy: ChangeSummary.describe(from: previousSnapshot, to: snapshot),
-                       cgroups: Set(compilation.state.endpoints.keys))
+                let change = ChangeSummary.describe(from: previousSnapshot, to: snapshot)
+                if revoker == nil, options.revokeEstablished { pendingChange = (pendingChange ?? []) + change }
+                revoke(refusedBy: change, cgroups: Set(compilation.state.endpoints.keys))
             }
             view?.record(compileSeconds: Self.seconds(compileStarted, compiled),
                          writeSeconds: operations.isEmpty ? nil : Self.seconds(compiled, written))
@@ -207,6 +213,10 @@ public final class Agent: @unchecked Sendable {
         do {
             revoker = try SocketRevoker(maps: datapath)
             view.revocation.withLock { $0 = "on: open connections that a change refuses are closed" }
+            if let change = pendingChange, let endpoints = realized?.endpoints.keys {
+                pendingChange = nil
+                revoke(refusedBy: Array(change.prefix(ChangeSummary.limit)), cgroups: Set(endpoints))
+            }
         } catch {
             view.revocation.withLock { $0 = "unavailable: \(error); open connections stay open after a change" }
             log.warning("revocation unavailable: \(error)")

@@ -7,6 +7,10 @@ import Glibc
 #endif
 
 @_silgen_name("setns") private func c_setns(_ fd: Int32, _ type: Int32) -> Int32
+// Glibc's module hides memmem (_GNU_SOURCE); a byte loop over the kernel's
+// BTF (several MB) takes most of a second in a debug build.
+@_silgen_name("memmem") private func c_memmem(_ haystack: UnsafeRawPointer?, _ haystackLength: Int,
+                                               _ needle: UnsafeRawPointer?, _ needleLength: Int) -> UnsafeRawPointer?
 private let cloneNewNet: Int32 = 0x4000_0000
 
 /// Closes the open connections that the maps now refuse (bpf/revoke.bpf.c):
@@ -43,14 +47,9 @@ public final class SocketRevoker: @unchecked Sendable {
     }
 
     private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard haystack.count >= needle.count else { return false }
-        let first = needle[0]
-        var index = 0
-        while index <= haystack.count - needle.count {
-            if haystack[index] == first, haystack[index..<(index + needle.count)].elementsEqual(needle) { return true }
-            index += 1
+        haystack.withUnsafeBytes { h in
+            needle.withUnsafeBytes { n in c_memmem(h.baseAddress, h.count, n.baseAddress, n.count) != nil }
         }
-        return false
     }
 
     private let maps: DatapathMaps        // keeps the shared map descriptors open

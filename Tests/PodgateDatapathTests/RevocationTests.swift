@@ -125,6 +125,11 @@ struct RevocationTests {
             && $0.contains("policy demo/web changed") }, "\(events)")
         #expect(events.contains { $0.contains("\"dstPort\":5353") && $0.contains("\"protocol\":\"UDP\"") }, "\(events)")
         #expect(!events.contains { $0.contains("demo/other") || $0.contains("\"dstPort\":9090") }, "\(events)")
+        // `podgate events tail` shows them too, with the cause.
+        let tail = try KernelSandbox.run([AgentHarness.executable!, "events", "tail", "--since", "5m", "--verdict", "revoked",
+                                          "--port", "8080", "--limit", "1", "--state-dir", harness.state])
+        #expect(tail.contains("REVOKED") && tail.contains("demo/frontend") && tail.contains("demo/backend")
+                && tail.contains("closed after: policy demo/dns changed; policy demo/web changed"), "\(tail)")
         let counters = try DatapathMaps(pinDirectory: harness.sandbox.pinDirectory, readOnly: true).counters()
         #expect(counters[.server, .revoked, .notAuthorized] + counters[.client, .revoked, .notAuthorized] == UInt64(events.count), "\(counters)")
         #expect(counters[.client, .revoked, .notAuthorized] >= 1, "the UDP one: \(counters)")

@@ -57,7 +57,7 @@ extension KernelSuites {
         defer { unlink(file) }
         let result = try Processes.run(executable, ["sim", file])
         #expect(result.status == 1, "\(result.output)")
-        #expect(result.output.contains("5 failed"), "\(result.output)")
+        #expect(result.output.contains("9 failed"), "\(result.output)")
         #expect(result.output.contains("steps[0].hold[0]: held data/app -> data/db 5432/TCP expected kept, saw cut"), "\(result.output)")
     }
 }

@@ -2,14 +2,14 @@ import Foundation
 import PodgateAgent
 import PodgateCLI
 
-/// `podgate events tail`: denied and audit events from the running agent,
+/// `podgate events tail`: denied, audit and revoked events from the running agent,
 /// enriched with names, the policies considered and the nearest miss.
 enum EventsCommand {
     static let spec = CommandSpec(
-        name: "podgate events tail", summary: "Stream denied and audit connection events from the running agent.",
+        name: "podgate events tail", summary: "Stream denied, audit and revoked connection events from the running agent.",
         flags: [
             CommonFlags.namespace, CommonFlags.pod,
-            .init("verdict", value: "denied|audit", help: "Only this verdict"),
+            .init("verdict", value: "denied|audit|revoked", help: "Only this verdict (revoked: open connections a change closed)"),
             .init("where", value: "client|server", help: "Only events decided at this end"),
             .init("port", value: "N", help: "Only connections to this destination port"),
             .init("since", value: "DURATION", help: "First replay the agent's recent history (e.g. 30s, 5m); bounded, the newest 4096 events"),
@@ -33,7 +33,9 @@ enum EventsCommand {
         return CommonFlags.run("podgate events tail") {
             let format = try OutputFormat(parsed)
             let verdict = parsed.value("verdict")
-            guard verdict == nil || verdict == "denied" || verdict == "audit" else { throw UsageError("--verdict must be denied or audit, not \"\(verdict!)\"") }
+            guard verdict == nil || ["denied", "audit", "revoked"].contains(verdict!) else {
+                throw UsageError("--verdict must be denied, audit or revoked, not \"\(verdict!)\"")
+            }
             let side = parsed.value("where")
             guard side == nil || side == "client" || side == "server" else { throw UsageError("--where must be client or server, not \"\(side!)\"") }
             let port = parsed.value("port") == nil ? nil : try parsed.int("port", default: 0, range: 1...65535)
@@ -81,6 +83,7 @@ enum EventsCommand {
             + " -> \(to) \(e.dst):\(e.dstPort) reason=\(e.reason)"
         if let pid = e.pid { out += "\n    process: pid \(pid)\(e.comm.map { " (\($0))" } ?? "")" }
         if !e.policies.isEmpty { out += "\n    policies considered: \(e.policies.joined(separator: ", "))" }
+        if let change = e.change { out += "\n    closed after: \(change.isEmpty ? "a change" : change.joined(separator: "; "))" }
         if let policy = e.defaultPolicy { out += "\n    default inbound policy: \(policy)" }
         if let miss = e.nearestMiss {
             out += miss.isEmpty ? "\n    no policy selects \(to)" : miss.map { "\n    nearest miss: \($0)" }.joined()
