@@ -228,9 +228,17 @@ public final class Agent: @unchecked Sendable {
     private func revoke(refusedBy change: [String], cgroups: Set<CgroupID>) {
         guard let revoker, !cgroups.isEmpty else { return }
         let started = DispatchTime.now()
-        let namespaces = PodNetworkNamespaces.find(root: cgroupRoot, cgroups: cgroups)
+        let (namespaces, invisible) = PodNetworkNamespaces.find(root: cgroupRoot, cgroups: cgroups)
         let pass = revoker.run(inNetworkNamespaces: namespaces)
-        for problem in pass.problems { log.warning("revocation: \(problem)") }
+        var problems = pass.problems
+        if invisible > 0 {
+            problems.append("\(invisible) processes of pod cgroups are outside this agent's PID namespace, so their sockets cannot be reached (run the agent with the host's PID namespace: hostPID)")
+        }
+        for problem in problems { log.warning("revocation: \(problem)") }
+        view?.revocation.withLock { text in
+            let base = text?.components(separatedBy: "; last pass: ").first ?? ""
+            text = problems.isEmpty ? base : base + "; last pass: " + problems.joined(separator: "; ")
+        }
         guard !pass.revoked.isEmpty else { return }
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
         log.info("revoked \(pass.revoked.count) open connection(s) in \(String(format: "%.1f", elapsed)) ms (\(namespaces.count) network namespaces)")
