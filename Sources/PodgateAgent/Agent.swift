@@ -31,6 +31,7 @@ public final class Agent: @unchecked Sendable {
     /// Changes applied before the iterators were loaded (the first fill):
     /// revoked once they are.
     private var pendingChange: [String]?
+    private var lastRevocationProblems: [String] = []
     private var cgroupRoot = ""
 
     /// Names nothing: events that arrive before the first compilation (a
@@ -234,7 +235,8 @@ public final class Agent: @unchecked Sendable {
         if invisible > 0 {
             problems.append("\(invisible) processes of pod cgroups are outside this agent's PID namespace, so their sockets cannot be reached (run the agent with the host's PID namespace: hostPID)")
         }
-        for problem in problems { log.warning("revocation: \(problem)") }
+        if problems != lastRevocationProblems { for problem in problems { log.warning("revocation: \(problem)") } }
+        lastRevocationProblems = problems
         view?.revocation.withLock { text in
             let base = text?.components(separatedBy: "; last pass: ").first ?? ""
             text = problems.isEmpty ? base : base + "; last pass: " + problems.joined(separator: "; ")
