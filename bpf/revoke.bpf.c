@@ -31,6 +31,27 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} podgate_rvpass SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PODGATE_PORTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} podgate_rvlisten SEC(".maps");
+
+static __always_inline __u64 podgate_walk(void)
+{
+	__u32 zero = 0;
+	__u64 *pass = bpf_map_lookup_elem(&podgate_rvpass, &zero);
+	return pass ? *pass : 0;
+}
+
 static __always_inline void podgate_revoke_emit(struct seq_file *seq, struct podgate_event *e)
 {
 	podgate_count(PODGATE_COUNTER_DECISION(e->where, PODGATE_VERDICT_REVOKED, e->reason));
@@ -47,13 +68,25 @@ int podgate_revoke_tcp(struct bpf_iter__tcp *ctx)
 	/* Request and time-wait sockets are not full sockets: check the state
 	 * before reading anything of struct sock. */
 	unsigned char state = BPF_CORE_READ(skc, skc_state);
+	if (state == PODGATE_TCP_LISTEN) {
+		/* Never closed; remembered so its accepted sockets are known as such. */
+		__u32 port = BPF_CORE_READ(skc, skc_num);
+		__u64 walk = podgate_walk();
+		bpf_map_update_elem(&podgate_rvlisten, &port, &walk, BPF_ANY);
+		return 0;
+	}
 	if (state != PODGATE_TCP_ESTABLISHED && state != PODGATE_TCP_CLOSE_WAIT &&
 	    state != PODGATE_TCP_FIN_WAIT1 && state != PODGATE_TCP_FIN_WAIT2)
 		return 0;
 	struct sock *sk = (struct sock *)skc;
-	/* An accepted socket inherits its listener's backlog (sk_clone_lock
-	 * copies it); a socket that connect()ed never listened: 0. */
-	int accepted = BPF_CORE_READ(sk, sk_max_ack_backlog) != 0;
+	/* Accepted: an accepted socket inherits its listener's backlog
+	 * (sk_clone_lock copies it; a socket that connect()ed never listened:
+	 * 0), or, for a listen(fd, 0) listener, one listens on its local port
+	 * (a connect()ed socket's port is never a listener's: autobind skips
+	 * bound ports). */
+	__u32 local_port = BPF_CORE_READ(skc, skc_num);
+	__u64 *listened = bpf_map_lookup_elem(&podgate_rvlisten, &local_port);
+	int accepted = BPF_CORE_READ(sk, sk_max_ack_backlog) != 0 || (listened && *listened == podgate_walk());
 	struct podgate_event e;
 	if (podgate_revoke_judge(sk, IPPROTO_TCP, accepted, &e) < 0)
 		return 0;

@@ -55,6 +55,8 @@ public final class SocketRevoker: @unchecked Sendable {
     private let maps: DatapathMaps        // keeps the shared map descriptors open
     private let object: OpaquePointer
     private let links: [(name: String, link: OpaquePointer)]
+    private let passFD: Int32
+    private var walk: UInt64 = 0
 
     /// Loads the iterators onto the datapath's maps (the same descriptors,
     /// so they judge by exactly what the enforcement programs read).
@@ -69,6 +71,7 @@ public final class SocketRevoker: @unchecked Sendable {
         self.maps = maps
         self.object = object
         self.links = links
+        passFD = bpf_map__fd(bpf_object__find_map_by_name(object, PODGATE_MAP_REVOKE_PASS))
     }
 
     private static func load(_ raw: UnsafeRawBufferPointer, maps: DatapathMaps) throws -> (OpaquePointer, [(name: String, link: OpaquePointer)]) {
@@ -149,6 +152,11 @@ public final class SocketRevoker: @unchecked Sendable {
                 pass.problems.append("setns \(namespace): \(String(cString: strerror(errno)))")
             }
             close(target)
+            // A new walk number: listeners seen in other namespaces do not count here.
+            walk += 1
+            var zero: UInt32 = 0
+            let set = bpf_map_update_elem(passFD, &zero, &walk, UInt64(BPF_ANY))
+            if set < 0 { pass.problems.append("set the walk number: \(DatapathError.text(-set))") }
             for (name, fd) in iterators {
                 do { pass.revoked += try Self.readEvents(fd) } catch { pass.problems.append("read \(name) in \(namespace): \(error)") }
                 close(fd)

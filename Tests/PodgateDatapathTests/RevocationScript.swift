@@ -33,6 +33,23 @@ if mode == "echo-server":       # addr tcp_ports udp_ports (comma lists, may be 
                     if data: s.sendall(data); continue
                 except OSError: pass
                 conns.remove(s); s.close()
+elif mode == "echo-backlog0":   # addr port: one TCP echo server whose listen() backlog is 0
+    addr, port = args[0], int(args[1])
+    l0 = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    l0.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); l0.bind((addr, port)); l0.listen(0)
+    print("ready")
+    conns = []
+    while True:
+        r, _, _ = select.select([l0] + conns, [], [])
+        for s in r:
+            if s is l0:
+                c, _ = l0.accept(); conns.append(c)
+            else:
+                try:
+                    data = s.recv(2048)
+                    if data: s.sendall(data); continue
+                except OSError: pass
+                conns.remove(s); s.close()
 elif mode == "hold":            # src stopfile spec... (spec: name,tcp|udp,dst,port)
     # Holds each connection open, exchanging a byte every 2 ms; prints
     # "cut NAME T" (T: CLOCK_MONOTONIC seconds) when one stops working and,

@@ -171,6 +171,35 @@ struct RevocationTests {
         _ = setup.frontend.finish(); _ = setup.other.finish()
     }
 
+    /// A server that called listen() with a backlog of 0 accepts
+    /// connections that look like connect()ed ones by their backlog; judged
+    /// as backend -> frontend:<ephemeral port>, frontend's deny would cut
+    /// them. The listener on their port says they were accepted: kept.
+    @Test func acceptedSocketsOfAZeroBacklogListenerAreJudgedAsAccepted() throws {
+        let setup = try Self.start()
+        let harness = setup.harness
+        defer { harness.tearDown() }
+        try harness.write(["web2.yaml": Manifests.policy("web2", target: "backend", ports: [8081], sources: ["frontend"])])
+        try harness.waitApplied()
+        let server = try harness.sandbox.spawn(script: RevocationScript.text, cgroup: harness.cgroup("backend"), namespace: harness.servers,
+                                               ["echo-backlog0", "10.201.0.2", "8081"])
+        _ = server.nextLine()
+        guard server.nextLine() == "ready" else { throw SandboxError(message: "backlog-0 server did not start") }
+        let stop = harness.directory + "/stop-backlog0"
+        let held = try harness.sandbox.spawn(script: RevocationScript.text, cgroup: harness.cgroup("frontend"), namespace: harness.clients,
+                                             ["hold", "10.201.0.1", stop, "zero,tcp,10.201.0.2,8081"])
+        _ = held.nextLine()
+        guard held.nextLine() == "ready" else { throw SandboxError(message: "no connection to the backlog-0 server") }
+        // A change that revokes something else: every socket is judged again.
+        try harness.write(Self.policies(web: ["other"], dns: ["frontend", "other"]))
+        try harness.waitApplied()
+        usleep(300_000)
+        creat(stop, 0o600)
+        #expect(held.finish().lines == ["alive zero"], "\(harness.log)")
+        creat(setup.stop, 0o600)
+        _ = setup.frontend.finish(); _ = setup.other.finish()
+    }
+
     @Test func revokeEstablishedFalseKeepsThemOpen() throws {
         let setup = try Self.start(["--revoke-established=false"])
         let harness = setup.harness

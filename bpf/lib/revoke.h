@@ -33,6 +33,7 @@
 #define PODGATE_TCP_FIN_WAIT1   4
 #define PODGATE_TCP_FIN_WAIT2   5
 #define PODGATE_TCP_CLOSE_WAIT  8
+#define PODGATE_TCP_LISTEN      10
 
 /* The registered endpoint of a socket's cgroup or its nearest registered
  * ancestor: the order of podgate_current_endpoint, leaf first. */

@@ -240,6 +240,15 @@ struct podgate_report_key {
 	__u8  pad[3];         /* zero */
 };
 
+/* ---- bpf/revoke.bpf.c's own maps: in the agent's process only, never pinned.
+ * podgate_rvpass: ARRAY[1] of __u64, the walk in progress (the agent bumps
+ * it before walking each network namespace). podgate_rvlisten:
+ * ARRAY[PODGATE_PORTS] of __u64, local TCP port -> the walk that saw a
+ * listener on it (listeners are walked before connections). */
+#define PODGATE_MAP_REVOKE_PASS      "podgate_rvpass"
+#define PODGATE_MAP_REVOKE_LISTENERS "podgate_rvlisten"
+#define PODGATE_PORTS                65536
+
 /* ---- podgate_counter: PERCPU_ARRAY of __u64 ----------------------------
  * Connection decisions by where x verdict x reason, then single counters. */
 #define PODGATE_COUNTER_DECISION(where, verdict, reason) \
