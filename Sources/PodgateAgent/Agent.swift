@@ -206,7 +206,9 @@ public final class Agent: @unchecked Sendable {
             view.revocation.withLock { $0 = "off (--revoke-established=false): open connections stay open after a change" }
             return
         }
-        if let problem = SocketRevoker.kernelProblem() {
+        // PODGATE_TEST_KERNEL_BTF: tests stand in a kernel without the kfunc.
+        let btf = ProcessInfo.processInfo.environment["PODGATE_TEST_KERNEL_BTF"] ?? "/sys/kernel/btf/vmlinux"
+        if let problem = SocketRevoker.kernelProblem(btfPath: btf) {
             view.revocation.withLock { $0 = "unavailable: \(problem); open connections stay open after a change" }
             log.warning("revocation unavailable: \(problem)")
             return

@@ -27,6 +27,8 @@ final class AgentHarness: @unchecked Sendable {  // used from one test at a time
     private(set) var agent: Process?
     private var generation = 0
     var extraArguments: [String] = []
+    /// Added to the agent's environment.
+    var extraEnvironment: [String: String] = [:]
 
     init() throws {
         guard Self.executable != nil else {
@@ -76,6 +78,9 @@ final class AgentHarness: @unchecked Sendable {  // used from one test at a time
         log.seekToEndOfFile()
         process.standardOutput = log
         process.standardError = log
+        if !extraEnvironment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(extraEnvironment) { $1 }
+        }
         try process.run()
         agent = process
     }

@@ -41,10 +41,11 @@ struct RevocationTests {
         let stop: String
     }
 
-    static func start(_ extra: [String] = []) throws -> Setup {
+    static func start(_ extra: [String] = [], environment: [String: String] = [:]) throws -> Setup {
         let harness = try AgentHarness()
         do {
             harness.extraArguments = extra
+            harness.extraEnvironment = environment
             for pod in ["frontend", "other", "backend"] { try harness.makePodCgroup(pod) }
             try harness.write(pods().merging(policies(web: ["frontend", "other"], dns: ["frontend", "other"])) { $1 })
             try harness.startAgent()
@@ -198,6 +199,29 @@ struct RevocationTests {
         #expect(held.finish().lines == ["alive zero"], "\(harness.log)")
         creat(setup.stop, 0o600)
         _ = setup.frontend.finish(); _ = setup.other.finish()
+    }
+
+    /// A kernel without bpf_sock_destroy (its BTF stood in by a file that
+    /// lacks the name): the agent enforces as before, says why it cannot
+    /// revoke, and open connections stay open.
+    @Test func withoutSocketDestructionNothingFailsAndStatusSaysWhy() throws {
+        let btf = "/tmp/podgate-test-btf-\(getpid())"
+        try Data("no such kfunc here\0".utf8).write(to: URL(fileURLWithPath: btf))
+        defer { unlink(btf) }
+        let setup = try Self.start(environment: ["PODGATE_TEST_KERNEL_BTF": btf])
+        let harness = setup.harness
+        defer { harness.tearDown() }
+        let status = try Self.status(harness)
+        #expect(status.contains("revocation: unavailable: the kernel") && status.contains("has no bpf_sock_destroy()"), "\(status)")
+        try harness.write(Self.policies(web: ["other"], dns: ["other"]))
+        try harness.waitApplied()
+        usleep(500_000)
+        creat(setup.stop, 0o600)
+        let frontend = setup.frontend.finish().lines
+        #expect(["alive admin", "alive dns", "alive web"].allSatisfy(frontend.contains), "\(frontend)")
+        let again = try harness.sandbox.spawn(script: RevocationScript.text, cgroup: harness.cgroup("frontend"), namespace: harness.clients,
+                                              ["connect-once", "10.201.0.1", "10.201.0.2", "8080"]).finish().lines
+        #expect(again.contains("EPERM"), "new connections are refused as before: \(again)")
     }
 
     @Test func revokeEstablishedFalseKeepsThemOpen() throws {
