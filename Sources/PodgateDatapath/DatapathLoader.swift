@@ -13,6 +13,8 @@ public struct MapCapacities: Hashable, Sendable {
     public var addresses = UInt32(PODGATE_IPCACHE_MAX)
     public var cidrs = UInt32(PODGATE_CIDRS_MAX)
     public var policy = UInt32(PODGATE_POLICY_MAX)
+    /// Unused since ABI 3 (podgate_flows is per-socket storage, which has no
+    /// shared capacity); kept so `--max-udp-flows` on old command lines is accepted.
     public var flows = UInt32(PODGATE_FLOWS_MAX)
     public var eventBytes = UInt32(PODGATE_EVENTS_BYTES)   // a power of two, page aligned
     public init() {}
@@ -23,7 +25,6 @@ public struct MapCapacities: Hashable, Sendable {
         case PODGATE_MAP_IPCACHE: addresses
         case PODGATE_MAP_CIDRS: cidrs
         case PODGATE_MAP_POLICY: policy
-        case PODGATE_MAP_FLOWS: flows
         case PODGATE_MAP_EVENTS: eventBytes
         default: nil
         }

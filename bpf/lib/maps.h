@@ -47,12 +47,13 @@ struct {
 	__type(value, struct podgate_policy_value);
 } podgate_policy SEC(".maps");
 
-/* UDP peers per socket: (cookie, peer, port) -> last seen, ns. */
+/* Datagram peers per socket (flows.h): socket -> struct podgate_peers.
+ * Storage lives and dies with each socket; nothing is shared between sockets. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, PODGATE_FLOWS_MAX);
-	__type(key, struct podgate_flow_key);
-	__type(value, __u64);
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct podgate_peers);
 } podgate_flows SEC(".maps");
 
 /* Denied and audited connections; written only by events.h. */
