@@ -225,11 +225,11 @@ struct FailClosedTests {
         for run in 0..<runs {
             unlink(go)
             let slow = try sandbox.spawn(script: FailClosedScript.text, cgroup: nil, namespace: net.outside,
-                                         ["dgram-echo", "17", "10.201.0.1", "\(5400 + run)", "120", go])
+                                         ["dgram-echo", "17", "10.201.0.1", "\(5400 + run)", "60", go])
             _ = slow.nextLine()
             #expect(slow.nextLine() == "ready")
             let ask = try sandbox.spawn(script: FailClosedScript.text, cgroup: victim, namespace: net.pod,
-                                        ["dgram-ask", "17", "10.201.0.1", "\(5400 + run)", "180"])
+                                        ["dgram-ask", "17", "10.201.0.1", "\(5400 + run)", "60"])
             #expect(ask.nextLine()?.hasPrefix("pid") == true)
             #expect(slow.nextLine() == "asked 10.201.0.2")
             let flood = try lines(sandbox, flooder, net.pod, ["peer-flood", "10.201.0.3", "10.201.0.4", "8", "\(peers / 8)"])
