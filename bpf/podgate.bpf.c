@@ -24,6 +24,7 @@
 #include "lib/events.h"
 #include "lib/source.h"
 #include "lib/origin.h"
+#include "lib/edge.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -290,4 +291,16 @@ int podgate_egress(struct __sk_buff *skb)
 	}
 	podgate_report_spoof(cgroup_id, src, dst, protocol, self);
 	return SYS_REJECT;
+}
+
+/*
+ * The node's edge (lib/edge.h): tc ingress on its non-pod interfaces. A
+ * packet from outside the node claiming this node's or a local pod's address
+ * is dropped and counted. Attached by the agent (--edge-interfaces) through
+ * tc, not a cgroup.
+ */
+SEC("tc")
+int podgate_edge(struct __sk_buff *skb)
+{
+	return podgate_edge_check(skb);
 }

@@ -17,6 +17,8 @@ public struct AgentOptions: Sendable {
     public var limits: StateLimits
     /// HOST:PORT of /metrics, /healthz and /readyz; port 0 picks a free one (written to <state-dir>/health-address).
     public var healthAddress: String
+    /// The node's non-pod interfaces that get the edge filter (anti-spoofing for packets from outside the node).
+    public var edgeInterfaces: [String]
     public var controlSocket: String { stateDirectory + "/agent.sock" }
 
     public static let spec = CommandSpec(
@@ -34,6 +36,7 @@ public struct AgentOptions: Sendable {
             .init("cluster-networks", value: "CIDR,...", help: "The cluster's pod networks, for the cluster-* default policies"),
             .init("default-inbound-policy", value: "POLICY", default: "all-unauthenticated", help: "all-unauthenticated, cluster-unauthenticated, all-authenticated, cluster-authenticated, deny or audit"),
             .init("allow-from-host", value: "BOOL", default: "true", help: "Allow connections from this node's own addresses (kubelet probes)"),
+            .init("edge-interfaces", value: "IFACE,...", help: "The node's non-pod interfaces (uplinks, tunnel devices): a packet arriving there that claims this node's or a local pod's address is dropped and counted (tc ingress)"),
             .init("unknown-pod-policy", value: "allow|deny", default: "deny", help: "Inbound connections to a pod cgroup the agent has not registered yet"),
             .init("health-address", value: "HOST:PORT", default: "127.0.0.1:9808", help: "Serve /metrics, /healthz and /readyz here (port 0: any free port, written to <state-dir>/health-address)"),
             .init("cleanup", help: "Remove every program, link and pin this agent owns under --pin-dir, then exit"),
@@ -62,6 +65,7 @@ public struct AgentOptions: Sendable {
         cleanup = arguments.has("cleanup")
         limits = try StateLimits(arguments)
         healthAddress = arguments.string("health-address", spec: spec) ?? "127.0.0.1:9808"
+        edgeInterfaces = arguments.list("edge-interfaces")
 
         let policyText = arguments.string("default-inbound-policy", spec: spec) ?? "all-unauthenticated"
         guard let defaultPolicy = DefaultInboundPolicy(rawValue: policyText) else {

@@ -48,6 +48,8 @@ public struct DatapathCounters: Hashable, Sendable {
     public var repliesPassed: UInt64 = 0
     /// Inbound packets that claimed the receiving pod's own address from outside it (rule 1).
     public var forgedInbound: UInt64 = 0
+    /// Packets from outside the node claiming this node's or a local pod's address (tc, --edge-interfaces).
+    public var edgeForged: UInt64 = 0
     /// Refusals of a flow reported moments before (SYN retransmits): counted, not reported again.
     public var eventsDeduplicated: UInt64 = 0
 
@@ -122,6 +124,7 @@ extension DatapathMaps {
         result.repliesPassed = try total(PODGATE_COUNTER_REPLIES_PASSED.rawValue)
         result.eventsDeduplicated = try total(PODGATE_COUNTER_EVENTS_DEDUPED.rawValue)
         result.forgedInbound = try total(PODGATE_COUNTER_FORGED_INBOUND.rawValue)
+        result.edgeForged = try total(PODGATE_COUNTER_EDGE_FORGED.rawValue)
         return result
     }
 

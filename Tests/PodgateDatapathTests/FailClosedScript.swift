@@ -46,10 +46,10 @@ def send_count(f, count):
         except OSError as e: print("oserror", e.errno)
     print("sent", sent)
 def until_stopped(stop, sock, on_packet):
-    # Reads until the stop file exists (the sender is done), then 0.3 s more; at most 60 s.
+    # Reads until the stop file exists (the sender is done), then 0.5 s more; at most 60 s.
     end, drain = time.time() + 60, None
     while time.time() < (drain or end):
-        if drain is None and os.path.exists(stop): drain = time.time() + 0.3
+        if drain is None and os.path.exists(stop): drain = time.time() + 0.5
         r, _, _ = select.select([sock], [], [], 0.05)
         if r: on_packet(sock)
 if mode == "forge-udp":        # src dst dport count [proto]: raw datagrams with a chosen source

@@ -305,12 +305,24 @@ struct FailClosedNet {
         podDevice = "pgB\(sandbox.tag.prefix(8))"
         try KernelSandbox.run(["ip", "-n", outside, "addr", "add", "fd00:201::1/64", "dev", outsideDevice, "nodad"])
         try KernelSandbox.run(["ip", "-n", pod, "addr", "add", "fd00:201::2/64", "dev", podDevice, "nodad"])
+        // Static neighbours: a forged packet must not wait for (or lose to) address resolution.
+        let outsideMAC = try Self.mac(outside, outsideDevice), podMAC = try Self.mac(pod, podDevice)
+        for (namespace, device, address, mac) in [(outside, outsideDevice, "10.201.0.2", podMAC), (outside, outsideDevice, "fd00:201::2", podMAC),
+                                                  (pod, podDevice, "10.201.0.1", outsideMAC), (pod, podDevice, "fd00:201::1", outsideMAC)] {
+            try KernelSandbox.run(["ip", "-n", namespace, "neigh", "replace", address, "lladdr", mac, "dev", device, "nud", "permanent"])
+        }
         // IPv4 would drop a packet from the pod's own address as a martian
         // before podgate sees it; a node may allow it (accept_local): so must the test.
         for setting in ["net.ipv4.conf.all.accept_local=1", "net.ipv4.conf.\(podDevice).accept_local=1",
                         "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.\(podDevice).rp_filter=0"] {
             try KernelSandbox.run(["ip", "netns", "exec", pod, "sysctl", "-qw", setting])
         }
+    }
+
+    static func mac(_ namespace: String, _ device: String) throws -> String {
+        let text = try KernelSandbox.run(["ip", "-n", namespace, "-o", "link", "show", "dev", device])
+        guard let range = text.range(of: "link/ether ") else { throw SandboxError(message: "no MAC for \(device): \(text)") }
+        return String(text[range.upperBound...].prefix(17))
     }
 
     /// A pod cgroup below the sandbox cgroup (the programs are attached there).

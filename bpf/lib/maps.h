@@ -56,6 +56,15 @@ struct {
 	__type(value, struct podgate_peers);
 } podgate_flows SEC(".maps");
 
+/* The node's non-pod interfaces where podgate_edge runs (edge.h):
+ * ifindex -> reserved (0). Written by the agent when it attaches there. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PODGATE_EDGES_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} podgate_edges SEC(".maps");
+
 /* Denied and audited connections; written only by events.h. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

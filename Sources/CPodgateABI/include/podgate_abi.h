@@ -17,7 +17,8 @@
 
 /* 2: podgate_endpoint carries the pod's addresses (anti-spoofing), 64 bytes.
  * 3: podgate_flows is per-socket storage (struct podgate_peers), not a shared
- *    LRU table; counter PODGATE_COUNTER_FORGED_INBOUND. */
+ *    LRU table; counters PODGATE_COUNTER_FORGED_INBOUND, _EDGE_FORGED; map
+ *    podgate_edges (ifindex -> 0) and the tc program podgate_edge. */
 #define PODGATE_ABI_VERSION 3
 
 /* Map names (the kernel keeps at most 15 characters). */
@@ -30,6 +31,7 @@
 #define PODGATE_MAP_COUNTERS  "podgate_counter"
 #define PODGATE_MAP_CONFIG    "podgate_config"
 #define PODGATE_MAP_REPORTED  "podgate_reportd"
+#define PODGATE_MAP_EDGES     "podgate_edges"
 
 /* Default capacities; the agent may override them at load time. */
 #define PODGATE_ENDPOINTS_MAX  4096      /* local pod and container cgroups */
@@ -40,6 +42,7 @@
 #define PODGATE_EVENTS_BYTES   (1 << 22)
 #define PODGATE_COUNTERS_MAX   128
 #define PODGATE_REPORTED_MAX   16384
+#define PODGATE_EDGES_MAX      256       /* the node's non-pod interfaces with podgate_edge */
 /* A refused flow is reported again after this long (covers the ~127 s a
  * Linux client spends retransmitting a SYN with the default tcp_syn_retries). */
 #define PODGATE_REPORT_WINDOW_NS (130ull * 1000000000ull)
@@ -268,6 +271,7 @@ enum podgate_counter {
 	PODGATE_COUNTER_REPLIES_PASSED  = 66, /* UDP datagrams matched to a flow */
 	PODGATE_COUNTER_EVENTS_DEDUPED  = 67, /* refusals of an already reported flow: counted, not reported */
 	PODGATE_COUNTER_FORGED_INBOUND  = 68, /* inbound packets claiming the receiving pod's own address from outside it */
+	PODGATE_COUNTER_EDGE_FORGED     = 69, /* packets from outside the node claiming its or a local pod's address */
 };
 
 _Static_assert(sizeof(struct podgate_endpoint) == 64, "endpoint layout");
