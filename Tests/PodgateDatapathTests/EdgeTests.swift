@@ -67,7 +67,7 @@ struct EdgeTests {
         loader.edgeInterfaces = [uplink]
         let maps = try Self.inNamespace(node) { try loader.load(attachingTo: sandbox.cgroupPath) }
         defer {  // before the sandbox's cleanup, which runs in this (the host's) namespace
-            _ = try? Self.inNamespace(node) { loader.edgeInterfaces = []; return try loader.load(attachingTo: sandbox.cgroupPath) }
+            _ = try? Self.inNamespace(node) { try DatapathLoader.detachAndRemove(pinDirectory: sandbox.pinDirectory) }
         }
         #expect(try Self.inNamespace(node) { EdgeFilter.programID(interface: uplink) } != nil, "podgate_edge is on the uplink")
 
@@ -119,6 +119,12 @@ struct EdgeTests {
         try Self.inNamespace(node) { loader.edgeInterfaces = []; _ = try loader.load(attachingTo: sandbox.cgroupPath) }
         #expect(try Self.inNamespace(node) { EdgeFilter.programID(interface: uplink) } == nil, "detached when no longer named")
         #expect(try deliver("fd00:203::5", "fd00:203::2") == count, "without the edge filter a forged local pod reaches db")
+
+        // --cleanup finds the tc filter through podgate_edges and removes it (tc filters are not links).
+        try Self.inNamespace(node) { loader.edgeInterfaces = [uplink]; _ = try loader.load(attachingTo: sandbox.cgroupPath) }
+        #expect(try Self.inNamespace(node) { EdgeFilter.programID(interface: uplink) } != nil)
+        try Self.inNamespace(node) { _ = try DatapathLoader.detachAndRemove(pinDirectory: sandbox.pinDirectory) }
+        #expect(try Self.inNamespace(node) { EdgeFilter.programID(interface: uplink) } == nil, "--cleanup left podgate_edge attached")
         print("podgate-failclosed: item 4 (edge): \(4 * count) datagrams from outside the node forging a local pod's or the node's address (v4+v6), \(through) got through")
     }
 }
