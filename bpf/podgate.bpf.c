@@ -24,6 +24,7 @@
 #include "lib/events.h"
 #include "lib/source.h"
 #include "lib/origin.h"
+#include "lib/echo.h"
 #include "lib/edge.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -287,7 +288,8 @@ int podgate_egress(struct __sk_buff *skb)
 		if (podgate_host_may_send(skb, src))
 			return SYS_PROCEED;
 	} else if (podgate_endpoint_owns(self, src)) {
-		return SYS_PROCEED;
+		/* Its own address: judged further only if it pings a pod (echo.h). */
+		return podgate_echo_allowed_from_pod(skb, self, cgroup_id, src, dst, protocol) ? SYS_PROCEED : SYS_REJECT;
 	}
 	podgate_report_spoof(cgroup_id, src, dst, protocol, self);
 	return SYS_REJECT;

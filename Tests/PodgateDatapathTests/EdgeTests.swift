@@ -9,7 +9,8 @@ import Testing
 /// Issue 13 item 4, from outside the node: a packet arriving on the node's
 /// uplink that claims a local pod's address or the node's own address is
 /// dropped at the edge (tc ingress, `podgate_edge`) and counted; a remote
-/// pod's address arriving there is not touched.
+/// pod's address arriving there is not touched. Echo requests from outside
+/// to a deny pod are judged there too (the pod's kernel would answer them).
 ///
 ///   outside 10.201.0.1 | fd00:201::1  --uplink--  node 10.201.0.2 | fd00:201::2
 ///   node 10.203.0.1 | fd00:203::1  --pod veth--  db 10.203.0.2 | fd00:203::2
@@ -114,6 +115,16 @@ struct EdgeTests {
             through += max(got, 0)
         }
         #expect(try maps.counters().edgeForged == UInt64(4 * count))
+
+        // Echo requests from outside the node to the deny pod: judged at the edge (its kernel would answer).
+        try KernelSandbox.run(["ip", "netns", "exec", outside, "sysctl", "-qw", "net.ipv4.ping_group_range=0 0"])
+        for address in ["10.203.0.2", "fd00:203::2"] {
+            #expect(try tests.lines(sandbox, nil, outside, ["ping", address, "3", "0.5"]) == ["replies 0"], "ping \(address) from outside")
+        }
+        for address in ["10.201.0.2", "fd00:201::2"] {  // the node itself is no pod: answered
+            #expect(try tests.lines(sandbox, nil, outside, ["ping", address, "2", "2"]) == ["replies 2"], "ping the node at \(address)")
+        }
+        #expect(try maps.counters()[.server, .denied, .defaultDeny] >= 6)
 
         // Without the edge filter the same forgeries arrive: that is what it closes.
         try Self.inNamespace(node) { loader.edgeInterfaces = []; _ = try loader.load(attachingTo: sandbox.cgroupPath) }

@@ -24,6 +24,10 @@ struct FailClosedTests {
                       address4: podAddress4, address6: podAddress6)
     }
 
+    /// The deny pod's addresses as the whole cluster knows them (podgate_ipcache).
+    static let serverAddress = AddressValue(kind: .pod, identity: IdentityID(301), targetClass: TargetClassID(8), podID: 2,
+                                            defaultPolicy: .deny)
+
     static func say(_ text: String) { print("podgate-failclosed: \(text)") }
 
     func lines(_ sandbox: KernelSandbox, _ cgroup: String?, _ namespace: String, _ arguments: [String]) throws -> [String] {
@@ -120,7 +124,9 @@ struct FailClosedTests {
     /// senders reach a pod whose default admits everyone (they work). ICMP:
     /// an echo request copy never reaches a raw socket of the deny pod; the
     /// pod's own ping gets its replies; the port-unreachable error about its
-    /// own UDP comes back, at the socket and at a raw ICMP socket; the pod's
+    /// own UDP comes back, at the socket and at a raw ICMP socket; another
+    /// pod's ping gets no answer (judged at its egress: the kernel answers
+    /// echo requests without any socket); the pod's
     /// own UDP-Lite question gets its answer (reply tracking).
     @Test func otherTransportsAreJudgedByTheDefaultPolicy() throws {
         let sandbox = try KernelSandbox()
@@ -141,6 +147,7 @@ struct FailClosedTests {
                                                                               podID: 1, defaultPolicy: .allUnauthenticated)),
                         .updateAddress(IPAddress("fd00:201::1")!, AddressValue(kind: .pod, identity: IdentityID(300), targetClass: TargetClassID(7),
                                                                                podID: 1, defaultPolicy: .allUnauthenticated)),
+                        .updateAddress(Self.podAddress4, Self.serverAddress), .updateAddress(Self.podAddress6, Self.serverAddress),
                         // A policy with every port open to the client pod: it speaks of TCP and UDP only.
                         .updatePolicy(PolicyKey(targetClass: TargetClassID(8), source: IdentityID(300), transport: nil, port: 0,
                                                 portPrefixBits: 0), PolicyValue(policyIndex: 1))])
@@ -163,11 +170,15 @@ struct FailClosedTests {
             }
             // ICMP echo requests: a raw ICMP socket of the deny pod gets no copy.
             let proto = family == "v4" ? "1" : "58"
+            // The kernel answers echo requests itself (no socket sees them): the
+            // sending pod's egress judges them, so the other pod gets no reply.
             let icmpRaw = try listen(sandbox, server, net.pod, ["count-raw", proto, address])
-            _ = try lines(sandbox, client, net.outside, ["ping", address, "3", "0.3"])
+            let ping = try lines(sandbox, client, net.outside, ["ping", address, "3", "0.5"])
             let types = Self.icmpTypes(icmpRaw.stop())
             #expect(!types.contains(family == "v4" ? 8 : 128), "an echo request reached the deny pod's raw socket: \(types)")
+            #expect(!ping.contains("replies 1") && !ping.contains("replies 2") && !ping.contains("replies 3"), "a pod pinged a deny pod: \(ping)")
             attempts += 3
+            through += ping.contains("replies 0") || ping.contains("EPERM") ? 0 : 1
         }
         #expect(try maps.counters()[.server, .denied, .defaultDeny] >= 20)
 

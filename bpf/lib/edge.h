@@ -30,6 +30,7 @@
 #include "maps.h"
 #include "conn.h"
 #include "events.h"
+#include "echo.h"
 
 #define PODGATE_TC_ACT_OK   0
 #define PODGATE_TC_ACT_SHOT 2
@@ -84,16 +85,34 @@ static __always_inline int podgate_edge_check(struct __sk_buff *skb)
 	}
 
 	struct podgate_addr_info *claimed = bpf_map_lookup_elem(&podgate_ipcache, src);
-	if (!claimed)
-		return PODGATE_TC_ACT_OK;
-	if (!(claimed->flags & PODGATE_ADDR_F_HOST)) {
-		if (!(claimed->flags & PODGATE_ADDR_F_POD) || podgate_routed_out_of_an_edge(skb, &fib))
-			return PODGATE_TC_ACT_OK;
+	if (claimed && ((claimed->flags & PODGATE_ADDR_F_HOST) ||
+			((claimed->flags & PODGATE_ADDR_F_POD) && !podgate_routed_out_of_an_edge(skb, &fib)))) {
+		/* Counted only: the event stream names pods and sockets, and
+		 * these packets reached neither. */
+		podgate_count(PODGATE_COUNTER_EDGE_FORGED);
+		return PODGATE_TC_ACT_SHOT;
 	}
-	/* Counted only: the event stream names pods and sockets, and these
-	 * packets reached neither. */
-	podgate_count(PODGATE_COUNTER_EDGE_FORGED);
-	return PODGATE_TC_ACT_SHOT;
+
+	/* An echo request to a local pod (echo.h): its kernel would answer. */
+	if (protocol != IPPROTO_ICMP && protocol != IPPROTO_ICMPV6 && protocol != IPPROTO_HOPOPTS &&
+	    protocol != IPPROTO_ROUTING && protocol != IPPROTO_DSTOPTS && protocol != IPPROTO_FRAGMENT)
+		return PODGATE_TC_ACT_OK;
+	struct podgate_addr_info *target = bpf_map_lookup_elem(&podgate_ipcache, dst);
+	if (!target || !(target->flags & PODGATE_ADDR_F_POD) || !podgate_is_echo_request(skb))
+		return PODGATE_TC_ACT_OK;
+	struct bpf_fib_lookup to = {};
+	to.family = fib.family;
+	if (fib.family == PODGATE_AF_INET)
+		to.ipv4_dst = ((const __u32 *)dst)[3];
+	else
+		__builtin_memcpy(to.ipv6_dst, dst, 16);
+	if (podgate_routed_out_of_an_edge(skb, &to))
+		return PODGATE_TC_ACT_OK; /* passing through to another node */
+	struct podgate_conn c = {};
+	podgate_addr_copy(c.src, src);
+	podgate_addr_copy(c.dst, dst);
+	c.is_ipv4 = fib.family == PODGATE_AF_INET;
+	return podgate_judge_echo(&c, claimed, target) == PODGATE_VERDICT_DENIED ? PODGATE_TC_ACT_SHOT : PODGATE_TC_ACT_OK;
 }
 
 #endif
