@@ -10,6 +10,7 @@ let package = Package(
     targets: [
         // C: the one binary contract, and the system libraries.
         .target(name: "CPodgateABI", path: "Sources/CPodgateABI"),
+        .target(name: "CPodgateTC", dependencies: ["CLibbpf"], path: "Sources/CPodgateTC"),
         .systemLibrary(name: "CLibbpf", path: "Sources/CLibbpf", pkgConfig: "libbpf",
                        providers: [.apt(["libbpf-dev", "libelf-dev", "zlib1g-dev"])]),
         .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
@@ -32,7 +33,7 @@ let package = Package(
         .target(name: "PodgateCLI"),
         .target(name: "PodgateCgroups", dependencies: ["PodgateModel"]),
         .target(name: "PodgateKube", dependencies: ["PodgateModel", "CCurl"]),
-        .target(name: "PodgateDatapath", dependencies: ["PodgateModel", "CPodgateABI", "CLibbpf", "PodgateBPFObjects"]),
+        .target(name: "PodgateDatapath", dependencies: ["PodgateModel", "CPodgateABI", "CLibbpf", "CPodgateTC", "PodgateBPFObjects"]),
         .target(name: "PodgateAgent", dependencies: ["PodgateCLI", "PodgateModel", "PodgateCompiler", "PodgateManifests", "PodgateCgroups", "PodgateDatapath", "PodgateKube"]),
         .target(name: "PodgateSim", dependencies: ["PodgateModel", "PodgateManifests", "PodgateCgroups"]),
         .target(name: "PodgateBenchCore", dependencies: ["PodgateModel"]),

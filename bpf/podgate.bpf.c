@@ -23,6 +23,9 @@
 #include "lib/policy.h"
 #include "lib/events.h"
 #include "lib/source.h"
+#include "lib/origin.h"
+#include "lib/echo.h"
+#include "lib/edge.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -46,17 +49,22 @@ static __always_inline int podgate_client(struct bpf_sock_addr *ctx, const __u8 
 		return SYS_PROCEED;
 
 	__u8 protocol = ctx->protocol;
+	__u16 dport = bpf_ntohs((__u16)ctx->user_port);
+	struct bpf_sock *sk = ctx->sk;
+	__u64 self_cgroup = 0;
+	if (protocol == IPPROTO_UDPLITE) {
+		/* Not judged here (ports cannot name it; the server applies rules
+		 * 2 and 4), but its peers are recorded so their answers are replies. */
+		if (podgate_current_endpoint(&self_cgroup))
+			podgate_flow_record(sk, dst, dport);
+		return SYS_PROCEED;
+	}
 	if (protocol != IPPROTO_TCP && protocol != IPPROTO_UDP)
 		return SYS_PROCEED;
-	__u16 dport = bpf_ntohs((__u16)ctx->user_port);
 
 	/* A reply or a continuing exchange of this UDP socket. */
-	__u64 cookie = 0;
-	if (protocol == IPPROTO_UDP) {
-		cookie = bpf_get_socket_cookie(ctx);
-		if (podgate_flow_known(cookie, dst, dport))
-			return SYS_PROCEED;
-	}
+	if (protocol == IPPROTO_UDP && podgate_flow_known(sk, dst, dport))
+		return SYS_PROCEED;
 
 	struct podgate_conn c = {};
 	podgate_addr_copy(c.dst, dst);
@@ -103,7 +111,7 @@ allowed:
 	/* Remember every UDP peer this socket sends to (pods or not, e.g. DNS),
 	 * so the answers are replies at this pod's ingress. */
 	if (protocol == IPPROTO_UDP && self)
-		podgate_flow_record(cookie, dst, dport);
+		podgate_flow_record(sk, dst, dport);
 	return SYS_PROCEED;
 }
 
@@ -152,8 +160,10 @@ int podgate_sendmsg6(struct bpf_sock_addr *ctx)
 
 /*
  * The server check. Order: cheapest exits first (not a new connection,
- * agent not configured, loopback or self), then the receiving pod, UDP
- * replies, the source's identity and network, the decision.
+ * agent not configured, rule 1: arrived over the pod's loopback), a forged
+ * claim to be the pod itself, then the receiving pod, replies to its
+ * datagram sockets, the source's identity and network, the decision
+ * (policies for TCP and UDP ports, the default policy alone for the rest).
  */
 SEC("cgroup_skb/ingress")
 int podgate_ingress(struct __sk_buff *skb)
@@ -168,11 +178,16 @@ int podgate_ingress(struct __sk_buff *skb)
 		return SYS_PROCEED;
 	if (parsed == PODGATE_PKT_DROP)
 		return SYS_REJECT;
-	if (podgate_addr_is_loopback(c.src) || podgate_addr_equal(c.src, c.dst))
+	if (podgate_arrived_over_loopback(skb))
 		return SYS_PROCEED;
 
 	struct podgate_decision d = { .verdict = PODGATE_VERDICT_ALLOWED };
 	struct podgate_endpoint *self = podgate_skb_endpoint(skb, &c.cgroup_id);
+	if (podgate_claims_self(&c)) {
+		podgate_report_forged(PODGATE_COUNTER_FORGED_INBOUND, PODGATE_WHERE_SERVER, c.cgroup_id, c.src, c.dst,
+				      c.protocol, self);
+		return SYS_REJECT;
+	}
 	if (!self) {
 		if (!(cfg->flags & PODGATE_CFG_F_UNKNOWN_POD_DENY))
 			return SYS_PROCEED;
@@ -183,13 +198,13 @@ int podgate_ingress(struct __sk_buff *skb)
 		return SYS_REJECT;
 	}
 
-	__u64 cookie = 0;
-	if (c.protocol == IPPROTO_UDP) {
-		cookie = bpf_get_socket_cookie(skb);
-		if (podgate_flow_known(cookie, c.src, c.sport)) {
-			podgate_count(PODGATE_COUNTER_REPLIES_PASSED);
-			return SYS_PROCEED;
-		}
+	struct bpf_sock *sk = skb->sk;
+	if (sk)
+		sk = bpf_sk_fullsock(sk);
+	int datagram = podgate_is_datagram(c.protocol);
+	if (datagram && podgate_flow_known(sk, c.src, c.sport)) {
+		podgate_count(PODGATE_COUNTER_REPLIES_PASSED);
+		return SYS_PROCEED;
 	}
 
 	c.dst_identity = self->identity;
@@ -221,14 +236,17 @@ int podgate_ingress(struct __sk_buff *skb)
 		c.in_cluster = !!(network->flags & PODGATE_CIDR_F_CLUSTER);
 	}
 
-	podgate_decide(&c, &d);
+	if (c.protocol == IPPROTO_TCP || c.protocol == IPPROTO_UDP)
+		podgate_decide(&c, &d);
+	else
+		podgate_decide_default(&c, &d);
 	podgate_report(&c, &d, PODGATE_WHERE_SERVER);
 	if (d.verdict == PODGATE_VERDICT_DENIED)
 		return SYS_REJECT;
 
 allowed:
-	if (c.protocol == IPPROTO_UDP)
-		podgate_flow_record(cookie, c.src, c.sport);
+	if (datagram)
+		podgate_flow_record(sk, c.src, c.sport);
 	return SYS_PROCEED;
 }
 
@@ -265,10 +283,26 @@ int podgate_egress(struct __sk_buff *skb)
 		podgate_report_spoof(cgroup_id, src, dst, protocol, NULL);
 		return SYS_REJECT;
 	}
-	if (!podgate_is_pod_identity(self->identity))
-		return SYS_PROCEED; /* a host-network pod: the node's addresses */
-	if (podgate_endpoint_owns(self, src))
-		return SYS_PROCEED;
+	if (!podgate_is_pod_identity(self->identity)) {
+		/* A host-network pod: the node's addresses only. */
+		if (podgate_host_may_send(skb, src))
+			return SYS_PROCEED;
+	} else if (podgate_endpoint_owns(self, src)) {
+		/* Its own address: judged further only if it pings a pod (echo.h). */
+		return podgate_echo_allowed_from_pod(skb, self, cgroup_id, src, dst, protocol) ? SYS_PROCEED : SYS_REJECT;
+	}
 	podgate_report_spoof(cgroup_id, src, dst, protocol, self);
 	return SYS_REJECT;
+}
+
+/*
+ * The node's edge (lib/edge.h): tc ingress on its non-pod interfaces. A
+ * packet from outside the node claiming this node's or a local pod's address
+ * is dropped and counted. Attached by the agent (--edge-interfaces) through
+ * tc, not a cgroup.
+ */
+SEC("tc")
+int podgate_edge(struct __sk_buff *skb)
+{
+	return podgate_edge_check(skb);
 }

@@ -56,7 +56,8 @@ public final class Agent: @unchecked Sendable {
         // New maps (first start, upgrade, changed capacities) are filled BEFORE
         // any program uses them: see PinLayout for the atomic switch.
         let datapath = try DatapathLoader(pinDirectory: options.pinDirectory, capacities: options.limits.mapCapacities,
-                                          logger: { message in Logger("libbpf", minimum: .warning).debug(message) })
+                                          logger: { message in Logger("libbpf", minimum: .warning).debug(message) },
+                                          edgeInterfaces: options.edgeInterfaces)
             .load(attachingTo: root, fillNewMaps: { [self] maps in try reconcileOrThrow(maps) })
         log.info("programs attached to \(root); maps pinned in \(options.pinDirectory)")
         // Adopt what a previous agent left in the kernel: diff against it, never flush.

@@ -10,7 +10,7 @@ extension StateLimits {
         .init("max-addresses", value: "N", default: "327680", help: "Capacity of the address map: every pod address of the cluster (150k pods, dual-stack) and node addresses"),
         .init("max-cidrs", value: "N", default: "16384", help: "Capacity of the map of prefixes named by policies and --cluster-networks"),
         .init("max-policy-entries", value: "N", default: "524288", help: "Capacity of the policy map"),
-        .init("max-udp-flows", value: "N", default: "65536", help: "Capacity of the UDP peer map (least recently used peers are evicted)"),
+        .init("max-udp-flows", value: "N", default: "65536", help: "Ignored since BPF ABI 3: UDP peers are kept per socket, with no shared capacity"),
     ]
 
     init(_ arguments: ParsedArguments) throws {

@@ -19,6 +19,8 @@ public struct AgentOptions: Sendable {
     public var healthAddress: String
     /// Close open connections that a change makes refused (bpf/revoke.bpf.c).
     public var revokeEstablished: Bool
+    /// The node's non-pod interfaces that get the edge filter (anti-spoofing for packets from outside the node).
+    public var edgeInterfaces: [String]
     public var controlSocket: String { stateDirectory + "/agent.sock" }
 
     public static let spec = CommandSpec(
@@ -36,6 +38,7 @@ public struct AgentOptions: Sendable {
             .init("cluster-networks", value: "CIDR,...", help: "The cluster's pod networks, for the cluster-* default policies"),
             .init("default-inbound-policy", value: "POLICY", default: "all-unauthenticated", help: "all-unauthenticated, cluster-unauthenticated, all-authenticated, cluster-authenticated, deny or audit"),
             .init("allow-from-host", value: "BOOL", default: "true", help: "Allow connections from this node's own addresses (kubelet probes)"),
+            .init("edge-interfaces", value: "IFACE,...", help: "The node's non-pod interfaces (uplinks, tunnel devices): a packet arriving there that claims this node's or a local pod's address is dropped and counted (tc ingress)"),
             .init("unknown-pod-policy", value: "allow|deny", default: "deny", help: "Inbound connections to a pod cgroup the agent has not registered yet"),
             .init("revoke-established", value: "BOOL", default: "true", help: "Close open connections (TCP, connected UDP) of local pods when a change refuses them; false keeps them open until they end"),
             .init("health-address", value: "HOST:PORT", default: "127.0.0.1:9808", help: "Serve /metrics, /healthz and /readyz here (port 0: any free port, written to <state-dir>/health-address)"),
@@ -66,6 +69,7 @@ public struct AgentOptions: Sendable {
         limits = try StateLimits(arguments)
         healthAddress = arguments.string("health-address", spec: spec) ?? "127.0.0.1:9808"
         revokeEstablished = try arguments.bool("revoke-established", default: true)
+        edgeInterfaces = arguments.list("edge-interfaces")
 
         let policyText = arguments.string("default-inbound-policy", spec: spec) ?? "all-unauthenticated"
         guard let defaultPolicy = DefaultInboundPolicy(rawValue: policyText) else {

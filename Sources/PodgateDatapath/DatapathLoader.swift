@@ -13,6 +13,8 @@ public struct MapCapacities: Hashable, Sendable {
     public var addresses = UInt32(PODGATE_IPCACHE_MAX)
     public var cidrs = UInt32(PODGATE_CIDRS_MAX)
     public var policy = UInt32(PODGATE_POLICY_MAX)
+    /// Unused since ABI 3 (podgate_flows is per-socket storage, which has no
+    /// shared capacity); kept so `--max-udp-flows` on old command lines is accepted.
     public var flows = UInt32(PODGATE_FLOWS_MAX)
     public var eventBytes = UInt32(PODGATE_EVENTS_BYTES)   // a power of two, page aligned
     public init() {}
@@ -23,7 +25,6 @@ public struct MapCapacities: Hashable, Sendable {
         case PODGATE_MAP_IPCACHE: addresses
         case PODGATE_MAP_CIDRS: cidrs
         case PODGATE_MAP_POLICY: policy
-        case PODGATE_MAP_FLOWS: flows
         case PODGATE_MAP_EVENTS: eventBytes
         default: nil
         }
@@ -42,12 +43,17 @@ public struct DatapathLoader: Sendable {
     public var pinDirectory: String
     public var capacities: MapCapacities
     public var logger: DatapathLogger?
+    /// The node's non-pod interfaces (uplinks, tunnels) that get `podgate_edge`
+    /// on tc ingress (`EdgeFilter`); interfaces recorded by an earlier load but
+    /// not named now are detached.
+    public var edgeInterfaces: [String]
 
     public init(pinDirectory: String = "/sys/fs/bpf/podgate", capacities: MapCapacities = MapCapacities(),
-                logger: DatapathLogger? = nil) {
+                logger: DatapathLogger? = nil, edgeInterfaces: [String] = []) {
         self.pinDirectory = pinDirectory
         self.capacities = capacities
         self.logger = logger
+        self.edgeInterfaces = edgeInterfaces
     }
 
     /// The pin of the link attaching `program` (its function name).
@@ -126,10 +132,16 @@ public struct DatapathLoader: Sendable {
                 if origin == .built { _ = try? PinLayout.removeMaps(in: layout.staging, removeDirectory: true) }
                 throw error
             }
-            // The switch: every hook's link gets its new program.
+            // The switch: every hook's link gets its new program, and each edge
+            // interface's tc filter (recorded in the maps the program will use).
             var program = bpf_object__next_program(bpfObject, nil)
             while let current = program {
-                try attach(current, cgroup: cgroup, cgroupPath: cgroupPath)
+                if String(cString: bpf_program__section_name(current)) == EdgeFilter.section {
+                    try EdgeFilter.sync(programFD: bpf_program__fd(current), interfaces: edgeInterfaces,
+                                        maps: try DatapathMaps(mapDirectory: mapDirectory))
+                } else {
+                    try attach(current, cgroup: cgroup, cgroupPath: cgroupPath)
+                }
                 program = bpf_object__next_program(bpfObject, current)
             }
             if origin == .built {
@@ -235,6 +247,10 @@ public struct DatapathLoader: Sendable {
     public static func detachAndRemove(pinDirectory: String) throws -> [String] {
         guard access(pinDirectory, F_OK) == 0 else { return [] }
         let names = PinLayout.entries(pinDirectory)
+        // tc filters are not links: the maps say where podgate_edge runs.
+        for name in names where PinLayout.isVersionDirectory(name) {
+            try EdgeFilter.detachAll(mapDirectory: pinDirectory + "/" + name)
+        }
         for name in names where name.hasPrefix("link_") {
             let path = pinDirectory + "/" + name
             let fd = bpf_obj_get(path)

@@ -5,7 +5,7 @@ import PodgateModel
 import Glibc
 #endif
 
-/// The nine pinned maps, opened by path. Owns one file descriptor per map
+/// The ten pinned maps, opened by path. Owns one file descriptor per map
 /// and closes them on deinit; the pins (and so the maps) remain.
 ///
 /// Sendable without a lock: the stored descriptors never change, and the
@@ -15,6 +15,7 @@ public final class DatapathMaps: Sendable {
     public static let names: [String] = [
         PODGATE_MAP_ENDPOINTS, PODGATE_MAP_IPCACHE, PODGATE_MAP_CIDRS, PODGATE_MAP_POLICY,
         PODGATE_MAP_FLOWS, PODGATE_MAP_EVENTS, PODGATE_MAP_COUNTERS, PODGATE_MAP_CONFIG, PODGATE_MAP_REPORTED,
+        PODGATE_MAP_EDGES,
     ]
 
     /// The directory the maps were opened from (`<pin-dir>/v<ABI>`, see `PinLayout`).
@@ -28,6 +29,7 @@ public final class DatapathMaps: Sendable {
     let countersFD: Int32
     let configFD: Int32
     let reportedFD: Int32
+    let edgesFD: Int32
 
     /// Opens the maps of this build's ABI version pinned under the agent's
     /// pin directory (by the loader, possibly by an earlier agent process).
@@ -67,10 +69,11 @@ public final class DatapathMaps: Sendable {
         (endpointsFD, ipcacheFD, cidrsFD, policyFD) = (descriptors[0], descriptors[1], descriptors[2], descriptors[3])
         (flowsFD, eventsFD, countersFD, configFD) = (descriptors[4], descriptors[5], descriptors[6], descriptors[7])
         reportedFD = descriptors[8]
+        edgesFD = descriptors[9]
     }
 
     deinit {
-        [endpointsFD, ipcacheFD, cidrsFD, policyFD, flowsFD, eventsFD, countersFD, configFD, reportedFD].forEach { close($0) }
+        [endpointsFD, ipcacheFD, cidrsFD, policyFD, flowsFD, eventsFD, countersFD, configFD, reportedFD, edgesFD].forEach { close($0) }
     }
 }
 

@@ -37,20 +37,22 @@ enum MapCompatibility {
     }
 }
 
-/// What the kernel learned by itself and a rebuild must not forget: the UDP
-/// peers of open sockets (else replies in flight would be judged as new
-/// connections) and the decision counters (they stay exact across upgrades).
+/// What the kernel learned by itself and a rebuild must not forget: the
+/// decision counters (they stay exact across upgrades) and the dedupe table.
+/// The UDP peers of open sockets (podgate_flows, per-socket storage since
+/// ABI 3) cannot be walked from user space: a rebuild starts them empty, so a
+/// datagram socket's answer in flight during an ABI change is judged as new.
 /// Copied entry by entry from the newest other map directory whose map has
 /// the same key and value size; everything the agent computes is not copied
 /// but written by it (`fillNewMaps`).
 enum MapCarryOver {
-    static let carried = [PODGATE_MAP_FLOWS, PODGATE_MAP_COUNTERS, PODGATE_MAP_REPORTED]
+    static let carried = [PODGATE_MAP_COUNTERS, PODGATE_MAP_REPORTED]
 
     static func copy(from layout: PinLayout, to staged: DatapathMaps) {
         var sources = [layout.current] + layout.otherMapDirectories().filter { $0 != layout.root }.reversed()
         sources.append(layout.root)
         for name in carried {
-            let target = name == PODGATE_MAP_FLOWS ? staged.flowsFD : name == PODGATE_MAP_COUNTERS ? staged.countersFD : staged.reportedFD
+            let target = name == PODGATE_MAP_COUNTERS ? staged.countersFD : staged.reportedFD
             for directory in sources where directory != staged.pinDirectory {
                 let fd = bpf_obj_get(directory + "/" + name)
                 guard fd >= 0 else { continue }

@@ -46,6 +46,10 @@ public struct DatapathCounters: Hashable, Sendable {
     public var eventsLost: UInt64 = 0
     public var spoofDropped: UInt64 = 0
     public var repliesPassed: UInt64 = 0
+    /// Inbound packets that claimed the receiving pod's own address from outside it (rule 1).
+    public var forgedInbound: UInt64 = 0
+    /// Packets from outside the node claiming this node's or a local pod's address (tc, --edge-interfaces).
+    public var edgeForged: UInt64 = 0
     /// Refusals of a flow reported moments before (SYN retransmits): counted, not reported again.
     public var eventsDeduplicated: UInt64 = 0
 
@@ -119,11 +123,13 @@ extension DatapathMaps {
         result.spoofDropped = try total(PODGATE_COUNTER_SPOOF_DROPPED.rawValue)
         result.repliesPassed = try total(PODGATE_COUNTER_REPLIES_PASSED.rawValue)
         result.eventsDeduplicated = try total(PODGATE_COUNTER_EVENTS_DEDUPED.rawValue)
+        result.forgedInbound = try total(PODGATE_COUNTER_FORGED_INBOUND.rawValue)
+        result.edgeForged = try total(PODGATE_COUNTER_EDGE_FORGED.rawValue)
         return result
     }
 
-    /// How many UDP peers are remembered (podgate_flows), for status output.
-    public func flowCount() throws -> Int {
-        try Self.entries(flowsFD, map: PODGATE_MAP_FLOWS, key: podgate_flow_key(), value: UInt64(0)).count
-    }
+    /// How many UDP peers are remembered, for status output: nil since ABI 3.
+    /// podgate_flows is per-socket storage (each socket's peers live with the
+    /// socket), which the kernel does not let user space walk.
+    public func flowCount() throws -> Int? { nil }
 }

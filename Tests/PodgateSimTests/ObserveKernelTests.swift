@@ -108,7 +108,7 @@ extension KernelSuites {
         // status
         let status = try cluster.json(["status"] + state + ["-o", "json"])
         #expect(status["ready"] as? Bool == true)
-        #expect(status["abiVersion"] as? Int == 2)  // 2: endpoints carry the pod's addresses (anti-spoofing)
+        #expect(status["abiVersion"] as? Int == 3)  // 3: per-socket UDP peers, the edge filter
         let programs = status["programs"] as? [[String: Any]] ?? []
         #expect(programs.count == 6 && programs.allSatisfy { !(($0["programIDs"] as? [Int]) ?? []).isEmpty })
         let counts = status["counts"] as? [String: Any] ?? [:]

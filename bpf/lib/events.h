@@ -91,14 +91,18 @@ static __always_inline void podgate_report(const struct podgate_conn *c, const s
 	bpf_ringbuf_submit(e, 0);
 }
 
-/* A packet dropped at a pod's egress for its forged source: always
- * counted; reported as an event (reason spoofed-source, where egress) unless
- * the ring buffer is full. A flood of forged packets thus costs a counter
- * bump each, and the stream says how many events it lost. */
-static __always_inline void podgate_report_spoof(__u64 cgroup_id, const __u8 src[16], const __u8 dst[16],
-						 __u8 protocol, const struct podgate_endpoint *ep)
+/* A packet dropped for a forged source: always counted (`counter`);
+ * reported as an event (reason spoofed-source) unless the ring buffer is
+ * full. At a pod's egress (where egress, PODGATE_COUNTER_SPOOF_DROPPED): it
+ * left with an address not its own. At a pod's ingress (where server,
+ * PODGATE_COUNTER_FORGED_INBOUND): it came from outside the pod claiming the
+ * pod's own address. A flood of forged packets thus costs a counter bump
+ * each, and the stream says how many events it lost. */
+static __always_inline void podgate_report_forged(__u32 counter, const __u8 where, __u64 cgroup_id,
+						  const __u8 src[16], const __u8 dst[16], __u8 protocol,
+						  const struct podgate_endpoint *ep)
 {
-	podgate_count(PODGATE_COUNTER_SPOOF_DROPPED);
+	podgate_count(counter);
 	struct podgate_event *e = bpf_ringbuf_reserve(&podgate_events, sizeof(*e), 0);
 	if (!e) {
 		podgate_count(PODGATE_COUNTER_EVENTS_LOST);
@@ -109,17 +113,29 @@ static __always_inline void podgate_report_spoof(__u64 cgroup_id, const __u8 src
 	e->cgroup_id = cgroup_id;
 	__builtin_memcpy(e->src_addr, src, 16);
 	__builtin_memcpy(e->dst_addr, dst, 16);
-	e->where = PODGATE_WHERE_EGRESS;
+	e->where = where;
 	e->verdict = PODGATE_VERDICT_DENIED;
 	e->reason = PODGATE_REASON_SPOOFED_SOURCE;
 	e->protocol = protocol;
-	if (ep) {
-		e->src_identity = ep->identity;
-		e->src_pod_id = ep->pod_id;
-	} else {
-		e->src_identity = PODGATE_ID_UNKNOWN_POD;
+	if (where == PODGATE_WHERE_EGRESS) {
+		if (ep) {
+			e->src_identity = ep->identity;
+			e->src_pod_id = ep->pod_id;
+		} else {
+			e->src_identity = PODGATE_ID_UNKNOWN_POD;
+		}
+	} else if (ep) {
+		e->dst_identity = ep->identity;
+		e->dst_pod_id = ep->pod_id;
+		e->target_class = ep->target_class;
 	}
 	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline void podgate_report_spoof(__u64 cgroup_id, const __u8 src[16], const __u8 dst[16],
+						 __u8 protocol, const struct podgate_endpoint *ep)
+{
+	podgate_report_forged(PODGATE_COUNTER_SPOOF_DROPPED, PODGATE_WHERE_EGRESS, cgroup_id, src, dst, protocol, ep);
 }
 
 #endif

@@ -47,13 +47,23 @@ struct {
 	__type(value, struct podgate_policy_value);
 } podgate_policy SEC(".maps");
 
-/* UDP peers per socket: (cookie, peer, port) -> last seen, ns. */
+/* Datagram peers per socket (flows.h): socket -> struct podgate_peers.
+ * Storage lives and dies with each socket; nothing is shared between sockets. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, PODGATE_FLOWS_MAX);
-	__type(key, struct podgate_flow_key);
-	__type(value, __u64);
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct podgate_peers);
 } podgate_flows SEC(".maps");
+
+/* The node's non-pod interfaces where podgate_edge runs (edge.h):
+ * ifindex -> reserved (0). Written by the agent when it attaches there. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PODGATE_EDGES_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} podgate_edges SEC(".maps");
 
 /* Denied and audited connections; written only by events.h. */
 struct {

@@ -1,8 +1,15 @@
 /*
  * packet.h - does an inbound packet start a new connection? For cgroup_skb
- * the data starts at the IP header. Only a TCP SYN without ACK, or a UDP
- * datagram, is judged; everything else leaves after the header check, so
- * established traffic costs two small loads.
+ * the data starts at the IP header. Judged: a TCP SYN without ACK, every UDP
+ * and UDP-Lite datagram (replies are told apart later, by the socket's
+ * peers), an SCTP packet opening an association (INIT), and every packet of
+ * any other IP protocol (raw IP, ICMP echo requests and other ICMP queries),
+ * which rules 1, 2 and 4 decide (policy-semantics.md, "Other IP protocols").
+ * Passed: established TCP, SCTP of an association, ICMP errors and echo
+ * replies (the kernel hands them only to the socket whose traffic they are
+ * about, or to raw sockets, which see every ICMP packet), and IPv6 neighbour
+ * discovery and multicast listener messages (link-local network operation).
+ * Established traffic costs two small loads.
  *
  * IPv6: hop-by-hop, routing, destination options, fragment and AH headers
  * are walked, at most PODGATE_IPV6_MAX_EXT of them. A packet with more is
@@ -26,6 +33,7 @@
 #define PODGATE_IPV6_MAX_EXT     4
 #define PODGATE_TCP_FLAG_SYN     0x02
 #define PODGATE_TCP_FLAG_ACK     0x10
+#define PODGATE_SCTP_CHUNK_INIT  1
 
 enum podgate_pkt {
 	PODGATE_PKT_PASS = 0,  /* not a new connection: let it through */
@@ -75,6 +83,38 @@ static __always_inline int podgate_ipv6_skip_ext(struct __sk_buff *skb, __u8 *ne
 	return PODGATE_PKT_JUDGE;
 }
 
+/* ICMP messages that are not new inbound traffic: errors and echo replies
+ * (about the pod's own traffic), and for ICMPv6 also neighbour discovery and
+ * multicast listener messages. Requests (echo, timestamp, ...) and unknown
+ * types are judged. */
+static __always_inline int podgate_icmp_passes(__u8 protocol, __u8 type)
+{
+	if (protocol == IPPROTO_ICMP) {
+		switch (type) {
+		case 0:  /* echo reply */
+		case 3:  /* destination unreachable */
+		case 4:  /* source quench */
+		case 5:  /* redirect */
+		case 11: /* time exceeded */
+		case 12: /* parameter problem */
+		case 14: /* timestamp reply */
+		case 16: /* information reply */
+		case 18: /* address mask reply */
+			return 1;
+		}
+		return 0;
+	}
+	if (type < 128)
+		return 1; /* ICMPv6 errors: 1-4 */
+	switch (type) {
+	case 129: /* echo reply */
+	case 130: case 131: case 132: case 143:         /* multicast listener */
+	case 133: case 134: case 135: case 136: case 137: /* neighbour discovery */
+		return 1;
+	}
+	return 0;
+}
+
 static __always_inline int podgate_parse_new_connection(struct __sk_buff *skb, struct podgate_conn *c)
 {
 	__u32 offset;
@@ -121,9 +161,28 @@ static __always_inline int podgate_parse_new_connection(struct __sk_buff *skb, s
 			return PODGATE_PKT_PASS;
 		c->sport = (udp[0] << 8) | udp[1];
 		c->dport = (udp[2] << 8) | udp[3];
-	} else {
-		return PODGATE_PKT_PASS;
+	} else if (protocol == IPPROTO_UDPLITE) {
+		__u8 udp[4];
+		if (bpf_skb_load_bytes(skb, offset, udp, sizeof(udp)))
+			return PODGATE_PKT_DROP;
+		c->sport = (udp[0] << 8) | udp[1];
+		c->dport = (udp[2] << 8) | udp[3];
+	} else if (protocol == IPPROTO_SCTP) {
+		__u8 sctp[13]; /* ports, verification tag, checksum, first chunk type */
+		if (bpf_skb_load_bytes(skb, offset, sctp, sizeof(sctp)))
+			return PODGATE_PKT_DROP;
+		if (sctp[12] != PODGATE_SCTP_CHUNK_INIT)
+			return PODGATE_PKT_PASS; /* no association starts without INIT */
+		c->sport = (sctp[0] << 8) | sctp[1];
+		c->dport = (sctp[2] << 8) | sctp[3];
+	} else if (protocol == IPPROTO_ICMP || protocol == IPPROTO_ICMPV6) {
+		__u8 type;
+		if (bpf_skb_load_bytes(skb, offset, &type, 1))
+			return PODGATE_PKT_DROP;
+		if (podgate_icmp_passes(protocol, type))
+			return PODGATE_PKT_PASS;
 	}
+	/* Any other protocol: judged as new, without ports. */
 	c->protocol = protocol;
 	return PODGATE_PKT_JUDGE;
 }

@@ -24,6 +24,9 @@
  *        audit                    allow, reported as audit/default-deny
  *        0 or unknown             allow (the contract's fallback default)
  *
+ * Protocols other than TCP and UDP skip 1-3 (podgate_decide_default): a
+ * policy's "every port" entry (prefix 64) must not open ICMP or SCTP.
+ *
  * An allow entry wins over the covering marker because rules 1-2 run first:
  * policies only add permissions. The matched entry's hits count is bumped.
  */
@@ -57,31 +60,16 @@ static __always_inline int podgate_is_pod_identity(__u32 identity)
 	return identity >= PODGATE_ID_FIRST_POD && identity < PODGATE_ID_FIRST_CIDR;
 }
 
-static __always_inline void podgate_decide(const struct podgate_conn *c, struct podgate_decision *d)
+/* Rule 4 alone: the target's default inbound policy. Also the whole
+ * decision for protocols that `ports` cannot name (ICMP, SCTP, UDP-Lite, raw
+ * IP: policy-semantics.md, "Other IP protocols"), so policies, which only
+ * ever speak of TCP and UDP ports, never open them. */
+static __always_inline void podgate_decide_default(const struct podgate_conn *c, struct podgate_decision *d)
 {
-	struct podgate_policy_value *v;
-
 	d->verdict = PODGATE_VERDICT_ALLOWED;
 	d->reason = PODGATE_REASON_NONE;
 	d->policy_index = 0;
 
-	/* 1 and 2: an allow entry for the source's identity or network. */
-	if (podgate_policy_lookup(c->target_class, c->src_identity, c->protocol, c->dport))
-		return;
-	if (c->src_cidr_class != 0 &&
-	    podgate_policy_lookup(c->target_class, c->src_cidr_class, c->protocol, c->dport))
-		return;
-
-	/* 3: the port is authorized-only. */
-	v = podgate_policy_lookup(c->target_class, PODGATE_ID_NONE, c->protocol, c->dport);
-	if (v) {
-		d->verdict = PODGATE_VERDICT_DENIED;
-		d->reason = PODGATE_REASON_NOT_AUTHORIZED;
-		d->policy_index = v->policy_index;
-		return;
-	}
-
-	/* 4: the default inbound policy. */
 	int pod = podgate_is_pod_identity(c->src_identity);
 	switch (c->default_policy) {
 	case PODGATE_DEFAULT_CLUSTER_UNAUTHENTICATED:
@@ -110,6 +98,33 @@ static __always_inline void podgate_decide(const struct podgate_conn *c, struct 
 	}
 	if (d->reason != PODGATE_REASON_NONE)
 		d->verdict = PODGATE_VERDICT_DENIED;
+}
+
+static __always_inline void podgate_decide(const struct podgate_conn *c, struct podgate_decision *d)
+{
+	struct podgate_policy_value *v;
+
+	d->verdict = PODGATE_VERDICT_ALLOWED;
+	d->reason = PODGATE_REASON_NONE;
+	d->policy_index = 0;
+
+	/* 1 and 2: an allow entry for the source's identity or network. */
+	if (podgate_policy_lookup(c->target_class, c->src_identity, c->protocol, c->dport))
+		return;
+	if (c->src_cidr_class != 0 &&
+	    podgate_policy_lookup(c->target_class, c->src_cidr_class, c->protocol, c->dport))
+		return;
+
+	/* 3: the port is authorized-only. */
+	v = podgate_policy_lookup(c->target_class, PODGATE_ID_NONE, c->protocol, c->dport);
+	if (v) {
+		d->verdict = PODGATE_VERDICT_DENIED;
+		d->reason = PODGATE_REASON_NOT_AUTHORIZED;
+		d->policy_index = v->policy_index;
+		return;
+	}
+
+	podgate_decide_default(c, d);
 }
 
 #endif

@@ -8,11 +8,13 @@
  * endpoint entry.
  *
  * Passed without a check: loopback sources (traffic inside the pod), IPv6
- * link-local sources (they never leave the link and name no pod), packets of
- * host-network endpoints (they share the node's addresses) and of cgroups the
- * agent has not registered - except that, with unknown cgroups distrusted,
- * an unregistered cgroup may not use the address of a known pod or of the
- * node, the only sources the servers trust more than the world.
+ * link-local sources (they never leave the link and name no pod), and
+ * packets of cgroups the agent has not registered - except that, with
+ * unknown cgroups distrusted, an unregistered cgroup may not use the address
+ * of a known pod or of the node, the only sources the servers trust more
+ * than the world.
+ *
+ * Host-network endpoints share the node's addresses (podgate_host_may_send).
  *
  * Not covered (documented in docs/hardening.md): AF_PACKET sockets bypass
  * the IP stack and so every cgroup hook; stopping them needs tc on the
@@ -28,6 +30,8 @@
 #include "maps.h"
 #include "conn.h"
 #include "endpoint.h"
+
+#define PODGATE_SOCK_RAW 3 /* SOCK_RAW: not in the uapi headers */
 
 enum podgate_source_check {
 	PODGATE_SRC_OK = 0,
@@ -73,6 +77,33 @@ static __always_inline int podgate_endpoint_owns(const struct podgate_endpoint *
 	if ((ep->flags & PODGATE_EP_F_ADDR6) && podgate_addr_equal(ep->addr6, src))
 		return 1;
 	return 0;
+}
+
+/*
+ * May a host-network pod send from `src`? Only from its node's addresses.
+ * Ordinary sockets cannot pick a source the node does not have (the route
+ * lookup refuses it; only IP_TRANSPARENT, which needs CAP_NET_ADMIN over the
+ * node's network, can), but a node may have addresses the agent was not told
+ * about (a tunnel device's, for example) that the kernel picks as source, so
+ * for them only the addresses servers trust as someone else's are refused:
+ * a pod's, another node's. A raw socket (CAP_NET_RAW, which many runtimes
+ * grant by default) writes any source: it may use only addresses the agent
+ * knows as this node's (PODGATE_ADDR_F_HOST). Anything else a host-network
+ * pod sends from would be "world" to the servers at best.
+ */
+static __always_inline int podgate_host_may_send(struct __sk_buff *skb, const __u8 src[16])
+{
+	struct podgate_addr_info *claimed = bpf_map_lookup_elem(&podgate_ipcache, src);
+	if (claimed && (claimed->flags & PODGATE_ADDR_F_HOST))
+		return 1;
+	if (claimed && (claimed->flags & (PODGATE_ADDR_F_POD | PODGATE_ADDR_F_REMOTE_NODE)))
+		return 0;
+	struct bpf_sock *sk = skb->sk;
+	if (sk)
+		sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return 0; /* nothing tells how the source was chosen: refuse */
+	return sk->type != PODGATE_SOCK_RAW;
 }
 
 #endif

@@ -15,8 +15,11 @@
 
 #include <linux/types.h>
 
-/* 2: podgate_endpoint carries the pod's addresses (anti-spoofing), 64 bytes. */
-#define PODGATE_ABI_VERSION 2
+/* 2: podgate_endpoint carries the pod's addresses (anti-spoofing), 64 bytes.
+ * 3: podgate_flows is per-socket storage (struct podgate_peers), not a shared
+ *    LRU table; counters PODGATE_COUNTER_FORGED_INBOUND, _EDGE_FORGED; map
+ *    podgate_edges (ifindex -> 0) and the tc program podgate_edge. */
+#define PODGATE_ABI_VERSION 3
 
 /* Map names (the kernel keeps at most 15 characters). */
 #define PODGATE_MAP_ENDPOINTS "podgate_endpts"
@@ -28,16 +31,18 @@
 #define PODGATE_MAP_COUNTERS  "podgate_counter"
 #define PODGATE_MAP_CONFIG    "podgate_config"
 #define PODGATE_MAP_REPORTED  "podgate_reportd"
+#define PODGATE_MAP_EDGES     "podgate_edges"
 
 /* Default capacities; the agent may override them at load time. */
 #define PODGATE_ENDPOINTS_MAX  4096      /* local pod and container cgroups */
 #define PODGATE_IPCACHE_MAX    327680    /* every pod address of the cluster: 150k pods x 2 families, nodes */
 #define PODGATE_CIDRS_MAX      16384
 #define PODGATE_POLICY_MAX     524288
-#define PODGATE_FLOWS_MAX      65536
+#define PODGATE_FLOWS_MAX      65536     /* ABI 1-2 only: podgate_flows is per-socket storage since 3 */
 #define PODGATE_EVENTS_BYTES   (1 << 22)
 #define PODGATE_COUNTERS_MAX   128
 #define PODGATE_REPORTED_MAX   16384
+#define PODGATE_EDGES_MAX      256       /* the node's non-pod interfaces with podgate_edge */
 /* A refused flow is reported again after this long (covers the ~127 s a
  * Linux client spends retransmitting a SYN with the default tcp_syn_retries). */
 #define PODGATE_REPORT_WINDOW_NS (130ull * 1000000000ull)
@@ -181,15 +186,28 @@ struct podgate_policy_value {
 	__u64 hits;           /* host order, incremented by the programs */
 };
 
-/* ---- podgate_flows: LRU_HASH -------------------------------------------
- * UDP peers a socket has exchanged datagrams with in an allowed direction:
- * datagrams between them are replies, never new connections. */
-struct podgate_flow_key {
-	__u64 socket_cookie;  /* host order */
-	__u8  peer[16];       /* network order */
-	__u16 peer_port;      /* network order */
-	__u16 pad0;           /* zero */
-	__u32 pad1;           /* zero */
+/* ---- podgate_flows: SK_STORAGE, one struct podgate_peers per socket ----
+ * The peers a datagram socket (UDP, UDP-Lite) exchanged datagrams with in an
+ * allowed direction: datagrams between them are replies, never new
+ * connections. Per socket, so only the socket's own traffic can push an
+ * entry out: a pod sending to a million peers evicts nothing of another
+ * socket's (policy-semantics.md, "no shared table that one pod can fill for
+ * all"). A set-associative table: a peer's hash picks one set of
+ * PODGATE_PEER_WAYS slots; a new peer replaces the set's slots in turn. */
+#define PODGATE_PEER_SETS 32      /* a power of two */
+#define PODGATE_PEER_WAYS 4
+#define PODGATE_PEER_F_USED (1u << 0)
+
+struct podgate_peer {
+	__u8  addr[16];       /* network order; IPv4 as ::ffff:a.b.c.d */
+	__u16 port;           /* network order */
+	__u8  flags;          /* PODGATE_PEER_F_* */
+	__u8  pad;            /* zero */
+};
+
+struct podgate_peers {
+	struct podgate_peer slot[PODGATE_PEER_SETS * PODGATE_PEER_WAYS]; /* set s: slots s*WAYS .. s*WAYS+WAYS-1 */
+	__u8  next[PODGATE_PEER_SETS]; /* per set: the way a new peer takes */
 };
 
 /* ---- podgate_config: ARRAY, one entry at key 0 ------------------------- */
@@ -263,6 +281,8 @@ enum podgate_counter {
 	PODGATE_COUNTER_SPOOF_DROPPED   = 65, /* egress with a source not the pod's */
 	PODGATE_COUNTER_REPLIES_PASSED  = 66, /* UDP datagrams matched to a flow */
 	PODGATE_COUNTER_EVENTS_DEDUPED  = 67, /* refusals of an already reported flow: counted, not reported */
+	PODGATE_COUNTER_FORGED_INBOUND  = 68, /* inbound packets claiming the receiving pod's own address from outside it */
+	PODGATE_COUNTER_EDGE_FORGED     = 69, /* packets from outside the node claiming its or a local pod's address */
 };
 
 _Static_assert(sizeof(struct podgate_endpoint) == 64, "endpoint layout");
@@ -272,7 +292,11 @@ _Static_assert(sizeof(struct podgate_lpm_addr_key) == 20, "lpm key layout");
 _Static_assert(sizeof(struct podgate_cidr_info) == 8, "cidr layout");
 _Static_assert(sizeof(struct podgate_policy_key) == 16, "policy key layout");
 _Static_assert(sizeof(struct podgate_policy_value) == 16, "policy value layout");
-_Static_assert(sizeof(struct podgate_flow_key) == 32, "flow key layout");
+_Static_assert(sizeof(struct podgate_peer) == 20, "peer layout");
+_Static_assert(__builtin_offsetof(struct podgate_peer, port) == 16, "peer port offset");
+_Static_assert(__builtin_offsetof(struct podgate_peers, next) == 2560, "peers next offset");
+_Static_assert(sizeof(struct podgate_peers) == 2592, "peers layout");
+_Static_assert((PODGATE_PEER_SETS & (PODGATE_PEER_SETS - 1)) == 0, "peer sets: a power of two");
 _Static_assert(sizeof(struct podgate_config) == 16, "config layout");
 _Static_assert(sizeof(struct podgate_event) == 104, "event layout");
 _Static_assert(sizeof(struct podgate_report_key) == 40, "report key layout");

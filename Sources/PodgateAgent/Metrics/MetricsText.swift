@@ -57,6 +57,9 @@ public enum MetricsText {
         sample("podgate_events_lost_total", [("where", "subscriber")], "\(input.eventsSkipped)")
         family("podgate_spoofed_packets_dropped_total", "counter", "Packets dropped leaving a pod with a source address not its own.")
         sample("podgate_spoofed_packets_dropped_total", [], "\(input.counters?.spoofDropped ?? 0)")
+        family("podgate_forged_inbound_dropped_total", "counter", "Packets dropped arriving with a forged local source: where=pod the receiving pod's own address from outside it; where=edge this node's or a local pod's address from outside the node.")
+        sample("podgate_forged_inbound_dropped_total", [("where", "pod")], "\(input.counters?.forgedInbound ?? 0)")
+        sample("podgate_forged_inbound_dropped_total", [("where", "edge")], "\(input.counters?.edgeForged ?? 0)")
 
         family("podgate_map_entries", "gauge", "Entries in each BPF map.")
         for map in input.maps { sample("podgate_map_entries", [("map", map.map)], "\(map.entries)") }

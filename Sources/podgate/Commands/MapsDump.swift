@@ -158,6 +158,8 @@ struct MapsDump {
         }
         table.rows.append([.text("events lost (ring buffer full)"), .number(counters.eventsLost)])
         table.rows.append([.text("spoofed packets dropped"), .number(counters.spoofDropped)])
+        table.rows.append([.text("forged self-source packets dropped (inbound)"), .number(counters.forgedInbound)])
+        table.rows.append([.text("forged local sources dropped at the edge"), .number(counters.edgeForged)])
         table.rows.append([.text("UDP replies passed"), .number(counters.repliesPassed)])
         return table
     }

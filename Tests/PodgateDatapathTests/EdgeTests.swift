@@ -1,0 +1,141 @@
+import CLibbpf
+import CPodgateABI
+import Foundation
+import PodgateCgroups
+import PodgateModel
+import Testing
+@testable import PodgateDatapath
+
+/// Issue 13 item 4, from outside the node: a packet arriving on the node's
+/// uplink that claims a local pod's address or the node's own address is
+/// dropped at the edge (tc ingress, `podgate_edge`) and counted; a remote
+/// pod's address arriving there is not touched. Echo requests from outside
+/// to a deny pod are judged there too (the pod's kernel would answer them).
+///
+///   outside 10.201.0.1 | fd00:201::1  --uplink--  node 10.201.0.2 | fd00:201::2
+///   node 10.203.0.1 | fd00:203::1  --pod veth--  db 10.203.0.2 | fd00:203::2
+///   pod X: 10.203.0.5 | fd00:203::5 (local, routed to the pod veth; db admits it on UDP 5353)
+///   remote pod R: 10.244.9.9 | fd00:244::9 (routed to the uplink; db admits it on UDP 5353)
+@Suite(.serialized, .enabled(if: KernelGate.enabled, "needs root (or CI=true)"))
+struct EdgeTests {
+    /// Runs `body` on this thread inside network namespace `name` (setns
+    /// affects the calling thread only), then returns to the original one.
+    /// setns(2): Glibc's Swift module hides it (no _GNU_SOURCE).
+    static let setns: @convention(c) (Int32, Int32) -> Int32 = unsafeBitCast(dlsym(nil, "setns"), to: (@convention(c) (Int32, Int32) -> Int32).self)
+    static let newNet: Int32 = 0x4000_0000  // CLONE_NEWNET
+
+    static func inNamespace<T>(_ name: String, _ body: () throws -> T) throws -> T {
+        let original = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
+        let target = open("/run/netns/" + name, O_RDONLY | O_CLOEXEC)
+        guard original >= 0, target >= 0 else { throw SandboxError(message: "open netns \(name): errno \(errno)") }
+        defer { close(original); close(target) }
+        guard setns(target, newNet) == 0 else { throw SandboxError(message: "setns \(name): errno \(errno)") }
+        defer { _ = setns(original, newNet) }
+        return try body()
+    }
+
+    @Test func packetsFromOutsideClaimingLocalAddressesAreDroppedAtTheEdge() throws {
+        let sandbox = try KernelSandbox()
+        defer { sandbox.tearDown() }
+        let outside = try sandbox.makeNamespace("out"), node = try sandbox.makeNamespace("node"), db = try sandbox.makeNamespace("db")
+        let tag = sandbox.tag.prefix(7)
+        let uplink = "pgU\(tag)n", podVeth = "pgP\(tag)n"
+        try KernelSandbox.run(["ip", "link", "add", "pgU\(tag)o", "netns", outside, "type", "veth", "peer", "name", uplink, "netns", node])
+        try KernelSandbox.run(["ip", "link", "add", "pgP\(tag)d", "netns", db, "type", "veth", "peer", "name", podVeth, "netns", node])
+        for (namespace, device, addresses) in [(outside, "pgU\(tag)o", ["10.201.0.1/24", "fd00:201::1/64"]),
+                                               (node, uplink, ["10.201.0.2/24", "fd00:201::2/64"]),
+                                               (node, podVeth, ["10.203.0.1/24", "fd00:203::1/64"]),
+                                               (db, "pgP\(tag)d", ["10.203.0.2/24", "fd00:203::2/64"])] {
+            for address in addresses {
+                try KernelSandbox.run(["ip", "-n", namespace, "addr", "add", address, "dev", device] + (address.contains(":") ? ["nodad"] : []))
+            }
+            try KernelSandbox.run(["ip", "-n", namespace, "link", "set", device, "up"])
+        }
+        for route in [[outside, "10.203.0.0/24", "via", "10.201.0.2"], [outside, "fd00:203::/64", "via", "fd00:201::2"],
+                      [db, "default", "via", "10.203.0.1"], [db, "default", "via", "fd00:203::1"],
+                      [node, "10.244.9.0/24", "via", "10.201.0.1"], [node, "fd00:244::/64", "via", "fd00:201::1"]] {
+            try KernelSandbox.run(["ip", "-n", route[0], "route", "add"] + route.dropFirst())
+        }
+        for setting in ["net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1", "net.ipv4.conf.all.rp_filter=0",
+                        "net.ipv4.conf.\(uplink).rp_filter=0", "net.ipv4.conf.all.accept_local=1", "net.ipv4.conf.\(uplink).accept_local=1"] {
+            try KernelSandbox.run(["ip", "netns", "exec", node, "sysctl", "-qw", setting])
+        }
+        let dbCgroup = sandbox.cgroupPath + "/db"
+        try Cgroups.create(dbCgroup)
+
+        // The edge filter is attached in the node's namespace (interface names and tc are per namespace).
+        var loader = sandbox.loader
+        loader.edgeInterfaces = [uplink]
+        let maps = try Self.inNamespace(node) { try loader.load(attachingTo: sandbox.cgroupPath) }
+        defer {  // before the sandbox's cleanup, which runs in this (the host's) namespace
+            _ = try? Self.inNamespace(node) { try DatapathLoader.detachAndRemove(pinDirectory: sandbox.pinDirectory) }
+        }
+        #expect(try Self.inNamespace(node) { EdgeFilter.programID(interface: uplink) } != nil, "podgate_edge is on the uplink")
+
+        let podX = AddressValue(kind: .pod, identity: IdentityID(310), targetClass: TargetClassID(11), podID: 5, defaultPolicy: .deny)
+        let remote = AddressValue(kind: .pod, identity: IdentityID(311), targetClass: TargetClassID(12), podID: 6, defaultPolicy: .deny)
+        let dbAddress = AddressValue(kind: .pod, identity: IdentityID(301), targetClass: TargetClassID(8), podID: 2, defaultPolicy: .deny)
+        let nodeAddress = AddressValue(kind: .host, identity: .host)
+        var operations: [MapOperation] = [
+            .setConfig(DatapathConfig(allowFromHost: true, denyUnknownPods: true)),
+            .updateEndpoint(try Cgroups.id(of: dbCgroup), EndpointValue(identity: IdentityID(301), targetClass: TargetClassID(8), podID: 2,
+                                                                        defaultPolicy: .deny, address4: IPAddress("10.203.0.2"),
+                                                                        address6: IPAddress("fd00:203::2"))),
+        ]
+        for (address, value) in [("10.203.0.5", podX), ("fd00:203::5", podX), ("10.244.9.9", remote), ("fd00:244::9", remote),
+                                  ("10.203.0.2", dbAddress), ("fd00:203::2", dbAddress), ("10.201.0.2", nodeAddress),
+                                  ("fd00:201::2", nodeAddress), ("10.203.0.1", nodeAddress), ("fd00:203::1", nodeAddress)] {
+            operations.append(.updateAddress(IPAddress(address)!, value))
+        }
+        for source in [IdentityID(310), IdentityID(311)] {
+            operations.append(.updatePolicy(PolicyKey(targetClass: TargetClassID(8), source: source, transport: .udp, port: 5353,
+                                                      portPrefixBits: 16), PolicyValue(policyIndex: 1)))
+        }
+        operations.append(.updatePolicy(PolicyKey(targetClass: TargetClassID(8), source: .none, transport: .udp, port: 5353, portPrefixBits: 16),
+                                        PolicyValue(policyIndex: 1)))
+        try maps.apply(operations)
+
+        let tests = FailClosedTests()
+        let count = 10
+        func deliver(_ source: String, _ destination: String) throws -> Int {
+            let listener = try tests.listen(sandbox, dbCgroup, db, ["count-dgrams", "17", destination, "5353"])
+            let sent = try tests.lines(sandbox, nil, outside, ["forge-udp", source, destination, "5353", "\(count)"])
+            #expect(FailClosedTests.sent(sent) == count, "\(sent)")
+            return FailClosedTests.received(listener.stop())
+        }
+        // A remote pod's address arrives on the uplink, where its route leads: delivered (db admits it).
+        #expect(try deliver("10.244.9.9", "10.203.0.2") == count, "a remote pod's datagrams must pass the edge")
+        #expect(try deliver("fd00:244::9", "fd00:203::2") == count)
+        // A local pod's address and the node's own address, from outside: dropped at the edge.
+        var through = 0
+        for (source, destination) in [("10.203.0.5", "10.203.0.2"), ("fd00:203::5", "fd00:203::2"),
+                                      ("10.201.0.2", "10.203.0.2"), ("fd00:201::2", "fd00:203::2")] {
+            let got = try deliver(source, destination)
+            #expect(got == 0, "\(source) from outside the node reached db")
+            through += max(got, 0)
+        }
+        #expect(try maps.counters().edgeForged == UInt64(4 * count))
+
+        // Echo requests from outside the node to the deny pod: judged at the edge (its kernel would answer).
+        try KernelSandbox.run(["ip", "netns", "exec", outside, "sysctl", "-qw", "net.ipv4.ping_group_range=0 0"])
+        for address in ["10.203.0.2", "fd00:203::2"] {
+            #expect(try tests.lines(sandbox, nil, outside, ["ping", address, "3", "0.5"]) == ["replies 0"], "ping \(address) from outside")
+        }
+        for address in ["10.201.0.2", "fd00:201::2"] {  // the node itself is no pod: answered
+            #expect(try tests.lines(sandbox, nil, outside, ["ping", address, "2", "2"]) == ["replies 2"], "ping the node at \(address)")
+        }
+        #expect(try maps.counters()[.server, .denied, .defaultDeny] >= 6)
+
+        // Without the edge filter the same forgeries arrive: that is what it closes.
+        try Self.inNamespace(node) { loader.edgeInterfaces = []; _ = try loader.load(attachingTo: sandbox.cgroupPath) }
+        #expect(try Self.inNamespace(node) { EdgeFilter.programID(interface: uplink) } == nil, "detached when no longer named")
+        #expect(try deliver("fd00:203::5", "fd00:203::2") == count, "without the edge filter a forged local pod reaches db")
+
+        // --cleanup finds the tc filter through podgate_edges and removes it (tc filters are not links).
+        try Self.inNamespace(node) { loader.edgeInterfaces = [uplink]; _ = try loader.load(attachingTo: sandbox.cgroupPath) }
+        #expect(try Self.inNamespace(node) { EdgeFilter.programID(interface: uplink) } != nil)
+        try Self.inNamespace(node) { _ = try DatapathLoader.detachAndRemove(pinDirectory: sandbox.pinDirectory) }
+        #expect(try Self.inNamespace(node) { EdgeFilter.programID(interface: uplink) } == nil, "--cleanup left podgate_edge attached")
+        print("podgate-failclosed: item 4 (edge): \(4 * count) datagrams from outside the node forging a local pod's or the node's address (v4+v6), \(through) got through")
+    }
+}
