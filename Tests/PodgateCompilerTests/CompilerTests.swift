@@ -78,8 +78,10 @@ import PodgateModel
         "pod wins": ("audit", "deny", .allAuthenticated, .audit, 0),
         "namespace next": (nil, "deny", .allAuthenticated, .deny, 0),
         "flag last": (nil, nil, .clusterAuthenticated, .clusterAuthenticated, 0),
-        "unknown pod value falls to namespace": ("denyy", "cluster-unauthenticated", .allUnauthenticated, .clusterUnauthenticated, 1),
-        "unknown values fall to the flag": ("x", "Deny", .deny, .deny, 2),
+        // policy-semantics.md: an unknown value is reported and counts as deny.
+        "unknown pod value counts as deny": ("denyy", "all-unauthenticated", .allUnauthenticated, .deny, 1),
+        "unknown namespace value counts as deny": (nil, "Deny", .allUnauthenticated, .deny, 1),
+        "unknown values are both reported": ("x", "Deny", .allUnauthenticated, .deny, 2),
     ]
 
     @Test(arguments: precedence.keys.sorted())
