@@ -34,7 +34,15 @@ struct WatchedManifests {
         var settled: Bool
     }
 
-    init(path: String) { self.path = path }
+    init(path: String) {
+        self.path = path
+        _ = Self.leaseBreaksAreHarmless
+    }
+
+    /// A writer opening the file during the microseconds a read lease is held
+    /// makes the kernel send the lease holder SIGIO, whose default action ends
+    /// the process: ignore it (nothing in the agent uses O_ASYNC).
+    private static let leaseBreaksAreHarmless: Void = { _ = signal(SIGIO, SIG_IGN) }()
 
     struct Reading {
         var set: ManifestSet

@@ -129,6 +129,40 @@ import PodgateModel
         #expect(empty.problems.first?.message.contains("is empty") == true)
     }
 
+    /// A writer racing the reader (opening and rewriting the file in place
+    /// thousands of times): the reader never sees the policy missing or
+    /// half-written, and a lease break during a read never kills the process.
+    @Test func aRacingWriterNeverShowsAHalfWrittenFile() async throws {
+        let directory = try Directory()
+        var reader = WatchedManifests(path: directory.path)
+        let path = "\(directory.path)/pol.yaml"
+        try directory.write("pol.yaml", Self.policy)
+        #expect(try reader.read().set.snapshot.policies[Self.ref] != nil)
+        let writer = Task.detached {
+            // All but the `ports:` line (alone a valid policy for every port), a pause, the rest.
+            let head = Array(Self.policy.components(separatedBy: "  ports:")[0].utf8)
+            let tail = Array("  ports: [{port: 5432}]\n".utf8)
+            for _ in 0..<2000 {
+                let fd = open(path, O_WRONLY | O_TRUNC)
+                guard fd >= 0 else { continue }
+                _ = head.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                usleep(200)
+                _ = tail.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                close(fd)
+            }
+        }
+        var reads = 0, missing = 0, wrong = 0
+        while reads < 5000 {
+            let reading = try reader.read()
+            reads += 1
+            if let policy = reading.set.snapshot.policies[Self.ref] { if policy.ports.count != 1 { wrong += 1 } } else { missing += 1 }
+            if reads % 500 == 0 { await Task.yield() }
+        }
+        await writer.value
+        print("racing writer: \(reads) reads, \(reader.parses) parses, \(missing) missing, \(wrong) wrong")
+        #expect(missing == 0 && wrong == 0)
+    }
+
     /// Item 8: the object already enforced stays, whatever the file names.
     @Test func aDuplicateNeverReplacesTheEnforcedObject() throws {
         let directory = try Directory()
