@@ -46,7 +46,7 @@ indirect enum FieldSchema: Sendable {
 
     static let container = keys(["args", "command", "env", "envFrom", "image", "imagePullPolicy", "lifecycle",
                                  "livenessProbe", "name", "readinessProbe", "resizePolicy", "resources",
-                                 "restartPolicy", "securityContext", "startupProbe", "stdin", "stdinOnce",
+                                 "restartPolicy", "restartPolicyRules", "securityContext", "startupProbe", "stdin", "stdinOnce",
                                  "terminationMessagePath", "terminationMessagePolicy", "tty", "volumeDevices",
                                  "volumeMounts", "workingDir"],
                                 ["ports": .list(keys(["containerPort", "hostIP", "hostPort", "name", "protocol"]))])
@@ -55,7 +55,7 @@ indirect enum FieldSchema: Sendable {
         "metadata": objectMeta,
         "spec": keys(["activeDeadlineSeconds", "affinity", "automountServiceAccountToken", "dnsConfig", "dnsPolicy",
                       "enableServiceLinks", "ephemeralContainers", "hostAliases", "hostIPC", "hostNetwork", "hostPID",
-                      "hostUsers", "hostname", "imagePullSecrets", "initContainers", "nodeName", "nodeSelector", "os",
+                      "hostUsers", "hostname", "hostnameOverride", "imagePullSecrets", "initContainers", "nodeName", "nodeSelector", "os",
                       "overhead", "preemptionPolicy", "priority", "priorityClassName", "readinessGates",
                       "resourceClaims", "resources", "restartPolicy", "runtimeClassName", "schedulerName",
                       "schedulingGates", "securityContext", "serviceAccount", "serviceAccountName",
@@ -63,8 +63,8 @@ indirect enum FieldSchema: Sendable {
                       "tolerations", "topologySpreadConstraints", "volumes"],
                      ["containers": .list(container)]),
         "status": keys(["conditions", "containerStatuses", "ephemeralContainerStatuses", "hostIP", "hostIPs",
-                        "initContainerStatuses", "message", "nominatedNodeName", "phase", "podIP", "qosClass",
-                        "reason", "resize", "resourceClaimStatuses", "startTime"],
+                        "initContainerStatuses", "message", "nominatedNodeName", "observedGeneration", "phase", "podIP",
+                        "qosClass", "reason", "resize", "resourceClaimStatuses", "extendedResourceClaimStatus", "startTime"],
                        ["podIPs": .list(keys(["ip"]))]),
     ])
 
