@@ -15,9 +15,13 @@ import PodgateModel
 ///   while it was read, so a half-written file is never enforced;
 /// - a FIFO is never opened (stat first, then O_NONBLOCK and fstat);
 /// - an unchanged file (same device, inode, size, mtime, ctime) is never read
-///   or parsed again: only what changed costs anything.
+///   or parsed again: only what changed costs anything;
+/// - with `keepDirectory`, each file's last good content is also kept on disk,
+///   so a file that is unreadable when a restarted agent first reads it still
+///   keeps what it enforced.
 struct WatchedManifests {
     let path: String
+    let keepDirectory: String?
     static let generationFile = ".podgate-generation"
     private var cache: [String: Cached] = [:]
     /// Which file each enforced object came from (duplicates: the enforced one stays).
@@ -34,9 +38,18 @@ struct WatchedManifests {
         var settled: Bool
     }
 
-    init(path: String) {
+    init(path: String, keepDirectory: String? = nil) {
         self.path = path
+        self.keepDirectory = keepDirectory
         _ = Self.leaseBreaksAreHarmless
+        // Kept content from before a restart: used only while the file itself
+        // cannot be read (its stamp never matches, so a readable file is read).
+        guard let keepDirectory, let names = try? FileManager.default.contentsOfDirectory(atPath: keepDirectory) else { return }
+        for name in names where !name.hasPrefix(".") {
+            guard let data = FileManager.default.contents(atPath: "\(keepDirectory)/\(name)") else { continue }
+            let decoded = DecodedFile(ManifestFile(name: name, bytes: Array(data)))
+            if decoded.parseError == nil { cache[name] = Cached(stamp: FileStamp.never, decoded: decoded, settled: false) }
+        }
     }
 
     /// A writer opening the file during the microseconds a read lease is held
@@ -75,7 +88,10 @@ struct WatchedManifests {
                 if let last = cache[name] { files.append(last.decoded) }
             }
         }
-        for name in cache.keys where !seen.contains(name) { cache[name] = nil }
+        for name in cache.keys where !seen.contains(name) {
+            cache[name] = nil
+            if let keepDirectory { unlink("\(keepDirectory)/\(name)") }
+        }
         let set = ManifestSet(decoded: files, owners: owners)
         owners = set.owners
         return Reading(set: set, problems: problems,
@@ -127,6 +143,10 @@ struct WatchedManifests {
             return .unreadable(problem.message)
         }
         cache[name] = Cached(stamp: FileStamp(after), decoded: decoded, settled: FileStamp(after).isSettled)
+        if let keepDirectory {
+            try? FileManager.default.createDirectory(atPath: keepDirectory, withIntermediateDirectories: true)
+            try? Data(bytes).write(to: URL(fileURLWithPath: "\(keepDirectory)/\(name)"), options: .atomic)
+        }
         return .decoded(decoded)
     }
 
@@ -171,6 +191,14 @@ struct WatchedManifests {
 struct FileStamp: Equatable {
     var device: UInt64, inode: UInt64, size: Int64
     var modified: Int, modifiedNanos: Int, changed: Int, changedNanos: Int
+
+    /// Matches no file (size -1): content kept from before a restart.
+    static let never = FileStamp(device: 0, inode: 0, size: -1, modified: 0, modifiedNanos: 0, changed: 0, changedNanos: 0)
+
+    init(device: UInt64, inode: UInt64, size: Int64, modified: Int, modifiedNanos: Int, changed: Int, changedNanos: Int) {
+        (self.device, self.inode, self.size) = (device, inode, size)
+        (self.modified, self.modifiedNanos, self.changed, self.changedNanos) = (modified, modifiedNanos, changed, changedNanos)
+    }
 
     init(_ info: stat) {
         device = UInt64(info.st_dev)

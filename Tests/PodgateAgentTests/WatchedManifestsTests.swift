@@ -95,6 +95,26 @@ import PodgateModel
         }
     }
 
+    /// After a restart, a file that cannot be read still keeps what it enforced
+    /// (the last good content kept on disk); a file deleted meanwhile is gone.
+    @Test func theLastGoodContentOutlivesARestart() throws {
+        let directory = try Directory()
+        let keep = directory.path + "/.state/manifests-last-good"
+        var before = WatchedManifests(path: directory.path, keepDirectory: keep)
+        try directory.write("pol.yaml", Self.policy)
+        try directory.write("gone.yaml", Self.policy.replacingOccurrences(of: "name: p,", with: "name: gone,"))
+        #expect(try before.read().set.snapshot.policies.count == 2)
+        try FileManager.default.removeItem(atPath: "\(directory.path)/pol.yaml")
+        try FileManager.default.createSymbolicLink(atPath: "\(directory.path)/pol.yaml", withDestinationPath: "/nonexistent/podgate")
+        try FileManager.default.removeItem(atPath: "\(directory.path)/gone.yaml")
+
+        var after = WatchedManifests(path: directory.path, keepDirectory: keep)  // the restarted agent
+        let reading = try after.read()
+        #expect(Array(reading.set.snapshot.policies.keys) == [Self.ref])
+        #expect(reading.problems.map(\.description) == ["pol.yaml: cannot be read: a dangling symlink; keeping its last good content"])
+        #expect(!FileManager.default.fileExists(atPath: keep + "/gone.yaml"))
+    }
+
     /// Item 7: a file still open for writing is not read; the reader keeps
     /// the last good content until the writer closes it.
     @Test func aFileBeingWrittenIsReadOnlyOnceItsWriterHasFinished() throws {

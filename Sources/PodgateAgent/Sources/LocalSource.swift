@@ -13,8 +13,8 @@ final class LocalSource: ClusterSource, @unchecked Sendable {
     private let nodeName: String
     private var watcher: DirectoryWatcher?
 
-    init(directory: String, cgroupRoot: String?, nodeName: String) {
-        manifests = WatchedManifests(path: directory)
+    init(directory: String, cgroupRoot: String?, nodeName: String, stateDirectory: String? = nil) {
+        manifests = WatchedManifests(path: directory, keepDirectory: stateDirectory.map { "\($0)/manifests-last-good" })
         cgroups = LocalCgroups(root: cgroupRoot ?? "")
         self.nodeName = nodeName
     }
