@@ -60,10 +60,15 @@ struct LocalFailClosedTests {
             usleep(300_000)
             attempts += 1
             if let report {
-                let problems = (try? String(contentsOfFile: harness.state + "/problems", encoding: .utf8)) ?? ""
-                // "a|b": either (the wording differs by kind), always with the last good content kept.
-                let found = report.split(separator: "|").contains { problems.contains($0) }
-                if !found || (report.hasPrefix("policy.yaml: ") && !problems.contains("policy.yaml: ")) { missingReports.append("\(report) not in: \(problems)") }
+                // Both in `podgate status` and in the agent's problems (the log's copy).
+                let status = (try? KernelSandbox.run([AgentHarness.executable!, "status", "--state-dir", harness.state])) ?? ""
+                let logged = (try? String(contentsOfFile: harness.state + "/problems", encoding: .utf8)) ?? ""
+                for (place, text) in [("status", status), ("problems", logged)] {
+                    // "a|b": either (the wording differs by kind).
+                    if !report.split(separator: "|").contains(where: { text.contains($0) }) {
+                        missingReports.append("\(place): \(report) not in: \(text)")
+                    }
+                }
             }
         }
 
@@ -121,7 +126,7 @@ struct LocalFailClosedTests {
             }
             for _ in 0..<5 {
                 let slow = try Process.run(URL(fileURLWithPath: "/bin/sh"), arguments: ["-c",
-                    "{ cat \(harness.directory)/padding.src; sleep 0.6; cat \(harness.directory)/body.src; } > \(path)"])
+                    "{ cat \(harness.directory)/padding.src; sleep 1.5; cat \(harness.directory)/body.src; } > \(path)"])
                 usleep(200_000)
                 try settle(expecting: "policy.yaml: is being written; keeping its last good content")
                 slow.waitUntilExit()
