@@ -45,6 +45,7 @@ struct WatchedManifests {
         // Kept content from before a restart: used only while the file itself
         // cannot be read (its stamp never matches, so a readable file is read).
         guard let keepDirectory, let names = try? FileManager.default.contentsOfDirectory(atPath: keepDirectory) else { return }
+        owners = Self.loadOwners(keepDirectory)
         for name in names where !name.hasPrefix(".") {
             guard let data = FileManager.default.contents(atPath: "\(keepDirectory)/\(name)") else { continue }
             let decoded = DecodedFile(ManifestFile(name: name, bytes: Array(data)))
@@ -93,9 +94,31 @@ struct WatchedManifests {
             if let keepDirectory { unlink("\(keepDirectory)/\(name)") }
         }
         let set = ManifestSet(decoded: files, owners: owners)
+        if set.owners != owners, let keepDirectory { Self.saveOwners(set.owners, keepDirectory) }
         owners = set.owners
         return Reading(set: set, problems: problems,
                        generation: generationText.flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
+    }
+
+    /// Which file held each enforced object, kept beside the content so a
+    /// restarted agent keeps the same one of two duplicates. One object a line:
+    /// kind, namespace, name, file, tab-separated (none of them holds a tab).
+    private static func loadOwners(_ directory: String) -> [ObjectKey: String] {
+        guard let text = try? String(contentsOfFile: "\(directory)/.owners", encoding: .utf8) else { return [:] }
+        var owners: [ObjectKey: String] = [:]
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard fields.count == 4 else { continue }
+            owners[ObjectKey(kind: fields[0], namespace: fields[1], name: fields[2])] = fields[3]
+        }
+        return owners
+    }
+
+    private static func saveOwners(_ owners: [ObjectKey: String], _ directory: String) {
+        let text = owners.sorted { $0.key < $1.key }
+            .map { "\($0.key.kind)\t\($0.key.namespace)\t\($0.key.name)\t\($0.value)\n" }.joined()
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try? text.write(toFile: "\(directory)/.owners", atomically: true, encoding: .utf8)
     }
 
     private enum Outcome {

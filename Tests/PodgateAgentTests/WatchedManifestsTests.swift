@@ -115,6 +115,22 @@ import PodgateModel
         #expect(!FileManager.default.fileExists(atPath: keep + "/gone.yaml"))
     }
 
+    /// After a restart, the duplicate that was enforced is still the one kept.
+    @Test func theEnforcedDuplicateOutlivesARestart() throws {
+        let directory = try Directory()
+        let keep = directory.path + "/.state/manifests-last-good"
+        var before = WatchedManifests(path: directory.path, keepDirectory: keep)
+        try directory.write("m.yaml", Self.policy)
+        _ = try before.read()
+        try directory.write("a.yaml", Self.policy.replacingOccurrences(of: "ports: [{port: 5432}]", with: "ports: []"))
+        #expect(try before.read().set.snapshot.policies[Self.ref]?.ports.count == 1)
+
+        var after = WatchedManifests(path: directory.path, keepDirectory: keep)  // the restarted agent
+        let reading = try after.read()
+        #expect(reading.set.snapshot.policies[Self.ref]?.ports.count == 1)
+        #expect(reading.set.diagnostics.first?.description.contains("which is enforced; this one is ignored") == true)
+    }
+
     /// Item 7: a file still open for writing is not read; the reader keeps
     /// the last good content until the writer closes it.
     @Test func aFileBeingWrittenIsReadOnlyOnceItsWriterHasFinished() throws {
