@@ -44,7 +44,8 @@ public final class Agent: @unchecked Sendable {
                                                          allocation: Allocation(), diagnostics: []),
                                 snapshot: ClusterSnapshot(), settings: options.settings)
         if let directory = options.manifestsDirectory {
-            source = LocalSource(directory: directory, cgroupRoot: options.cgroupRoot, nodeName: options.settings.nodeName)
+            source = LocalSource(directory: directory, cgroupRoot: options.cgroupRoot, nodeName: options.settings.nodeName,
+                                 stateDirectory: options.stateDirectory)
         } else {
             source = try KubeSource(options: options)
         }

@@ -53,6 +53,12 @@ public struct ObjectKey: Hashable, Comparable, Sendable, CustomStringConvertible
     public var namespace: String
     public var name: String
 
+    public init(kind: String, namespace: String, name: String) {
+        self.kind = kind
+        self.namespace = namespace
+        self.name = name
+    }
+
     public var description: String { namespace.isEmpty ? "\(kind) \(name)" : "\(kind) \(namespace)/\(name)" }
 
     public static func < (a: Self, b: Self) -> Bool { (a.kind, a.namespace, a.name) < (b.kind, b.namespace, b.name) }
