@@ -17,6 +17,8 @@ public struct AgentOptions: Sendable {
     public var limits: StateLimits
     /// HOST:PORT of /metrics, /healthz and /readyz; port 0 picks a free one (written to <state-dir>/health-address).
     public var healthAddress: String
+    /// `--log-level`: debug adds libbpf's debug output (the verifier log of a refused program included).
+    public var logLevel: Logger.Level
     public var controlSocket: String { stateDirectory + "/agent.sock" }
 
     public static let spec = CommandSpec(
@@ -36,6 +38,7 @@ public struct AgentOptions: Sendable {
             .init("allow-from-host", value: "BOOL", default: "true", help: "Allow connections from this node's own addresses (kubelet probes)"),
             .init("unknown-pod-policy", value: "allow|deny", default: "deny", help: "Inbound connections to a pod cgroup the agent has not registered yet"),
             .init("health-address", value: "HOST:PORT", default: "127.0.0.1:9808", help: "Serve /metrics, /healthz and /readyz here (port 0: any free port, written to <state-dir>/health-address)"),
+            .init("log-level", value: "LEVEL", default: "info", help: "debug, info, warning or error; debug adds libbpf's debug output (verifier logs included); libbpf's warnings always show"),
             .init("cleanup", help: "Remove every program, link and pin this agent owns under --pin-dir, then exit"),
         ] + StateLimits.flags,
         details: """
@@ -62,6 +65,11 @@ public struct AgentOptions: Sendable {
         cleanup = arguments.has("cleanup")
         limits = try StateLimits(arguments)
         healthAddress = arguments.string("health-address", spec: spec) ?? "127.0.0.1:9808"
+        let levelText = arguments.value("log-level") ?? "info"
+        guard let level = Logger.Level(name: levelText) else {
+            throw UsageError("--log-level \"\(levelText)\" is not one of debug, info, warning, error")
+        }
+        logLevel = level
 
         let policyText = arguments.string("default-inbound-policy", spec: spec) ?? "all-unauthenticated"
         guard let defaultPolicy = DefaultInboundPolicy(rawValue: policyText) else {
