@@ -46,11 +46,12 @@ public final class Agent: @unchecked Sendable {
         }
     }
 
-    /// libbpf's lines at their own level; the process's --log-level filters them.
+    /// libbpf's lines at their own level: --log-level filters debug and info;
+    /// a warning is always logged.
     static let libbpfLogger: DatapathLogger = { level, message in
         let log = Logger("libbpf")
         switch level {
-        case .warning: log.warning(message)
+        case .warning: Logger("libbpf", minimum: .warning).warning(message)
         case .info: log.info(message)
         case .debug: log.debug(message)
         }

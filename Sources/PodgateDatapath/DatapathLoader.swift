@@ -78,7 +78,8 @@ public struct DatapathLoader: Sendable {
 
     public func loadReporting(attachingTo cgroupPath: String,
                               fillNewMaps: ((DatapathMaps) throws -> Void)? = nil) throws -> (maps: DatapathMaps, origin: MapOrigin) {
-        LibbpfLog.install(logger)
+        // A loader without a logger leaves the process's libbpf logger as it is.
+        if let logger { LibbpfLog.install(logger) } else { LibbpfLog.ensureRouted() }
         try Preflight.check(pinDirectory: pinDirectory, cgroupPath: cgroupPath)
         guard mkdir(pinDirectory, 0o700) == 0 || errno == EEXIST else {
             throw DatapathError.fromErrno("mkdir", pinDirectory)

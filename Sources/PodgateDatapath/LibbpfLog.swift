@@ -34,6 +34,12 @@ enum LibbpfLog {
         _ = libbpf_set_print(forward)
     }
 
+    /// Routes libbpf through the current handler (standard error until a
+    /// logger is installed), leaving an installed logger in place.
+    static func ensureRouted() {
+        _ = libbpf_set_print(forward)
+    }
+
     /// The level of libbpf's print callback.
     static func level(_ level: libbpf_print_level) -> DatapathLogLevel {
         switch level {

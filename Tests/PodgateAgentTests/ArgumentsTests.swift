@@ -32,6 +32,7 @@ import PodgateModel
             (["--node-address", "nope"], "--node-address"),
             (["--allow-from-host", "maybe"], "--allow-from-host"),
             (["--unknown-pod-policy", "ignore"], "--unknown-pod-policy"),
+            (["--log-level", "verbose"], "--log-level"),
         ]
         for (arguments, flag) in bad {
             let parsed = try parseArguments(arguments, spec: AgentOptions.spec)
@@ -47,5 +48,7 @@ import PodgateModel
         #expect(good.settings.defaultInboundPolicy == .deny)
         #expect(good.settings.allowFromHost == false)
         #expect(good.settings.nodeName == "b")
+        #expect(good.logLevel == .info)
+        #expect(try AgentOptions(parseArguments(["--log-level", "debug"], spec: AgentOptions.spec)).logLevel == .debug)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import PodgateDatapath
 
@@ -46,6 +47,25 @@ struct VerifierLogTests {
             #expect(text.contains("invalid access to packet"), "\(text)")
             #expect(text.hasPrefix("load podgate_test.bpf.o: the kernel refused a program"), "\(text)")
         }
+    }
+
+    /// libbpf's warnings reach the installed logger at warning level, the
+    /// whole verifier log at debug (the agent's logger filters by level).
+    @Test func libbpfMessagesReachTheLoggerWithTheirLevel() throws {
+        let bytes = try Self.compile()
+        let received = Mutex<[(DatapathLogLevel, String)]>([])
+        LibbpfLog.install { level, message in received.withLock { $0.append((level, message)) } }
+        defer { LibbpfLog.install(nil) }
+        try bytes.withUnsafeBytes { raw in
+            let object = try BPFObject(bytes: raw, name: "podgate_test")
+            defer { object.close() }
+            #expect(throws: DatapathError.self) { try object.load() }
+        }
+        let messages = received.withLock { $0 }
+        #expect(messages.contains { $0.0 == .warning && $0.1.contains("podgate_test_unchecked") && $0.1.contains("load failed") },
+                "\(messages.map(\.1))")
+        #expect(messages.contains { $0.0 == .debug && $0.1.contains("invalid access to packet") }, "\(messages.map(\.1))")
+        #expect(!messages.contains { $0.1.hasPrefix("libbpf: ") }, "the logger names the component; no second prefix")
     }
 
     @Test func tailKeepsTheLastNonEmptyLines() {
