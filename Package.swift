@@ -44,13 +44,16 @@ let package = Package(
         .testTarget(name: "PodgateModelTests", dependencies: ["PodgateModel"]),
         .testTarget(name: "PodgateCompilerTests", dependencies: ["PodgateCompiler", "PodgateModel", "PodgateManifests"]),
         .testTarget(name: "PodgateManifestsTests", dependencies: ["PodgateManifests", "PodgateModel"]),
-        .testTarget(name: "PodgateDatapathTests", dependencies: ["PodgateDatapath", "PodgateCgroups", "PodgateModel", "PodgateCompiler", "CPodgateABI", "CLibbpf"]),
+        // Test support: the podgate executable the kernel suites start (PODGATE_EXECUTABLE).
+        .target(name: "PodgateTestSupport", path: "Tests/PodgateTestSupport"),
+        .testTarget(name: "PodgateDatapathTests", dependencies: ["PodgateDatapath", "PodgateCgroups", "PodgateModel", "PodgateCompiler", "CPodgateABI", "CLibbpf",
+                                                             "PodgateTestSupport"]),
         .testTarget(name: "PodgateAgentTests", dependencies: ["PodgateAgent", "PodgateCLI", "PodgateModel", "PodgateCompiler", "PodgateDatapath",
-                                                          "PodgateKube", "PodgateKubeFixtures", "PodgateCgroups", "PodgateManifests"]),
+                                                          "PodgateKube", "PodgateKubeFixtures", "PodgateCgroups", "PodgateManifests", "PodgateTestSupport"]),
         // Test support: a fixture API server on loopback and API objects as kubectl prints them.
         .target(name: "PodgateKubeFixtures", dependencies: ["PodgateKube", "PodgateModel"], path: "Tests/PodgateKubeFixtures"),
         .testTarget(name: "PodgateKubeTests", dependencies: ["PodgateKube", "PodgateModel", "PodgateKubeFixtures"]),
-        .testTarget(name: "PodgateSimTests", dependencies: ["PodgateSim", "PodgateModel"]),
+        .testTarget(name: "PodgateSimTests", dependencies: ["PodgateSim", "PodgateModel", "PodgateTestSupport", "CPodgateABI"]),
         .testTarget(name: "PodgateBenchTests", dependencies: ["PodgateBenchCore", "PodgateBench", "PodgateCompiler", "PodgateModel"]),
     ],
     swiftLanguageModes: [.v6]

@@ -34,12 +34,15 @@ public final class Agent: @unchecked Sendable {
     private var lastRevocationProblems: [String] = []
     private var cgroupRoot = ""
 
-    /// Names nothing: events that arrive before the first compilation (a
-    /// restart that adopted the pinned maps) are still reported, by address.
+    /// Names nothing: for events before the first compilation that the
+    /// backlog has no room for; they are still reported, by address.
     private let unnamed: EventEnricher
+    /// Events before the first compilation (the agent's downtime): reported with names once it is done.
+    private let backlog = EventBacklog()
 
     public init(options: AgentOptions) throws {
         self.options = options
+        Logger.processMinimum = options.logLevel
         unnamed = EventEnricher(compilation: Compilation(state: DesiredState(config: DatapathConfig(allowFromHost: true, denyUnknownPods: true)),
                                                          allocation: Allocation(), diagnostics: []),
                                 snapshot: ClusterSnapshot(), settings: options.settings)
@@ -51,13 +54,24 @@ public final class Agent: @unchecked Sendable {
         }
     }
 
+    /// libbpf's lines at their own level: --log-level filters debug and info;
+    /// a warning is always logged.
+    static let libbpfLogger: DatapathLogger = { level, message in
+        let log = Logger("libbpf")
+        switch level {
+        case .warning: Logger("libbpf", minimum: .warning).warning(message)
+        case .info: log.info(message)
+        case .debug: log.debug(message)
+        }
+    }
+
     public func run() async throws {
         let root = try source.cgroupRoot()
         try FileManager.default.createDirectory(atPath: options.stateDirectory, withIntermediateDirectories: true)
         // New maps (first start, upgrade, changed capacities) are filled BEFORE
         // any program uses them: see PinLayout for the atomic switch.
         let datapath = try DatapathLoader(pinDirectory: options.pinDirectory, capacities: options.limits.mapCapacities,
-                                          logger: { message in Logger("libbpf", minimum: .warning).debug(message) },
+                                          logger: Self.libbpfLogger,
                                           edgeInterfaces: options.edgeInterfaces)
             .load(attachingTo: root, fillNewMaps: { [self] maps in try reconcileOrThrow(maps) })
         log.info("programs attached to \(root); maps pinned in \(options.pinDirectory)")
@@ -194,7 +208,10 @@ public final class Agent: @unchecked Sendable {
         for name in sources { lastSync[name] = time }
         let state = PublishedState(snapshot: snapshot, compilation: compilation, settings: options.settings,
                                    diagnostics: problems, lastSync: lastSync, lastSyncUnixSeconds: unixSeconds)
-        view?.publish(state, enricher: EventEnricher(compilation: compilation, snapshot: snapshot, settings: options.settings))
+        let enricher = EventEnricher(compilation: compilation, snapshot: snapshot, settings: options.settings)
+        view?.publish(state, enricher: enricher)
+        // The refusals made while no agent ran, named now that the cluster is known.
+        backlog.release { event in report(EventBacklog.renumbered(event, by: compilation.state), with: enricher) }
     }
 
     static func seconds(_ start: DispatchTime, _ end: DispatchTime) -> Double {
@@ -258,7 +275,12 @@ public final class Agent: @unchecked Sendable {
     }
 
     private func handle(_ event: DatapathEvent) {
-        let record = (view?.enricher ?? unnamed).record(for: event)
+        if backlog.hold(event) { return }
+        report(event, with: view?.enricher ?? unnamed)
+    }
+
+    private func report(_ event: DatapathEvent, with enricher: EventEnricher) {
+        let record = enricher.record(for: event)
         events?.emit(record)
         hub.publish(record)
     }

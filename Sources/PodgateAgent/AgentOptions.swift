@@ -21,6 +21,8 @@ public struct AgentOptions: Sendable {
     public var revokeEstablished: Bool
     /// The node's non-pod interfaces that get the edge filter (anti-spoofing for packets from outside the node).
     public var edgeInterfaces: [String]
+    /// `--log-level`: debug adds libbpf's debug output (the verifier log of a refused program included).
+    public var logLevel: Logger.Level
     public var controlSocket: String { stateDirectory + "/agent.sock" }
 
     public static let spec = CommandSpec(
@@ -42,6 +44,7 @@ public struct AgentOptions: Sendable {
             .init("unknown-pod-policy", value: "allow|deny", default: "deny", help: "Inbound connections to a pod cgroup the agent has not registered yet"),
             .init("revoke-established", value: "BOOL", default: "true", help: "Close open connections (TCP, connected UDP) of local pods when a change refuses them; false keeps them open until they end"),
             .init("health-address", value: "HOST:PORT", default: "127.0.0.1:9808", help: "Serve /metrics, /healthz and /readyz here (port 0: any free port, written to <state-dir>/health-address)"),
+            .init("log-level", value: "LEVEL", default: "info", help: "debug, info, warning or error; debug adds libbpf's debug output (verifier logs included); libbpf's warnings always show"),
             .init("cleanup", help: "Remove every program, link and pin this agent owns under --pin-dir, then exit"),
         ] + StateLimits.flags,
         details: """
@@ -70,6 +73,11 @@ public struct AgentOptions: Sendable {
         healthAddress = arguments.string("health-address", spec: spec) ?? "127.0.0.1:9808"
         revokeEstablished = try arguments.bool("revoke-established", default: true)
         edgeInterfaces = arguments.list("edge-interfaces")
+        let levelText = arguments.value("log-level") ?? "info"
+        guard let level = Logger.Level(name: levelText) else {
+            throw UsageError("--log-level \"\(levelText)\" is not one of debug, info, warning, error")
+        }
+        logLevel = level
 
         let policyText = arguments.string("default-inbound-policy", spec: spec) ?? "all-unauthenticated"
         guard let defaultPolicy = DefaultInboundPolicy(rawValue: policyText) else {

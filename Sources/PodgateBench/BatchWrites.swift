@@ -50,12 +50,10 @@ enum BatchWrites {
         }
         result.singleMs = Double(Host.nanoseconds - started) / 1e6
 
-        var options = bpf_map_batch_opts()
-        options.sz = MemoryLayout<bpf_map_batch_opts>.size
         var done = UInt32(count)
         started = Host.nanoseconds
         let status = keys.withUnsafeBytes { k in
-            values.withUnsafeBytes { v in bpf_map_update_batch(fd, k.baseAddress, v.baseAddress, &done, &options) }
+            values.withUnsafeBytes { v in podgate_map_update_batch(fd, k.baseAddress, v.baseAddress, &done, UInt64(BPF_ANY)) }
         }
         if status == 0 {
             result.batchMs = Double(Host.nanoseconds - started) / 1e6

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 /// Writes to file descriptors 1 and 2 directly: the C globals `stdout` and
 /// `stderr` are not usable in Swift 6 mode, and unbuffered writes keep lines
@@ -26,18 +27,36 @@ public struct Logger: Sendable {
         case debug, info, warning, error
         public static func < (a: Level, b: Level) -> Bool { a.rawValue < b.rawValue }
         var label: String { ["debug", "info", "warn", "error"][rawValue] }
+        /// `--log-level` values.
+        public init?(name: String) {
+            switch name {
+            case "debug": self = .debug
+            case "info": self = .info
+            case "warning", "warn": self = .warning
+            case "error": self = .error
+            default: return nil
+            }
+        }
     }
 
     public var component: String
-    public var minimum: Level
+    /// nil: the process-wide level (`--log-level`), read at each message.
+    public var minimum: Level?
 
-    public init(_ component: String, minimum: Level = .info) {
+    /// The process-wide minimum of loggers that set none (`--log-level`).
+    public static var processMinimum: Level {
+        get { Level(rawValue: threshold.load(ordering: .relaxed)) ?? .info }
+        set { threshold.store(newValue.rawValue, ordering: .relaxed) }
+    }
+    private static let threshold = Atomic<Int>(Level.info.rawValue)
+
+    public init(_ component: String, minimum: Level? = nil) {
         self.component = component
         self.minimum = minimum
     }
 
     public func log(_ level: Level, _ message: String) {
-        guard level >= minimum else { return }
+        guard level >= (minimum ?? Self.processMinimum) else { return }
         Output.err("\(Self.timestamp()) \(level.label) [\(component)] \(message)")
     }
 

@@ -84,7 +84,8 @@ public struct DatapathLoader: Sendable {
 
     public func loadReporting(attachingTo cgroupPath: String,
                               fillNewMaps: ((DatapathMaps) throws -> Void)? = nil) throws -> (maps: DatapathMaps, origin: MapOrigin) {
-        LibbpfLog.install(logger)
+        // A loader without a logger leaves the process's libbpf logger as it is.
+        if let logger { LibbpfLog.install(logger) } else { LibbpfLog.ensureRouted() }
         try Preflight.check(pinDirectory: pinDirectory, cgroupPath: cgroupPath)
         guard mkdir(pinDirectory, 0o700) == 0 || errno == EEXIST else {
             throw DatapathError.fromErrno("mkdir", pinDirectory)
@@ -103,10 +104,9 @@ public struct DatapathLoader: Sendable {
 
         // libbpf reads the ELF in place until load finishes: keep the bytes alive.
         return try object.withUnsafeBytes { bytes in
-            guard let bpfObject = bpf_object__open_mem(bytes.baseAddress, bytes.count, nil) else {
-                throw DatapathError.fromErrno("open", Self.objectName + ".bpf.o")
-            }
-            defer { bpf_object__close(bpfObject) }
+            let handle = try BPFObject(bytes: bytes, name: Self.objectName)
+            defer { handle.close() }
+            let bpfObject = handle.pointer
             try setCapacities(bpfObject)
             let origin: MapOrigin = try MapCompatibility.matches(bpfObject, directory: layout.current) ? .adopted : .built
             let mapDirectory = origin == .adopted ? layout.current : layout.staging
@@ -115,12 +115,7 @@ public struct DatapathLoader: Sendable {
             }
             do {
                 try setPins(bpfObject, directory: mapDirectory)
-                let loaded = bpf_object__load(bpfObject)
-                if loaded < 0 {
-                    throw DatapathError(operation: "load", object: Self.objectName + ".bpf.o", errno: -loaded,
-                                        detail: "the kernel refused the programs or a pinned map does not match them: "
-                                            + DatapathError.text(-loaded) + " (libbpf's debug log has the details)")
-                }
+                try handle.load()
                 if origin == .built {
                     let staged = try DatapathMaps(mapDirectory: layout.staging)
                     // Carry over what the kernel learned (UDP peers, counters)

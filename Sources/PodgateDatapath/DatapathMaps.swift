@@ -51,13 +51,11 @@ public final class DatapathMaps: Sendable {
     public init(mapDirectory: String, readOnly: Bool = false) throws {
         let pinDirectory = mapDirectory
         var descriptors: [Int32] = []
-        var options = bpf_obj_get_opts()
-        options.sz = MemoryLayout<bpf_obj_get_opts>.size
-        options.file_flags = readOnly ? UInt32(BPF_F_RDONLY) : 0
+        let flags = readOnly ? UInt32(BPF_F_RDONLY) : 0  // options built in C: see shim.h
         do {
             for name in Self.names {
                 let path = pinDirectory + "/" + name
-                let fd = bpf_obj_get_opts(path, &options)
+                let fd = podgate_obj_get(path, flags)
                 guard fd >= 0 else { throw DatapathError(operation: "open pinned map", object: path, errno: -fd) }
                 descriptors.append(fd)
             }

@@ -63,12 +63,9 @@ extension DatapathMaps {
             }
         }
         var count = UInt32(run.count)
-        var options = bpf_map_batch_opts()
-        options.sz = MemoryLayout<bpf_map_batch_opts>.size
-        options.elem_flags = UInt64(BPF_ANY)
         let status = pairs.keys.withUnsafeBytes { keys in
             pairs.values.withUnsafeBytes { values in
-                bpf_map_update_batch(fd, keys.baseAddress, values.baseAddress, &count, &options)
+                podgate_map_update_batch(fd, keys.baseAddress, values.baseAddress, &count, UInt64(BPF_ANY))
             }
         }
         return status == 0 && count == UInt32(run.count)

@@ -15,7 +15,6 @@ enum SimRunner {
             Files.standardError("podgate sim: \(error)\n")
             return 2
         }
-        plan.scenario.warnings.forEach { Files.standardError("podgate sim: warning: \($0)\n") }
 
         let run: SimRun
         do { run = try SimRun.open() } catch {
@@ -165,6 +164,12 @@ enum SimRunner {
             if stale && (removing || wanted[ref] != nil) { try topology.removePod(ref) }
         }
         guard !removing else { return }
+        // A deleted pod whose address a new pod takes goes first, or the new
+        // pod's routes collide with its own (`route add ...: File exists`).
+        let incoming = Set(round.pods.filter { topology.pods[$0.ref] == nil }.flatMap { round.addresses[$0.ref] ?? [] })
+        for (ref, handle) in topology.pods where wanted[ref] == nil && !incoming.isDisjoint(with: handle.addresses) {
+            try topology.removePod(ref)
+        }
         for pod in round.pods where topology.pods[pod.ref] == nil {
             let handle = try topology.addPod(pod, addresses: round.addresses[pod.ref] ?? [])
             if let pid = try helper.startListener(handle, state: state) { topology.setListener(pid, for: pod.ref) }

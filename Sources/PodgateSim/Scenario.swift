@@ -12,12 +12,10 @@ public struct Scenario: Sendable, Equatable {
     public var expect: [Probe]
     public var steps: [Step]
     public var probeTimeoutSeconds: Double
-    /// Unknown fields: reported, not fatal, so a newer scenario still runs.
-    public var warnings: [String]
 
     public init(name: String, description: String? = nil, agent: AgentOptions = AgentOptions(),
                 externals: [External] = [], manifests: String = "", expect: [Probe] = [],
-                steps: [Step] = [], probeTimeoutSeconds: Double = 1, warnings: [String] = []) {
+                steps: [Step] = [], probeTimeoutSeconds: Double = 1) {
         self.name = name
         self.description = description
         self.agent = agent
@@ -26,7 +24,6 @@ public struct Scenario: Sendable, Equatable {
         self.expect = expect
         self.steps = steps
         self.probeTimeoutSeconds = probeTimeoutSeconds
-        self.warnings = warnings
     }
 }
 

@@ -4,7 +4,6 @@ import PodgateModel
 /// the field: `seed.yaml: expect[2].port "http" is not a port number (1-65535)`.
 public struct ScenarioDecoder {
     public let file: String
-    private var warnings: [String] = []
 
     public init(file: String) { self.file = file }
 
@@ -17,16 +16,38 @@ public struct ScenarioDecoder {
         Diagnostic(object: file, field: field, message: message)
     }
 
-    mutating func warnUnknown(_ value: DocumentValue, at field: String, known: Set<String>) {
+    /// The places in a scenario that hold a map, for `fields`.
+    enum Place: Hashable {
+        case scenario, agent, external, step, delete, held, expectMap, probe, event
+    }
+
+    /// Every field the format (docs/scenario-format.md) has, by place. A new
+    /// field is one entry here plus its decoding; anything else is an error
+    /// naming the file and the field, so a misspelt scenario never passes by
+    /// checking nothing. (`matrix:` rows are checked by decodeMatrix.)
+    static let fields: [Place: Set<String>] = [
+        .scenario: ["name", "description", "agent", "externals", "manifests", "expect", "steps", "probeTimeoutSeconds"],
+        .agent: ["defaultInboundPolicy", "clusterNetworks", "allowFromHost"],
+        .external: ["name", "ip"],
+        .step: ["apply", "delete", "expect", "hold"],
+        .held: ["from", "to", "port", "protocol", "family", "verdict"],
+        .delete: ["kind", "namespace", "name", "apiVersion"],
+        .expectMap: ["matrix"],
+        .probe: ["from", "to", "port", "protocol", "family", "verdict", "event"],
+        .event: ["where", "reason"],
+    ]
+
+    func rejectUnknown(_ value: DocumentValue, at field: String, _ place: Place) throws {
+        let known = Self.fields[place] ?? []
         for entry in value.mapEntries ?? [] where !known.contains(entry.key) {
             let path = field.isEmpty ? entry.key : "\(field).\(entry.key)"
-            warnings.append("\(file): \(path) is not a scenario field; ignored")
+            throw error(path, "is not a field of the scenario format here (known: \(known.sorted().joined(separator: ", ")))")
         }
     }
 
     mutating func decodeScenario(_ doc: DocumentValue) throws -> Scenario {
         guard doc.mapEntries != nil else { throw error("", "a scenario is a map with name, manifests and expect") }
-        warnUnknown(doc, at: "", known: ["name", "description", "agent", "externals", "manifests", "expect", "steps", "probeTimeoutSeconds"])
+        try rejectUnknown(doc, at: "", .scenario)
         guard let name = doc["name"]?.string, !name.isEmpty else { throw error("name", "is required") }
         var scenario = Scenario(name: name)
         scenario.description = doc["description"]?.string
@@ -49,13 +70,16 @@ public struct ScenarioDecoder {
             }
             scenario.probeTimeoutSeconds = seconds
         }
-        scenario.warnings = warnings
+        let probes = scenario.expect.count + scenario.steps.reduce(0) { $0 + $1.expect.count }
+        guard probes > 0 else {
+            throw error("expect", "is empty, and so is every step's: a scenario with no probe would check nothing")
+        }
         return scenario
     }
 
     mutating func decodeAgent(_ value: DocumentValue) throws -> AgentOptions {
         guard value.mapEntries != nil else { throw error("agent", "must be a map") }
-        warnUnknown(value, at: "agent", known: ["defaultInboundPolicy", "clusterNetworks", "allowFromHost"])
+        try rejectUnknown(value, at: "agent", .agent)
         var options = AgentOptions()
         if let policy = value["defaultInboundPolicy"], !policy.isNull {
             guard let text = policy.string, let parsed = DefaultInboundPolicy(rawValue: text) else {
@@ -89,7 +113,7 @@ public struct ScenarioDecoder {
         var seen: Set<String> = []
         return try items.enumerated().map { index, item in
             let field = "externals[\(index)]"
-            warnUnknown(item, at: field, known: ["name", "ip"])
+            try rejectUnknown(item, at: field, .external)
             guard let name = item["name"]?.string, !name.isEmpty else { throw error("\(field).name", "is required") }
             guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) else {
                 throw error("\(field).name", "\"\(name)\" may hold only letters, digits, '-', '_' and '.'")
@@ -104,7 +128,7 @@ public struct ScenarioDecoder {
 
     mutating func decodeStep(_ value: DocumentValue, at field: String) throws -> Step {
         guard value.mapEntries != nil else { throw error(field, "must be a map with apply, delete and expect") }
-        warnUnknown(value, at: field, known: ["apply", "delete", "expect", "hold"])
+        try rejectUnknown(value, at: field, .step)
         var step = Step()
         if let apply = value["apply"], !apply.isNull {
             guard let text = apply.string else { throw error("\(field).apply", "must be a string of YAML documents (use `apply: |`)") }
@@ -114,7 +138,7 @@ public struct ScenarioDecoder {
             guard let items = delete.list else { throw error("\(field).delete", "must be a list of {kind, namespace, name}") }
             step.delete = try items.enumerated().map { index, item in
                 let path = "\(field).delete[\(index)]"
-                warnUnknown(item, at: path, known: ["kind", "namespace", "name", "apiVersion"])
+                try rejectUnknown(item, at: path, .delete)
                 guard let kind = item["kind"]?.string, !kind.isEmpty else { throw error("\(path).kind", "is required") }
                 guard let name = item["name"]?.string, !name.isEmpty else { throw error("\(path).name", "is required") }
                 let namespace = kind == "Namespace" ? nil : (item["namespace"]?.string ?? "default")
@@ -132,7 +156,7 @@ public struct ScenarioDecoder {
     /// A held connection: a probe's fields with the verdict `cut` or `kept`.
     mutating func decodeHeld(_ value: DocumentValue, at field: String) throws -> HeldConnection {
         guard value.mapEntries != nil else { throw error(field, "must be a map {from, to, port, verdict: cut|kept}") }
-        warnUnknown(value, at: field, known: ["from", "to", "port", "protocol", "family", "verdict"])
+        try rejectUnknown(value, at: field, .held)
         guard let raw = value["verdict"] else { throw error("\(field).verdict", "is required (cut or kept)") }
         guard let text = raw.string, text == "cut" || text == "kept" else {
             throw error("\(field).verdict", "\(quoted(raw)) is not cut or kept")
@@ -149,7 +173,7 @@ public struct ScenarioDecoder {
             return try items.enumerated().map { try decodeProbe($1, at: "\(field)[\($0)]") }
         }
         if let matrix = value["matrix"] {
-            warnUnknown(value, at: field, known: ["matrix"])
+            try rejectUnknown(value, at: field, .expectMap)
             return try decodeMatrix(matrix, at: "\(field).matrix")
         }
         throw error(field, "must be a list of probes or a map with `matrix:`")
@@ -157,7 +181,7 @@ public struct ScenarioDecoder {
 
     mutating func decodeProbe(_ value: DocumentValue, at field: String) throws -> Probe {
         guard value.mapEntries != nil else { throw error(field, "must be a map {from, to, port, verdict}") }
-        warnUnknown(value, at: field, known: ["from", "to", "port", "protocol", "family", "verdict", "event"])
+        try rejectUnknown(value, at: field, .probe)
         let from = try decodeEndpoint(value["from"], at: "\(field).from")
         let to = try decodePodRef(value["to"], at: "\(field).to")
         let port = try decodePort(value["port"], at: "\(field).port")
@@ -176,7 +200,7 @@ public struct ScenarioDecoder {
         var event: EventCheck?
         if let raw = value["event"], !raw.isNull {
             guard raw.mapEntries != nil else { throw error("\(field).event", "must be a map {where, reason}") }
-            warnUnknown(raw, at: "\(field).event", known: ["where", "reason"])
+            try rejectUnknown(raw, at: "\(field).event", .event)
             guard let sideText = raw["where"]?.string, let side = EventSide(rawValue: sideText) else {
                 throw error("\(field).event.where", "\(quoted(raw["where"])) is not client or server")
             }

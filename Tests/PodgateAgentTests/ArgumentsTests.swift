@@ -33,6 +33,7 @@ import PodgateModel
             (["--allow-from-host", "maybe"], "--allow-from-host"),
             (["--unknown-pod-policy", "ignore"], "--unknown-pod-policy"),
             (["--revoke-established", "sometimes"], "--revoke-established"),
+            (["--log-level", "verbose"], "--log-level"),
         ]
         for (arguments, flag) in bad {
             let parsed = try parseArguments(arguments, spec: AgentOptions.spec)
@@ -50,5 +51,7 @@ import PodgateModel
         #expect(good.settings.nodeName == "b")
         #expect(good.revokeEstablished, "on by default")
         #expect(try AgentOptions(parseArguments(["--revoke-established=false"], spec: AgentOptions.spec)).revokeEstablished == false)
+        #expect(good.logLevel == .info)
+        #expect(try AgentOptions(parseArguments(["--log-level", "debug"], spec: AgentOptions.spec)).logLevel == .debug)
     }
 }

@@ -33,15 +33,20 @@ import Testing
         }
     }
 
-    /// The agent's pipeline for one input. Returns what it produced, so the
-    /// optimizer cannot drop the work.
-    static func execute(_ bytes: [UInt8], name: String) -> Int {
+    /// What the agent's pipeline made of one input.
+    struct Outcome: Equatable {
+        var state: DesiredState
+        var diagnostics: [String]
+    }
+
+    /// The agent's pipeline for one input.
+    static func execute(_ bytes: [UInt8], name: String) -> Outcome {
         let set = ManifestSet(files: [ManifestFile(name: name, bytes: bytes)])
         let settings = AgentSettings(clusterNetworks: [CIDR("10.244.0.0/16")!], nodeAddresses: [IPAddress("10.0.0.1")!])
         let compilation = PolicyCompiler.compile(set.snapshot, settings: settings)
         let exceeded = StateLimits().violations(from: nil, to: compilation.state)
-        return set.snapshot.pods.count + set.diagnostics.count + compilation.state.policy.count + exceeded.count
-            + compilation.diagnostics.count
+        return Outcome(state: compilation.state,
+                       diagnostics: (set.diagnostics + compilation.diagnostics).map(\.description) + exceeded.map { "\($0)" })
     }
 
     static let budget: Duration = .seconds(2)
@@ -57,11 +62,19 @@ import Testing
 
     static func run(_ bytes: [UInt8], _ name: String, _ stats: inout Stats) {
         let clock = ContinuousClock()
-        var produced = 0
-        let elapsed = clock.measure { produced = execute(bytes, name: name) }
+        var outcome: Outcome?
+        let elapsed = clock.measure { outcome = execute(bytes, name: name) }
         stats.executions += 1
         if elapsed > stats.slowest { stats.slowest = elapsed; stats.slowestName = name }
-        #expect(produced >= 0)
+        // Same input, same result (no hash order or state leaking between runs),
+        // and every problem names its object (`file: ...`, `ns/name: field ...`).
+        if stats.executions % 16 == 1 { #expect(execute(bytes, name: name) == outcome, "\(name): a second run differs") }
+        for line in outcome?.diagnostics ?? [] {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            if parts.count < 2 || parts[0].allSatisfy(\.isWhitespace) || parts[1].allSatisfy(\.isWhitespace) {
+                Issue.record("\(name): a diagnostic that names no object: \(line)")
+            }
+        }
         #expect(elapsed < budget, "\(name) took \(elapsed)")
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import PodgateCgroups
+import PodgateTestSupport
 import Testing
 @testable import PodgateDatapath
 
@@ -12,11 +13,7 @@ final class AgentHarness: @unchecked Sendable {  // used from one test at a time
     static var packageRoot: String {
         "/" + "\(#filePath)".split(separator: "/").dropLast(3).joined(separator: "/")
     }
-    static var executable: String? {
-        let candidates = [ProcessInfo.processInfo.environment["PODGATE_EXECUTABLE"],
-                          packageRoot + "/.build/debug/podgate", packageRoot + "/.build/release/podgate"].compactMap { $0 }
-        return candidates.first { access($0, X_OK) == 0 }
-    }
+    static var executable: String? { PodgateExecutable.path }
 
     let sandbox: KernelSandbox
     let directory: String
@@ -32,7 +29,7 @@ final class AgentHarness: @unchecked Sendable {  // used from one test at a time
 
     init() throws {
         guard Self.executable != nil else {
-            throw SandboxError(message: "the agent tests need the podgate executable: run `swift build` first (or set PODGATE_EXECUTABLE)")
+            throw SandboxError(message: "the agent tests: " + PodgateExecutable.missing)
         }
         sandbox = try KernelSandbox()
         directory = "/tmp/podgate-agent-test-\(sandbox.tag)"

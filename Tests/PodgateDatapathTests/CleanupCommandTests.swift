@@ -34,7 +34,7 @@ struct CleanupCommandTests {
         try await harness.waitAppliedAsync()
         // Attached and pinned (the maps' rename from staging comes last).
         let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline && !(access(pins + "/v2", F_OK) == 0 && access(pins + "/v2-staging", F_OK) != 0) { try await Task.sleep(for: .milliseconds(20)) }
+        while Date() < deadline && !(access(PinLayout(root: pins).current, F_OK) == 0 && access(PinLayout(root: pins).staging, F_OK) != 0) { try await Task.sleep(for: .milliseconds(20)) }
         harness.stopAgent()  // the pins and links outlive the agent, by design
         let links = PinLayout.entries(pins).filter { $0.hasPrefix("link_") }
         try #require(links.count >= 5, "pins: \(PinLayout.entries(pins)); agent log:\n\(harness.log)")

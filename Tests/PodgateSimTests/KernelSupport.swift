@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import PodgateTestSupport
 import Testing
 
 /// Kernel suites need root, and the built `podgate` executable for the helper
@@ -16,16 +17,12 @@ enum KernelSupport {
         return "/" + parts.joined(separator: "/")
     }
 
-    static var podgateExecutable: String? {
-        let override = getenv("PODGATE_EXECUTABLE").map { String(cString: $0) }
-        let candidates = [override, "\(packageRoot)/.build/debug/podgate", "\(packageRoot)/.build/release/podgate"].compactMap { $0 }
-        return candidates.first { access($0, X_OK) == 0 }
-    }
+    static var podgateExecutable: String? { PodgateExecutable.path }
 
     /// nil when the kernel test may run; otherwise why not.
     static var missing: String? {
         if getuid() != 0 { return "needs root (network namespaces, cgroups)" }
-        if podgateExecutable == nil { return "needs the podgate executable: run `swift build` first (or set PODGATE_EXECUTABLE)" }
+        if podgateExecutable == nil { return PodgateExecutable.missing }
         return nil
     }
 

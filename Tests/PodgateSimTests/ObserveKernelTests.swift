@@ -1,3 +1,4 @@
+import CPodgateABI
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -108,7 +109,7 @@ extension KernelSuites {
         // status
         let status = try cluster.json(["status"] + state + ["-o", "json"])
         #expect(status["ready"] as? Bool == true)
-        #expect(status["abiVersion"] as? Int == 3)  // 3: per-socket UDP peers, the edge filter
+        #expect(status["abiVersion"] as? Int == Int(PODGATE_ABI_VERSION))
         let programs = status["programs"] as? [[String: Any]] ?? []
         #expect(programs.count == 6 && programs.allSatisfy { !(($0["programIDs"] as? [Int]) ?? []).isEmpty })
         let counts = status["counts"] as? [String: Any] ?? [:]
@@ -143,7 +144,7 @@ extension KernelSuites {
         let metrics = try cluster.http("/metrics")
         #expect(metrics.hasPrefix("HTTP/1.1 200"))
         #expect(metrics.contains("podgate_connections_total{direction=\"client\",verdict=\"denied\",reason=\"default-deny\"}"))
-        #expect(metrics.contains("podgate_map_capacity{map=\"podgate_policy\"} 524288"))
+        #expect(metrics.contains("podgate_map_capacity{map=\"\(PODGATE_MAP_POLICY)\"} \(PODGATE_POLICY_MAX)"))
         #expect(metrics.contains("podgate_policy_compile_seconds_count"))
         #expect(try cluster.http("/readyz").hasPrefix("HTTP/1.1 200"))
         #expect(try cluster.http("/healthz").hasPrefix("HTTP/1.1 200"))

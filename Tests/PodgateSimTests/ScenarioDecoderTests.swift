@@ -48,7 +48,6 @@ struct ScenarioDecoderTests {
         #expect(scenario.steps[0].delete == [ObjectKey(kind: "NetworkAuthenticationPolicy", namespace: "demo", name: "x"),
                                             ObjectKey(kind: "Namespace", namespace: nil, name: "demo")])
         #expect(scenario.steps[0].expect[0].field == "steps[0].expect[0]")
-        #expect(scenario.warnings.isEmpty)
     }
 
     @Test func defaultsAreTCPIPv4AndOneSecond() throws {
@@ -59,9 +58,46 @@ struct ScenarioDecoderTests {
         #expect(scenario.agent.arguments.isEmpty)
     }
 
-    @Test func unknownFieldsAreWarningsNotErrors() throws {
-        let scenario = try decode(m(("name", s("w")), ("colour", s("red")), ("expect", l(probe("a/b", "a/c", 80, "deny", ("note", s("x")))))))
-        #expect(scenario.warnings == ["t.yaml: colour is not a scenario field; ignored", "t.yaml: expect[0].note is not a scenario field; ignored"])
+    /// docs/scenario-format.md: a field the format does not have is an error
+    /// naming the file and the field, wherever it is.
+    @Test func unknownFieldsAnywhereAreErrorsNamingFileAndField() {
+        let ok = probe("a/b", "a/c", 80, "deny")
+        let cases: [(DocumentValue, String)] = [
+            (m(("name", s("w")), ("colour", s("red")), ("expect", l(ok))), "colour"),
+            (m(("name", s("w")), ("expect", l(probe("a/b", "a/c", 80, "deny", ("note", s("x")))))), "expect[0].note"),
+            (m(("name", s("w")), ("agent", m(("defaultInboundPolicyy", s("deny")))), ("expect", l(ok))), "agent.defaultInboundPolicyy"),
+            (m(("name", s("w")), ("externals", l(m(("name", s("i")), ("ip", s("203.0.113.7")), ("port", s("1"))))), ("expect", l(ok))),
+             "externals[0].port"),
+            (m(("name", s("w")), ("expect", l(ok)), ("steps", l(m(("aply", s("X")), ("expect", l(ok)))))), "steps[0].aply"),
+            (m(("name", s("w")), ("expect", l(ok)),
+               ("steps", l(m(("delete", l(m(("kind", s("Pod")), ("name", s("p")), ("namespaces", s("x"))))), ("expect", l(ok)))))),
+             "steps[0].delete[0].namespaces"),
+            (m(("name", s("w")), ("expect", l(probe("a/b", "a/c", 80, "deny",
+                                                     ("event", m(("where", s("server")), ("reason", s("default-deny")), ("why", s("x")))))))),
+             "expect[0].event.why"),
+            (m(("name", s("w")), ("expect", m(("matrix", m(("ports", l(s("80"))), ("a/b -> a/c", s("X")))), ("extra", s("1"))))),
+             "expect.extra"),
+        ]
+        for (document, field) in cases {
+            let text = message(document)
+            #expect(text.hasPrefix("t.yaml: \(field) is not a field"), "\(text)")
+        }
+    }
+
+    /// Every field misspelt: before, this ran zero probes and passed.
+    @Test func aScenarioWithoutProbesFails() {
+        let none = "t.yaml: expect is empty, and so is every step's"
+        let noProbe: [DocumentValue] = [
+            m(("name", s("w"))),
+            m(("name", s("w")), ("expect", l())),
+            m(("name", s("w")), ("steps", l(m(("apply", s("X")))))),
+        ]
+        for document in noProbe {
+            let text = message(document)
+            #expect(text.hasPrefix(none), "\(text)")
+        }
+        let later = m(("name", s("w")), ("steps", l(m(("expect", l(probe("a/b", "a/c", 80, "deny")))))))
+        #expect(message(later) == "no error")
     }
 
     @Test func errorsNameTheFileAndTheField() {

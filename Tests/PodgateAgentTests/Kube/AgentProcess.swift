@@ -1,4 +1,5 @@
 import Foundation
+import PodgateTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -14,15 +15,11 @@ enum AgentKernelSupport {
         "/" + "\(#filePath)".split(separator: "/").dropLast(4).joined(separator: "/")
     }
 
-    static var podgateExecutable: String? {
-        let override = ProcessInfo.processInfo.environment["PODGATE_EXECUTABLE"]
-        let candidates = [override, "\(packageRoot)/.build/debug/podgate", "\(packageRoot)/.build/release/podgate"].compactMap { $0 }
-        return candidates.first { access($0, X_OK) == 0 }
-    }
+    static var podgateExecutable: String? { PodgateExecutable.path }
 
     static var missing: String? {
         if getuid() != 0 { return "needs root (bpf, cgroups)" }
-        if podgateExecutable == nil { return "needs the podgate executable: run `swift build` first (or set PODGATE_EXECUTABLE)" }
+        if podgateExecutable == nil { return PodgateExecutable.missing }
         return nil
     }
 

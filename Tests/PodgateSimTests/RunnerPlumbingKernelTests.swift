@@ -5,10 +5,16 @@ import Testing
 import PodgateModel
 @testable import PodgateSim
 
-/// The whole runner with --no-agent: file -> plan -> topology -> rounds -> report -> cleanup.
+/// The whole runner: file -> plan -> topology -> rounds -> report -> cleanup.
+/// Without an agent nothing is enforced, so those runs test the plumbing
+/// (namespaces, veths, routes, listeners, steps that add and remove pods,
+/// the exit code); the run with agents tests that a refusal is one.
 extension KernelSuites {
-@Suite struct RunnerKernelTests {
-    func runScenario(expect: [DocumentValue], steps: DocumentValue) throws -> Int32 {
+@Suite struct RunnerPlumbingKernelTests {
+    static let denyingNamespace = m(("apiVersion", s("v1")), ("kind", s("Namespace")),
+                                    ("metadata", m(("name", s("d")), ("annotations", m(("config.linkerd.io/default-inbound-policy", s("deny")))))))
+
+    func runScenario(expect: [DocumentValue], steps: DocumentValue, agents: Bool = false, namespace: DocumentValue = namespaceDoc("d")) throws -> Int32 {
         guard let executable = KernelSupport.podgateExecutable else { throw SimError(KernelSupport.missing ?? "no podgate") }
         let file = "/tmp/podgate-sim-test-\(getpid()).yaml"
         try Files.write(file, "S")
@@ -17,19 +23,19 @@ extension KernelSuites {
                          ("probeTimeoutSeconds", s("0.5")), ("externals", l(m(("name", s("out")), ("ip", s("203.0.113.9"))))))
         let parser = fakeParser([
             "S": [scenario],
-            "M": [namespaceDoc("d"), podDoc("d", "web", node: "a", dualStack: true, ports: [(80, "TCP"), (53, "UDP")]),
+            "M": [namespace, podDoc("d", "web", node: "a", dualStack: true, ports: [(80, "TCP"), (53, "UDP")]),
                   podDoc("d", "cli", node: "b")],
             "A": [podDoc("d", "late", node: "b", ports: [(8080, "TCP")])],
         ])
         var options = SimOptions(executable: executable)
-        options.startAgents = false
+        options.startAgents = agents
         let before = Set(simNamespaces())
         let code = SimRunner.run(file: file, options: options, parseDocuments: parser)
         #expect(Set(simNamespaces()).subtracting(before).isEmpty)
         return code
     }
 
-    @Test func allExpectationsHoldAcrossStepsThatAddAndRemovePods() throws {
+    @Test func withoutAgentsEveryPodReachesEveryPortAcrossStepsThatAddAndRemovePods() throws {
         let steps = l(m(("apply", s("A")), ("expect", l(probe("d/cli", "d/late", 8080, "allow"), probe("external/out", "d/late", 8080, "allow")))),
                       m(("delete", l(m(("kind", s("Pod")), ("namespace", s("d")), ("name", s("late"))))),
                         ("expect", l(probe("host/b", "d/web", 80, "allow", ("family", s("ipv6")))))))
@@ -41,6 +47,15 @@ extension KernelSuites {
     @Test func aFailedExpectationExitsOne() throws {
         let code = try runScenario(expect: [probe("d/cli", "d/web", 80, "deny")], steps: l())
         #expect(code == 1)
+    }
+
+    /// With the agents, a default-deny namespace refuses, and the refusal
+    /// is reported; the same expectation without agents fails (exit 1), so
+    /// it is the agent that refused, not the plumbing.
+    @Test func withAgentsADefaultDenyNamespaceRefuses() throws {
+        let refused = [probe("d/cli", "d/web", 80, "deny", ("event", m(("where", s("client")), ("reason", s("default-deny")))))]
+        #expect(try runScenario(expect: refused, steps: l(), agents: true, namespace: Self.denyingNamespace) == 0)
+        #expect(try runScenario(expect: refused, steps: l(), agents: false, namespace: Self.denyingNamespace) == 1)
     }
 }
 }
