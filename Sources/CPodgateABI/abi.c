@@ -57,12 +57,15 @@ NEXT(podgate_policy_value, policy_index, flags);
 NEXT(podgate_policy_value, flags, hits);
 LAST(podgate_policy_value, hits);
 
-FIRST(podgate_flow_key, socket_cookie);
-NEXT(podgate_flow_key, socket_cookie, peer);
-NEXT(podgate_flow_key, peer, peer_port);
-NEXT(podgate_flow_key, peer_port, pad0);
-NEXT(podgate_flow_key, pad0, pad1);
-LAST(podgate_flow_key, pad1);
+FIRST(podgate_peer, addr);
+NEXT(podgate_peer, addr, port);
+NEXT(podgate_peer, port, flags);
+NEXT(podgate_peer, flags, pad);
+LAST(podgate_peer, pad);
+
+FIRST(podgate_peers, slot);
+NEXT(podgate_peers, slot, next);
+LAST(podgate_peers, next);
 
 FIRST(podgate_config, abi_version);
 NEXT(podgate_config, abi_version, flags);
