@@ -25,6 +25,7 @@ final class KubeSource: ClusterSource, @unchecked Sendable {
     private let nodeName: String
     private var tree: KubeletTree?
     private var cgroupWatch: KubeletCgroupWatch?
+    private var netns: PodNetnsAddresses?
     private var snapshots = APISnapshot()
     private var announcedWaiting = false
     private let wakeups: AsyncStream<Void>
@@ -75,6 +76,8 @@ final class KubeSource: ClusterSource, @unchecked Sendable {
         let continuation = self.continuation
         cgroupWatch = try KubeletCgroupWatch(directories: [root] + tree.parentDirectories,
                                              resyncMilliseconds: Self.resyncMilliseconds) { continuation.yield(()) }
+        let log = self.log
+        netns = PodNetnsAddresses(onChange: { continuation.yield(()) }, onProblem: { log.warning($0) })
         return wakeups
     }
 
@@ -94,6 +97,7 @@ final class KubeSource: ClusterSource, @unchecked Sendable {
 
     func stop() {
         cgroupWatch?.stop()
+        netns?.stop()
         cache.finish()
         continuation.finish()
     }
@@ -108,7 +112,18 @@ final class KubeSource: ClusterSource, @unchecked Sendable {
         }
         var objects: [KubeResource: [PodgateKube.ObjectKey: DocumentValue]] = [:]
         for resource in resources { objects[resource] = cache.objects(of: resource) }
-        let (snapshot, problems) = snapshots.build(objects, previous: previous)
+        var (snapshot, problems) = snapshots.build(objects, previous: previous)
+        if let netns, let tree {
+            // This node's pods, learned from their network namespaces (hostNetwork
+            // pods share the node's: their addresses are the node's, not theirs).
+            let paths = tree.podCgroupPaths()
+            var tracked: [String: String] = [:]
+            for pod in snapshot.pods.values where pod.nodeName == nodeName && !pod.hostNetwork {
+                if let path = paths[pod.uid.lowercased()] { tracked[pod.uid.lowercased()] = path }
+            }
+            netns.track(tracked)
+            problems += APISnapshot.addNetnsAddresses(netns.addresses, nodeName: nodeName, to: &snapshot)
+        }
         return SourceReading(snapshot: snapshot, problems: problems, localCgroups: localCgroups(snapshot),
                              isReady: true, generation: nil, syncedSources: ["api", "cgroups"])
     }

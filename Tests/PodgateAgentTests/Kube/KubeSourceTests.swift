@@ -100,7 +100,7 @@ func uid(_ n: Int) -> String { String(format: "%08x-1111-4222-8333-%012x", n, n)
         #expect(reading.localCgroups.isEmpty && reading.syncedSources.isEmpty)
     }
 
-    @Test func finishedPodsAreDroppedSoTheirAddressGoesToTheLivePod() async throws {
+    @Test func finishedPodsOwnNoAddressSoItGoesToTheLivePod() async throws {
         // "a-finished" would win the contested address by PodRef order if it counted.
         let cluster = try FixtureCluster(objects: [
             APIPath.namespaces: [Fixtures.namespaceJSON("demo", uid: uid(900), resourceVersion: FixtureCluster.rvPlaceholder)],
@@ -114,11 +114,12 @@ func uid(_ n: Int) -> String { String(format: "%08x-1111-4222-8333-%012x", n, n)
         let harness = try KubeSourceHarness(server: cluster.url)
         let reading = try await harness.read { $0.isReady }
         await harness.close()
-        #expect(Set(reading.snapshot.pods.keys.map(\.name)) == ["b-new", "c-pending"])
+        #expect(reading.snapshot.pods[PodRef(namespace: "demo", name: "a-finished")]?.isFinished == true)
         let compilation = PolicyCompiler.compile(reading.snapshot, settings: AgentSettings(nodeName: "worker-1"))
         #expect(owner(of: "10.244.1.50", in: compilation) == PodRef(namespace: "demo", name: "b-new"))
         #expect(owner(of: "10.244.1.51", in: compilation) == nil, "a failed pod's address is free")
-        #expect(compilation.diagnostics.isEmpty, "no address conflict is left: \(compilation.diagnostics)")
+        #expect(owner(of: "10.244.1.52", in: compilation) == PodRef(namespace: "demo", name: "c-pending"))
+        #expect(compilation.diagnostics.isEmpty, "a finished pod's address is no conflict: \(compilation.diagnostics)")
     }
 
     @Test func addressReusedByANewPodEndsWithTheNewIdentity() async throws {
