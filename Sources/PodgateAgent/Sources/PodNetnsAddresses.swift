@@ -83,6 +83,9 @@ final class PodNetnsAddresses: @unchecked Sendable {
             return
         }
         defer { close(home) }
+        var homeStat = stat()
+        fstat(home, &homeStat)
+        let homeInode = homeStat.st_ino
         var sockets: [String: Socket] = [:]
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
@@ -95,9 +98,12 @@ final class PodNetnsAddresses: @unchecked Sendable {
                 sockets[uid] = nil
                 changed = true
             }
-            // Pods without a socket yet: open one as soon as their cgroup has a process.
+            // Pods without a socket yet: open one as soon as their cgroup has a
+            // process in a namespace of its own. A process still in the node's
+            // namespace (between joining the cgroup and entering the pod's, or a
+            // hostNetwork container) would make the node's addresses the pod's.
             for (uid, directory) in wanted where sockets[uid] == nil {
-                guard let pid = Self.firstProcess(below: directory) else { continue }
+                guard let pid = Self.firstProcess(below: directory, notIn: homeInode) else { continue }
                 switch Self.openSocket(pid: pid, home: home) {
                 case let .success(descriptor):
                     sockets[uid] = Socket(descriptor: descriptor, held: [])
@@ -134,18 +140,21 @@ final class PodNetnsAddresses: @unchecked Sendable {
         sockets.values.forEach { close($0.descriptor) }
     }
 
-    /// A process of the pod's cgroup or of a cgroup below it (containers), if any.
-    static func firstProcess(below directory: String, depth: Int = 0) -> Int32? {
-        if let text = try? String(contentsOfFile: directory + "/cgroup.procs", encoding: .utf8),
-           let pid = text.split(separator: "\n").lazy.compactMap({ Int32($0) }).first {
-            return pid
+    /// A process of the pod's cgroup or of a cgroup below it (containers)
+    /// whose network namespace is not the one with inode `notIn`, if any.
+    static func firstProcess(below directory: String, notIn homeInode: ino_t, depth: Int = 0) -> Int32? {
+        if let text = try? String(contentsOfFile: directory + "/cgroup.procs", encoding: .utf8) {
+            for pid in text.split(separator: "\n").compactMap({ Int32($0) }) {
+                var info = stat()
+                if stat("/proc/\(pid)/ns/net", &info) == 0, info.st_ino != homeInode { return pid }
+            }
         }
         guard depth < 3, let children = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return nil }
         for child in children.sorted() {
             var info = stat()
             let path = directory + "/" + child
             guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { continue }
-            if let pid = firstProcess(below: path, depth: depth + 1) { return pid }
+            if let pid = firstProcess(below: path, notIn: homeInode, depth: depth + 1) { return pid }
         }
         return nil
     }
