@@ -194,7 +194,7 @@ public final class FixtureCluster: Sendable {
             if let token = request.query["continue"], !token.isEmpty {
                 // [list-options] continue: a token whose snapshot is compacted
                 // answers 410 ResourceExpired; the client must restart the list.
-                guard let decoded = ContinueToken(token), state.snapshots[decoded.version] != nil, decoded.version >= state.oldestWatchable else {
+                guard let decoded = ContinueToken(token), state.snapshots[decoded.version]?[request.path] != nil, decoded.version >= state.oldestWatchable else {
                     return .json(status: 410, body: Fixtures.statusJSON(
                         code: 410, reason: "Expired",
                         message: "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter."))
@@ -206,7 +206,7 @@ public final class FixtureCluster: Sendable {
                 // [concepts] "Retrieving large results sets in chunks": every
                 // page of one list is read at the version of the first page.
                 let all = (state.objects[request.path] ?? [:]).keys.sorted().map { state.objects[request.path]![$0]! }
-                state.snapshots[version] = [request.path: all]
+                state.snapshots[version, default: [:]][request.path] = all
             }
             let all = (state.snapshots[version]?[request.path] ?? []).filter(selector.matches)
             let end = limit > 0 ? min(all.count, start + limit) : all.count
@@ -236,6 +236,7 @@ public final class FixtureCluster: Sendable {
             var lastBookmark = Date()
             var dropGeneration: Int
             var goneSent = false
+            var nextIndex: Int?
         }
         let setup: Cursor? = store.state.withLock { state in
             if requested.isEmpty || requested == "0" {
@@ -274,10 +275,17 @@ public final class FixtureCluster: Sendable {
                     var out = cursor.pending
                     cursor.pending = []
                     // Events of this collection, in version order, that the selector lets through.
-                    for event in state.events where event.version > cursor.from && event.path == path {
-                        if selector.matches(event.object) { out.append(Self.event(event.type, event.object)) }
+                    // Events are appended in version order: start at the first one after `from`.
+                    var index = cursor.nextIndex ?? Self.firstIndex(after: cursor.from, in: state.events)
+                    while index < state.events.count {
+                        let event = state.events[index]
+                        if event.path == path, event.version > cursor.from, selector.matches(event.object) {
+                            out.append(Self.event(event.type, event.object))
+                        }
+                        index += 1
                     }
-                    if let last = state.events.last(where: { $0.path == path }), last.version > cursor.from { cursor.from = last.version }
+                    cursor.nextIndex = index
+                    if let last = state.events.last, last.version > cursor.from { cursor.from = last.version }
                     if !out.isEmpty { cursor.lastBookmark = Date() }
                     if bookmarks, Date().timeIntervalSince(cursor.lastBookmark) * 1000 >= Double(state.bookmarkMilliseconds) {
                         // [concepts] "Watch bookmarks": an object of the watched
@@ -292,6 +300,15 @@ public final class FixtureCluster: Sendable {
                 }
             }
         }
+    }
+
+    static func firstIndex(after version: Int, in events: [Event]) -> Int {
+        var low = 0, high = events.count
+        while low < high {
+            let middle = (low + high) / 2
+            if events[middle].version <= version { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 
     /// [concepts] "Efficient detection of changes": one JSON object per

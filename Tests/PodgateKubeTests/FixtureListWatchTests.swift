@@ -69,6 +69,18 @@ import PodgateKubeFixtures
         #expect(namespace["items"]?.list?.first?["metadata"]?["labels"]?["kubernetes.io/metadata.name"]?.string == "shop")
     }
 
+    @Test func pagesOfSeveralCollectionsListedAtOneVersionStayApart() async throws {
+        let cluster = try Self.cluster(["a", "b", "c"])
+        defer { cluster.stop() }
+        let client = HTTPClient(config: KubeConfig(server: cluster.url))
+        let first = try JSONDocument.parse(try await client.get("/api/v1/pods?limit=2").body)
+        // Another collection listed at the same version, between two pages.
+        _ = try await client.get("/api/v1/namespaces?limit=2")
+        let token = try #require(first["metadata"]?["continue"]?.string)
+        let second = try JSONDocument.parse(try await client.get("/api/v1/pods?limit=2&continue=\(KubeResource.percentEncoded(token))").body)
+        #expect(second["items"]?.list?.count == 1)
+    }
+
     @Test func listInPagesThenWatch() async throws {
         let cluster = try Self.cluster(["a", "b", "c", "d", "e"])
         defer { cluster.stop() }
@@ -205,3 +217,4 @@ final class LockedLines: @unchecked Sendable {
     func append(_ text: String) { lock.withLock { parts.append(text) } }
     var text: String { lock.withLock { parts.joined() } }
 }
+
