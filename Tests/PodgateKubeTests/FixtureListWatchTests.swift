@@ -218,3 +218,24 @@ final class LockedLines: @unchecked Sendable {
     var text: String { lock.withLock { parts.joined() } }
 }
 
+
+/// What the cache keeps of a real object: every field a decision reads, nothing else.
+@Suite struct ObjectTrimTests {
+    @Test func aPodKeepsWhatTheDecoderReadsAndNothingElse() throws {
+        let full = try JSONDocument.parse(Fixtures.podJSON("web", uid: "u-1", resourceVersion: "7")
+            .replacingOccurrences(of: #""name":"web","#, with: #""name":"web","deletionTimestamp":"2024-05-02T10:12:12Z","managedFields":[{"manager":"kubectl"}],"annotations":{"config.linkerd.io/default-inbound-policy":"deny","kubectl.kubernetes.io/last-applied-configuration":"{}"},"#))
+        let trimmed = KubeResource.pods.trimmed(full)
+        #expect(trimmed["metadata"]?["managedFields"] == nil && trimmed["metadata"]?["ownerReferences"] == nil)
+        #expect(trimmed["metadata"]?["annotations"]?["kubectl.kubernetes.io/last-applied-configuration"] == nil)
+        #expect(trimmed["metadata"]?["annotations"]?["config.linkerd.io/default-inbound-policy"]?.string == "deny")
+        for field in ["name", "namespace", "uid", "resourceVersion", "labels", "creationTimestamp", "deletionTimestamp"] {
+            #expect(trimmed["metadata"]?[field] != nil, "metadata.\(field)")
+        }
+        #expect(trimmed["spec"]?["containers"]?.list?.first?["ports"] == full["spec"]?["containers"]?.list?.first?["ports"])
+        #expect(trimmed["spec"]?["containers"]?.list?.first?["image"] == nil)
+        #expect(trimmed["spec"]?["nodeName"]?.string == "worker-1" && trimmed["spec"]?["serviceAccountName"] != nil)
+        #expect(trimmed["status"]?["podIPs"] != nil && trimmed["status"]?["phase"] != nil && trimmed["status"]?["conditions"] == nil)
+        let policy = try JSONDocument.parse(Fixtures.policyJSON(uid: "u-2", resourceVersion: "8"))
+        #expect(KubeResource.networkAuthenticationPolicies.trimmed(policy)["spec"] == policy["spec"], "a policy's spec is kept whole")
+    }
+}
