@@ -87,3 +87,35 @@ import PodgateModel
         #expect(result.problems.count == 1)
     }
 }
+
+import PodgateManifests
+
+/// Local mode reads status.phase and metadata.deletionTimestamp from the
+/// manifests and gives contested addresses by the same rule.
+@Suite struct LocalModeLifecycleTests {
+    @Test func manifestsWithATerminatingAndAFinishedPod() throws {
+        let text = """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: aaa-leaving, namespace: demo, creationTimestamp: "2024-05-02T12:00:00Z", deletionTimestamp: "2024-05-02T12:05:00Z"}
+        status: {phase: Running, podIPs: [{ip: 10.244.1.50}]}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: bbb-done, namespace: demo}
+        status: {phase: Succeeded, podIPs: [{ip: 10.244.1.51}]}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: zzz-new, namespace: demo, creationTimestamp: "2024-05-02T10:00:00Z"}
+        status: {phase: Running, podIPs: [{ip: 10.244.1.50}, {ip: 10.244.1.51}]}
+        """
+        let set = ManifestSet(text: text)
+        #expect(set.diagnostics.isEmpty, "\(set.diagnostics)")
+        let result = ClusterFacts.addressOwners(set.snapshot, settings: AgentSettings(nodeName: "worker-1"))
+        let new = AddressOwner.pod(PodRef(namespace: "demo", name: "zzz-new"))
+        #expect(result.owners[IPAddress("10.244.1.50")!] == new)
+        #expect(result.owners[IPAddress("10.244.1.51")!] == new)
+        #expect(result.problems.map(\.object) == ["Pod demo/aaa-leaving"])
+    }
+}

@@ -142,21 +142,35 @@ final class PodNetnsAddresses: @unchecked Sendable {
 
     /// A process of the pod's cgroup or of a cgroup below it (containers)
     /// whose network namespace is not the one with inode `notIn`, if any.
+    /// Plain system calls: this runs every few milliseconds per waiting pod,
+    /// and Foundation's file APIs allocate (and kept memory) on every call.
     static func firstProcess(below directory: String, notIn homeInode: ino_t, depth: Int = 0) -> Int32? {
-        if let text = try? String(contentsOfFile: directory + "/cgroup.procs", encoding: .utf8) {
-            for pid in text.split(separator: "\n").compactMap({ Int32($0) }) {
-                var info = stat()
-                if stat("/proc/\(pid)/ns/net", &info) == 0, info.st_ino != homeInode { return pid }
-            }
-        }
-        guard depth < 3, let children = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return nil }
-        for child in children.sorted() {
+        for pid in processes(in: directory + "/cgroup.procs") {
             var info = stat()
-            let path = directory + "/" + child
-            guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { continue }
-            if let pid = firstProcess(below: path, notIn: homeInode, depth: depth + 1) { return pid }
+            if stat("/proc/\(pid)/ns/net", &info) == 0, info.st_ino != homeInode { return pid }
+        }
+        guard depth < 3, let stream = opendir(directory) else { return nil }
+        defer { closedir(stream) }
+        while let entry = readdir(stream) {
+            guard entry.pointee.d_type == UInt8(DT_DIR) else { continue }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name == "." || name == ".." { continue }
+            if let pid = firstProcess(below: directory + "/" + name, notIn: homeInode, depth: depth + 1) { return pid }
         }
         return nil
+    }
+
+    /// The PIDs listed in a `cgroup.procs` file.
+    static func processes(in path: String) -> [Int32] {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return [] }
+        defer { close(descriptor) }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+        guard count > 0 else { return [] }
+        return buffer[0..<count].split(separator: UInt8(ascii: "\n")).compactMap { Int32(String(decoding: $0, as: UTF8.self)) }
     }
 
     struct OpenProblem: Error {
