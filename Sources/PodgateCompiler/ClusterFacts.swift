@@ -56,7 +56,8 @@ extension ClusterFacts {
     /// `status.podIPs`) belongs to the pod that holds it now (policy-semantics.md,
     /// "An error never widens access", last bullet): this node's own addresses
     /// (from the flags) first; then, by `claimPrecedes`, a pod that is not
-    /// host-network, a live pod (not terminating, not finished), on its own
+    /// host-network, a live pod (not terminating, not finished), a claim the
+    /// API reports over one seen only in a network namespace, on its own
     /// node the pod whose network namespace holds it, the most recently
     /// created, and last the smaller PodRef (only so the answer is stable).
     /// A finished pod (Succeeded, Failed) claims nothing: its address is free.
@@ -101,6 +102,9 @@ extension ClusterFacts {
     public static func claimPrecedes(_ a: Pod, _ b: Pod, address: IPAddress) -> Bool {
         if a.hostNetwork != b.hostNetwork { return !a.hostNetwork }
         if a.isLive != b.isLive { return a.isLive }
+        // A claim the API reports beats one seen only in a namespace (a pod
+        // that added an address to itself must not take another pod's).
+        if a.addressesReported != b.addressesReported { return a.addressesReported }
         let aHolds = a.netnsAddresses.contains(address), bHolds = b.netnsAddresses.contains(address)
         if aHolds != bHolds { return aHolds }
         // RFC 3339 in UTC with a fixed layout sorts as text; unknown is oldest.

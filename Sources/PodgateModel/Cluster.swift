@@ -79,15 +79,19 @@ public struct Pod: Hashable, Sendable {
     /// `metadata.creationTimestamp` (RFC 3339, UTC, as the API server writes it).
     public var creationTimestamp: String?
     /// On this node: the addresses seen in the pod's own network namespace.
-    /// They are in `addresses` too; they also decide a contested address.
+    /// They decide a contested address that the API also reports for this pod.
     public var netnsAddresses: [IPAddress]
+    /// False while `addresses` come only from the pod's network namespace
+    /// (the kubelet has not reported status.podIPs yet): such a claim never
+    /// takes an address from a pod the API reports it for.
+    public var addressesReported: Bool
 
     public init(namespace: String, name: String, uid: String = "", labels: [String: String] = [:],
                 defaultInboundPolicy: String? = nil, serviceAccount: String = "default",
                 ports: [ContainerPort] = [], hostNetwork: Bool = false, nodeName: String? = nil,
                 addresses: [IPAddress] = [], annotations: [String: String] = [:],
                 phase: String? = nil, isTerminating: Bool = false, creationTimestamp: String? = nil,
-                netnsAddresses: [IPAddress] = []) {
+                netnsAddresses: [IPAddress] = [], addressesReported: Bool = true) {
         self.namespace = namespace
         self.name = name
         self.uid = uid
@@ -103,6 +107,7 @@ public struct Pod: Hashable, Sendable {
         self.isTerminating = isTerminating
         self.creationTimestamp = creationTimestamp
         self.netnsAddresses = netnsAddresses
+        self.addressesReported = addressesReported
     }
 
     public var ref: PodRef { PodRef(namespace: namespace, name: name) }

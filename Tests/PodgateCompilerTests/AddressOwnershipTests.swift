@@ -64,6 +64,13 @@ import PodgateModel
         #expect(Self.owner([leaving, newer]).owner == Self.ref("zzz-newer"))
     }
 
+    @Test func aClaimSeenOnlyInANamespaceNeverBeatsOneTheAPIReports() {
+        var unreported = Self.pod("aaa-self-assigned", created: "2024-05-02T12:00:00Z", netns: true)
+        unreported.addressesReported = false
+        let reported = Self.pod("zzz-reported", created: "2024-05-02T10:00:00Z")
+        #expect(Self.owner([unreported, reported]).owner == Self.ref("zzz-reported"), "though newer and held in its namespace")
+    }
+
     @Test func theAnswerDoesNotDependOnOrder() {
         let pods = [Self.pod("a", created: "2024-05-02T10:00:00Z"), Self.pod("b", created: "2024-05-02T10:00:02Z", terminating: true),
                     Self.pod("c", created: "2024-05-02T10:00:01Z"), Self.pod("d", created: nil),

@@ -56,23 +56,43 @@ struct APISnapshot {
     }
 
     /// A local pod's addresses as its network namespace holds them are its
-    /// addresses, at once (before the kubelet reports `status.podIPs`): on
-    /// its own node, the kernel is the truth. Once the API reports addresses,
-    /// a difference is reported, and an address the namespace does not hold
-    /// is not used (a packet from it cannot be this pod's). Matched by UID,
-    /// so a pod recreated under the same name never inherits the old one's.
-    static func addNetnsAddresses(_ found: [String: [IPAddress]], nodeName: String,
+    /// addresses at once, while the kubelet has not reported `status.podIPs`
+    /// (the first packets, init containers). They are checked first: an
+    /// address outside `clusterNetworks` (when set), or one the API reports
+    /// for another live pod, is reported and not used (a pod allowed to add
+    /// addresses to its own interface must not take a neighbour's). Once the
+    /// API reports addresses they are the pod's; a difference is reported.
+    /// Matched by UID, so a pod recreated under the same name never inherits
+    /// the old one's namespace.
+    static func addNetnsAddresses(_ found: [String: [IPAddress]], nodeName: String, clusterNetworks: [CIDR] = [],
                                   to snapshot: inout ClusterSnapshot) -> [Diagnostic] {
         var problems: [Diagnostic] = []
+        var reportedBy: [IPAddress: PodRef] = [:]
+        for pod in snapshot.pods.values where pod.isLive { for address in pod.addresses { reportedBy[address] = pod.ref } }
         for (ref, pod) in snapshot.pods where pod.nodeName == nodeName && !pod.hostNetwork {
             guard let held = found[pod.uid.lowercased()], !held.isEmpty else { continue }
             var updated = pod
             updated.netnsAddresses = held
-            updated.addresses = held
-            if !pod.addresses.isEmpty, Set(pod.addresses) != Set(held) {
+            let list = { (addresses: [IPAddress]) in addresses.map(\.description).joined(separator: ", ") }
+            if pod.addresses.isEmpty {
+                var usable: [IPAddress] = []
+                for address in held {
+                    if !clusterNetworks.isEmpty, !clusterNetworks.contains(where: { $0.contains(address) }) {
+                        problems.append(Diagnostic(object: "Pod \(ref)", field: "status.podIPs",
+                                                   message: "its network namespace holds \(address), outside --cluster-networks; not used"))
+                    } else if let other = reportedBy[address], other != ref {
+                        problems.append(Diagnostic(object: "Pod \(ref)", field: "status.podIPs",
+                                                   message: "its network namespace holds \(address), which the API reports for pod \(other); not used"))
+                    } else {
+                        usable.append(address)
+                    }
+                }
+                updated.addresses = usable
+                updated.addressesReported = false
+            } else if Set(pod.addresses) != Set(held) {
                 problems.append(Diagnostic(
                     object: "Pod \(ref)", field: "status.podIPs",
-                    message: "\(pod.addresses.map(\.description).joined(separator: ", ")) differs from the addresses in its network namespace on this node (\(held.map(\.description).joined(separator: ", "))); the namespace's are used"))
+                    message: "\(list(pod.addresses)) differs from the addresses in its network namespace on this node (\(list(held))); the API's are used"))
             }
             snapshot.pods[ref] = updated
         }

@@ -23,6 +23,7 @@ final class KubeSource: ClusterSource, @unchecked Sendable {
     private let cache = KubeObjectCache()
     private let requestedRoot: String?
     private let nodeName: String
+    private let clusterNetworks: [CIDR]
     private var tree: KubeletTree?
     private var cgroupWatch: KubeletCgroupWatch?
     private var netns: PodNetnsAddresses?
@@ -43,6 +44,7 @@ final class KubeSource: ClusterSource, @unchecked Sendable {
         watcher = KubeWatcher(client: HTTPClient(config: config))
         requestedRoot = options.cgroupRoot
         nodeName = options.settings.nodeName
+        clusterNetworks = options.settings.clusterNetworks
         // Newest only: a burst of API and cgroup events becomes one reconcile.
         (wakeups, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         log.info("API server \(config.server) (\(config.origin)); node \(nodeName)")
@@ -122,7 +124,7 @@ final class KubeSource: ClusterSource, @unchecked Sendable {
                 if let path = paths[pod.uid.lowercased()] { tracked[pod.uid.lowercased()] = path }
             }
             netns.track(tracked)
-            problems += APISnapshot.addNetnsAddresses(netns.addresses, nodeName: nodeName, to: &snapshot)
+            problems += APISnapshot.addNetnsAddresses(netns.addresses, nodeName: nodeName, clusterNetworks: clusterNetworks, to: &snapshot)
         }
         return SourceReading(snapshot: snapshot, problems: problems, localCgroups: localCgroups(snapshot),
                              isReady: true, generation: nil, syncedSources: ["api", "cgroups"])
