@@ -148,10 +148,11 @@ if check(ds is not None, "DaemonSet podgate missing"):
     checks = [
         (spec.get("serviceAccountName") == "podgate", "serviceAccountName podgate"),
         (spec.get("hostNetwork") is True, "hostNetwork: true"),
-        (not spec.get("hostPID") and not spec.get("hostIPC"), "no hostPID/hostIPC"),
+        # hostPID: pod addresses are learned from /proc/<pid>/ns/net (issue 12).
+        (spec.get("hostPID") is True and not spec.get("hostIPC"), "hostPID (netns address learning), no hostIPC"),
         (sc.get("privileged") is not True, "not privileged"),
-        (sorted(caps.get("add", [])) == ["BPF", "NET_ADMIN", "SYS_ADMIN", "SYS_RESOURCE"],
-         "capabilities add exactly BPF, NET_ADMIN, SYS_ADMIN, SYS_RESOURCE"),
+        (sorted(caps.get("add", [])) == ["BPF", "NET_ADMIN", "SYS_ADMIN", "SYS_PTRACE", "SYS_RESOURCE"],
+         "capabilities add exactly BPF, NET_ADMIN, SYS_ADMIN, SYS_PTRACE, SYS_RESOURCE"),
         (caps.get("drop") == ["ALL"], "capabilities drop ALL"),
         (sc.get("readOnlyRootFilesystem") is True, "readOnlyRootFilesystem"),
         # The API server refuses Bidirectional for unprivileged containers;
@@ -174,7 +175,9 @@ if check(ds is not None, "DaemonSet podgate missing"):
         (spec.get("priorityClassName") == "system-node-critical", "priorityClassName system-node-critical"),
         (ds["spec"].get("updateStrategy", {}).get("rollingUpdate", {}).get("maxUnavailable") == 1,
          "RollingUpdate maxUnavailable 1"),
-        (c.get("resources", {}).get("limits", {}).get("memory") == "256Mi", "memory limit 256Mi"),
+        # Measured (daemonset.yaml says how): issue 12.
+        (c.get("resources", {}).get("limits", {}).get("memory") == "1Gi"
+         and c.get("resources", {}).get("requests", {}).get("memory") == "128Mi", "memory request 128Mi, limit 1Gi"),
     ]
     for ok, what in checks:
         check(ok, f"DaemonSet: {what}")

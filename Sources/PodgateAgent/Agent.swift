@@ -196,8 +196,11 @@ public final class Agent: @unchecked Sendable {
     private func report(problems: [Diagnostic]) {
         let lines = problems.map(\.description).sorted()
         guard lines != lastProblems else { return }
+        // Each problem is logged once, when it appears (or changes): a
+        // thousand objects rejected must not be logged again at each pass.
+        let known = Set(lastProblems)
         lastProblems = lines
-        for line in lines { log.warning(line) }
+        for line in lines where !known.contains(line) { log.warning(line) }
         try? lines.joined(separator: "\n").write(toFile: "\(options.stateDirectory)/problems", atomically: true, encoding: .utf8)
     }
 

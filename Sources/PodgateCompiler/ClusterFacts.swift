@@ -55,32 +55,64 @@ public enum AddressOwner: Hashable, Sendable {
 
 extension ClusterFacts {
     /// Every known address and its one owner. An address claimed twice (a
-    /// finished pod keeping its IP while a new one takes it) goes, in order,
-    /// to: this node's own addresses (from the flags), a pod that is not
-    /// host-network, then the smallest PodRef. Each real conflict is reported.
+    /// terminating pod keeping its IP while a new one takes it, a late
+    /// `status.podIPs`) belongs to the pod that holds it now (policy-semantics.md,
+    /// "An error never widens access", last bullet): this node's own addresses
+    /// (from the flags) first; then, by `claimPrecedes`, a pod that is not
+    /// host-network, a live pod (not terminating, not finished), a claim the
+    /// API reports over one seen only in a network namespace, on its own
+    /// node the pod whose network namespace holds it, the most recently
+    /// created, and last the smaller PodRef (only so the answer is stable).
+    /// A finished pod (Succeeded, Failed) claims nothing: its address is free.
+    /// Each loser is reported.
     public static func addressOwners(_ snapshot: ClusterSnapshot, settings: AgentSettings)
         -> (owners: [IPAddress: AddressOwner], problems: [Diagnostic]) {
         var owners: [IPAddress: AddressOwner] = [:]
-        var claimant: [IPAddress: PodRef] = [:]
         var problems: [Diagnostic] = []
         for address in settings.nodeAddresses { owners[address] = .node(settings.nodeName) }
-        // Non-host-network pods first, each group in PodRef order: the first claim wins.
-        let pods = snapshot.pods.values.sorted { ($0.hostNetwork ? 1 : 0, $0.ref) < ($1.hostNetwork ? 1 : 0, $1.ref) }
-        for pod in pods {
-            let owner: AddressOwner = pod.hostNetwork ? .node(node(of: pod, settings: settings)) : .pod(pod.ref)
-            for address in pod.addresses {
-                guard let existing = owners[address] else {
-                    owners[address] = owner
-                    claimant[address] = pod.ref
-                    continue
-                }
+        var claims: [IPAddress: [Pod]] = [:]
+        for pod in snapshot.pods.values where !pod.isFinished {
+            var seen: Set<IPAddress> = []
+            for address in pod.addresses where seen.insert(address).inserted { claims[address, default: []].append(pod) }
+        }
+        for (address, claimants) in claims {
+            let ranked = claimants.sorted { claimPrecedes($0, $1, address: address) }
+            var holder: (owner: AddressOwner, name: String)
+            var losers = ranked[...]
+            if let existing = owners[address] {
+                holder = (existing, "node \(settings.nodeName)")
+            } else {
+                let winner = losers.removeFirst()
+                holder = (owner(of: winner, settings: settings), "pod \(winner.ref)")
+                owners[address] = holder.owner
+            }
+            for pod in losers {
                 // Host-network pods of one node all share its addresses: no conflict.
-                if existing == owner, pod.hostNetwork { continue }
-                let holder = claimant[address].map { "pod \($0)" } ?? "node \(settings.nodeName)"
+                if pod.hostNetwork, owner(of: pod, settings: settings) == holder.owner { continue }
                 problems.append(Diagnostic(object: "Pod \(pod.ref)", field: "status.podIPs",
-                                           message: "address \(address) is already held by \(holder); ignored for this pod"))
+                                           message: "address \(address) is already held by \(holder.name); ignored for this pod"))
             }
         }
+        problems.sort { $0.description < $1.description }
         return (owners, problems)
+    }
+
+    static func owner(of pod: Pod, settings: AgentSettings) -> AddressOwner {
+        pod.hostNetwork ? .node(node(of: pod, settings: settings)) : .pod(pod.ref)
+    }
+
+    /// True when `a` has the better claim to `address` than `b`.
+    public static func claimPrecedes(_ a: Pod, _ b: Pod, address: IPAddress) -> Bool {
+        if a.hostNetwork != b.hostNetwork { return !a.hostNetwork }
+        if a.isLive != b.isLive { return a.isLive }
+        // A claim the API reports beats one seen only in a namespace (a pod
+        // that added an address to itself must not take another pod's).
+        if a.addressesReported != b.addressesReported { return a.addressesReported }
+        let aHolds = a.netnsAddresses.contains(address), bHolds = b.netnsAddresses.contains(address)
+        if aHolds != bHolds { return aHolds }
+        // RFC 3339 in UTC with a fixed layout sorts as text; unknown is oldest.
+        let aCreated = a.creationTimestamp ?? "", bCreated = b.creationTimestamp ?? ""
+        if aCreated != bCreated { return aCreated > bCreated }
+        return a.ref < b.ref
     }
 }

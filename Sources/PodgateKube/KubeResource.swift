@@ -4,18 +4,26 @@ public struct KubeResource: Sendable, Hashable, CustomStringConvertible {
     public var name: String
     /// The collection's path, without query.
     public var path: String
+    /// The type of its objects. A list's items do not say it (a PodList's
+    /// items carry no kind/apiVersion: kubernetes/kubernetes#98925), so
+    /// the resource a list or watch was made for does.
+    public var apiVersion: String
+    public var kind: String
 
-    public init(name: String, path: String) {
+    public init(name: String, path: String, apiVersion: String, kind: String) {
         self.name = name
         self.path = path
+        self.apiVersion = apiVersion
+        self.kind = kind
     }
 
     public var description: String { name }
 
-    public static let pods = KubeResource(name: "pods", path: "/api/v1/pods")
-    public static let namespaces = KubeResource(name: "namespaces", path: "/api/v1/namespaces")
+    public static let pods = KubeResource(name: "pods", path: "/api/v1/pods", apiVersion: "v1", kind: "Pod")
+    public static let namespaces = KubeResource(name: "namespaces", path: "/api/v1/namespaces", apiVersion: "v1", kind: "Namespace")
     public static let networkAuthenticationPolicies = KubeResource(
-        name: "networkauthenticationpolicies", path: "/apis/policy.linkerd.io/v1alpha1/networkauthenticationpolicies")
+        name: "networkauthenticationpolicies", path: "/apis/policy.linkerd.io/v1alpha1/networkauthenticationpolicies",
+        apiVersion: "policy.linkerd.io/v1alpha1", kind: "NetworkAuthenticationPolicy")
 
     /// Everything the agent reads.
     public static let agentResources: [KubeResource] = [.namespaces, .pods, .networkAuthenticationPolicies]

@@ -68,7 +68,11 @@ public final class ListWatch: Sendable {
         do {
             let response = try client.getBlocking(resource.listQuery(limit: settings.pageSize, continueToken: continueToken), cancel: cancel)
             guard response.status == 200 else { return .listFailed(Self.failure(response)) }
-            do { return .listed(try ListPage.decode(body: response.body)) } catch {
+            do {
+                var page = try ListPage.decode(body: response.body)
+                page.items = page.items.map(resource.trimmed)
+                return .listed(page)
+            } catch {
                 return .listFailed(.malformed("\(resource.name): \(error)"))
             }
         } catch {
@@ -100,7 +104,7 @@ public final class ListWatch: Sendable {
                         broken = .malformed("\(error)")
                         return false
                     }
-                    for action in machine.handle(.watchEvent(event)) {
+                    for action in machine.handle(.watchEvent(event.trimmed(by: resource))) {
                         switch action {
                         case let .emit(change): onChange(change)
                         case let .report(message): onReport(message)

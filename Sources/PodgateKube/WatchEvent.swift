@@ -37,6 +37,18 @@ public enum WatchEvent: Sendable, Equatable {
     }
 }
 
+extension WatchEvent {
+    /// The same event with its object trimmed to what the agent reads.
+    func trimmed(by resource: KubeResource) -> WatchEvent {
+        switch self {
+        case let .added(object): .added(resource.trimmed(object))
+        case let .modified(object): .modified(resource.trimmed(object))
+        case let .deleted(object): .deleted(resource.trimmed(object))
+        case .bookmark, .error: self
+        }
+    }
+}
+
 public struct WatchEventError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
     public var description: String { message }

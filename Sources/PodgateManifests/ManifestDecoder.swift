@@ -15,13 +15,38 @@ public struct ManifestDecoder: Sendable {
 
     var strict: Bool { unknownFields == .reject }
 
+    /// An object whose type is known from where it came: the items of a
+    /// list or watch of one resource carry no `kind`/`apiVersion` (a real
+    /// PodList's items have none: kubernetes/kubernetes#98925, API
+    /// conventions "Lists and Simple kinds"). When present, they must match.
+    public func decode(_ document: DocumentValue, as type: ObjectType) -> [ManifestObject] {
+        let apiVersion = document["apiVersion"]?.string ?? ""
+        let kind = document["kind"]?.string ?? ""
+        let wrong: (field: String, value: String, expected: String)? =
+            !kind.isEmpty && kind != type.kind ? ("kind", kind, type.kind)
+            : !apiVersion.isEmpty && apiVersion != type.apiVersion ? ("apiVersion", apiVersion, type.apiVersion) : nil
+        if let wrong {
+            let metadata = document["metadata"]
+            let name = metadata?["name"]?.string ?? ""
+            let namespace = type.kind == "Namespace" ? "" : (metadata?["namespace"]?.string ?? "")
+            let key = ObjectKey(kind: type.kind, namespace: namespace, name: name)
+            let problem = Diagnostic(object: key.description, field: wrong.field,
+                                     message: "\"\(wrong.value)\" is not \(wrong.expected), the type of the resource it came from")
+            // Named: the caller keeps the object's last good version.
+            return [name.isEmpty ? .malformed(kind: type.kind, [problem]) : .rejected(key, [problem])]
+        }
+        return decode(document, at: DocumentLocation(), apiVersion: type.apiVersion, kind: type.kind)
+    }
+
     public func decode(_ document: DocumentValue, at location: DocumentLocation = DocumentLocation()) -> [ManifestObject] {
+        decode(document, at: location, apiVersion: document["apiVersion"]?.string ?? "", kind: document["kind"]?.string ?? "")
+    }
+
+    private func decode(_ document: DocumentValue, at location: DocumentLocation, apiVersion: String, kind: String) -> [ManifestObject] {
         if document.isNull { return [] }
         guard document.mapEntries != nil else {
             return [.malformed(kind: "", [Diagnostic(object: location.description, field: "", message: "is not a map")])]
         }
-        let apiVersion = document["apiVersion"]?.string ?? ""
-        let kind = document["kind"]?.string ?? ""
         switch (apiVersion, kind) {
         case ("v1", "Namespace"):
             return [NamespaceDecoder(location: location, strict: strict).decode(document)]
@@ -105,6 +130,14 @@ enum KnownKinds {
         return Diagnostic(object: location.description, field: "kind",
                           message: "\"\(kind)\" is not a kind of \(apiVersion)\(hint); the document is ignored")
     }
+}
+
+/// The kind and apiVersion an object has by where it came from (a list or
+/// watch of one resource).
+public struct ObjectType: Hashable, Sendable {
+    public var apiVersion: String
+    public var kind: String
+    public init(apiVersion: String, kind: String) { self.apiVersion = apiVersion; self.kind = kind }
 }
 
 /// Reads `metadata.name` and `metadata.namespace` (default "default"), the

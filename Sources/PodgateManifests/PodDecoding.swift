@@ -31,7 +31,11 @@ struct PodDecoder {
             hostNetwork: reader.bool(spec?["hostNetwork"], "spec.hostNetwork") ?? false,
             nodeName: reader.string(spec?["nodeName"], "spec.nodeName").flatMap { $0.isEmpty ? nil : $0 },
             addresses: addresses(status, &reader),
-            annotations: annotations)
+            annotations: annotations,
+            phase: reader.string(status?["phase"], "status.phase").flatMap { $0.isEmpty ? nil : $0 },
+            // Any value: the server sets it once deletion has begun.
+            isTerminating: reader.string(metadata?["deletionTimestamp"], "metadata.deletionTimestamp").map { !$0.isEmpty } ?? false,
+            creationTimestamp: reader.string(metadata?["creationTimestamp"], "metadata.creationTimestamp"))
         guard reader.problems.isEmpty else {
             return .rejected(ObjectKey(kind: "Pod", namespace: namespace, name: name), reader.problems)
         }

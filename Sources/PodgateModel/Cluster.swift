@@ -71,11 +71,27 @@ public struct Pod: Hashable, Sendable {
     public var addresses: [IPAddress]
     /// Annotations other than the policy one, kept for tools (the simulator reads its own).
     public var annotations: [String: String]
+    /// `status.phase`; nil when not reported (a manifest written by hand).
+    public var phase: String?
+    /// `metadata.deletionTimestamp` is set: the pod is terminating (perhaps
+    /// held by a finalizer) and its address may already be another pod's.
+    public var isTerminating: Bool
+    /// `metadata.creationTimestamp` (RFC 3339, UTC, as the API server writes it).
+    public var creationTimestamp: String?
+    /// On this node: the addresses seen in the pod's own network namespace.
+    /// They decide a contested address that the API also reports for this pod.
+    public var netnsAddresses: [IPAddress]
+    /// False while `addresses` come only from the pod's network namespace
+    /// (the kubelet has not reported status.podIPs yet): such a claim never
+    /// takes an address from a pod the API reports it for.
+    public var addressesReported: Bool
 
     public init(namespace: String, name: String, uid: String = "", labels: [String: String] = [:],
                 defaultInboundPolicy: String? = nil, serviceAccount: String = "default",
                 ports: [ContainerPort] = [], hostNetwork: Bool = false, nodeName: String? = nil,
-                addresses: [IPAddress] = [], annotations: [String: String] = [:]) {
+                addresses: [IPAddress] = [], annotations: [String: String] = [:],
+                phase: String? = nil, isTerminating: Bool = false, creationTimestamp: String? = nil,
+                netnsAddresses: [IPAddress] = [], addressesReported: Bool = true) {
         self.namespace = namespace
         self.name = name
         self.uid = uid
@@ -87,9 +103,22 @@ public struct Pod: Hashable, Sendable {
         self.nodeName = nodeName
         self.addresses = addresses
         self.annotations = annotations
+        self.phase = phase
+        self.isTerminating = isTerminating
+        self.creationTimestamp = creationTimestamp
+        self.netnsAddresses = netnsAddresses
+        self.addressesReported = addressesReported
     }
 
     public var ref: PodRef { PodRef(namespace: namespace, name: name) }
+
+    /// Phases in which a pod has stopped for good: its address is free.
+    public static let finishedPhases: Set<String> = ["Succeeded", "Failed"]
+
+    public var isFinished: Bool { phase.map(Self.finishedPhases.contains) ?? false }
+
+    /// Running or about to run, and not being deleted.
+    public var isLive: Bool { !isFinished && !isTerminating }
 }
 
 /// The cluster as the compiler sees it.

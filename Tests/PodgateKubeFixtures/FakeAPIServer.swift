@@ -30,8 +30,16 @@ public final class FakeAPIServer: @unchecked Sendable {
         /// A live stream: `next` is asked every 20 ms for the pieces to send
         /// now; nil ends the stream cleanly. Ends too when the server stops.
         case live(next: @Sendable () -> [String]?)
+        /// Like `live`, with every way a stream ends: `next` is asked every
+        /// `pollMilliseconds`.
+        case events(pollMilliseconds: Int, next: @Sendable () -> LiveStep)
         /// Headers never come: the request hangs until the client gives up.
         case hang
+    }
+
+    public enum LiveStep: Sendable {
+        case send([String])
+        case end(StreamEnd)
     }
 
     public let port: UInt16
@@ -42,8 +50,9 @@ public final class FakeAPIServer: @unchecked Sendable {
     private var connections: Set<Int32> = []
     private var stopped = false
 
-    /// `handler` gets each request and its 0-based index.
-    public init(handler: @escaping @Sendable (Request, Int) -> Reply) throws {
+    /// `handler` gets each request and its 0-based index; `port` 0 picks a
+    /// free one (a server restarted on the port of a stopped one gives it).
+    public init(port requested: UInt16 = 0, handler: @escaping @Sendable (Request, Int) -> Reply) throws {
         self.handler = handler
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var one: Int32 = 1
@@ -51,7 +60,7 @@ public final class FakeAPIServer: @unchecked Sendable {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
+        address.sin_port = requested.bigEndian
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
@@ -154,6 +163,29 @@ public final class FakeAPIServer: @unchecked Sendable {
                 }
                 // The client went away: stop feeding it.
                 guard poll(&entry, 1, 20) >= 0 else { return }
+                if entry.revents != 0 && recv(connection, &scratch, scratch.count, 0) <= 0 { return }
+            }
+        case let .events(interval, next):
+            send(connection, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
+            var entry = pollfd(fd: connection, events: Int16(POLLIN), revents: 0)
+            var scratch = [UInt8](repeating: 0, count: 512)
+            while !isStopped {
+                switch next() {
+                case let .send(pieces):
+                    for piece in pieces {
+                        let bytes = Array(piece.utf8)
+                        send(connection, String(bytes.count, radix: 16) + "\r\n")
+                        send(connection, bytes + Array("\r\n".utf8))
+                    }
+                case .end(.clean):
+                    send(connection, "0\r\n\r\n")
+                    return
+                case .end(.cut):
+                    return
+                case .end(.stall):
+                    break
+                }
+                guard poll(&entry, 1, Int32(interval)) >= 0 else { return }
                 if entry.revents != 0 && recv(connection, &scratch, scratch.count, 0) <= 0 { return }
             }
         case .hang:

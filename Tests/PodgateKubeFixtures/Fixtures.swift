@@ -1,3 +1,4 @@
+import Foundation
 import PodgateModel
 import PodgateKube
 
@@ -5,10 +6,13 @@ import PodgateKube
 /// server sends them), parameterized by what the tests vary.
 public enum Fixtures {
     public static func podJSON(_ name: String, namespace: String = "demo", uid: String, resourceVersion: String,
-                        app: String = "backend", ip: String = "10.244.1.7", node: String = "worker-1",
-                        phase: String = "Running", qos: String = "BestEffort", serviceAccount: String = "default") -> String {
-        """
-        {"apiVersion":"v1","kind":"Pod","metadata":{"creationTimestamp":"2024-05-02T10:11:12Z",\
+                        app: String = "backend", ip: String? = "10.244.1.7", node: String = "worker-1",
+                        phase: String = "Running", qos: String = "BestEffort", serviceAccount: String = "default",
+                        created: String = "2024-05-02T10:11:12Z") -> String {
+        // No address reported yet (the kubelet has not written status.podIPs): no podIP fields at all.
+        let addresses = ip.map { #""podIP":"\#($0)","podIPs":[{"ip":"\#($0)"}],"# } ?? ""
+        return """
+        {"apiVersion":"v1","kind":"Pod","metadata":{"creationTimestamp":"\(created)",\
         "generateName":"\(app)-7d9c8b6f5-","labels":{"app":"\(app)","pod-template-hash":"7d9c8b6f5"},\
         "name":"\(name)","namespace":"\(namespace)","ownerReferences":[{"apiVersion":"apps/v1","blockOwnerDeletion":true,\
         "controller":true,"kind":"ReplicaSet","name":"\(app)-7d9c8b6f5","uid":"0b7c4d2e-1111-4a5b-9c8d-7e6f5a4b3c2d"}],\
@@ -23,7 +27,7 @@ public enum Fixtures {
         "status":{"conditions":[{"lastProbeTime":null,"lastTransitionTime":"2024-05-02T10:11:14Z","status":"True","type":"Ready"}],\
         "containerStatuses":[{"containerID":"containerd://4f2a9c","image":"docker.io/library/nginx:1.25","imageID":"docker.io/library/nginx@sha256:0d17b565",\
         "lastState":{},"name":"\(app)","ready":true,"restartCount":0,"started":true,"state":{"running":{"startedAt":"2024-05-02T10:11:13Z"}}}],\
-        "hostIP":"172.18.0.3","hostIPs":[{"ip":"172.18.0.3"}],"phase":"\(phase)","podIP":"\(ip)","podIPs":[{"ip":"\(ip)"}],\
+        "hostIP":"172.18.0.3","hostIPs":[{"ip":"172.18.0.3"}],"phase":"\(phase)",\(addresses)\
         "qosClass":"\(qos)","startTime":"2024-05-02T10:11:12Z"}}
         """
     }
@@ -49,11 +53,22 @@ public enum Fixtures {
     }
 
     /// The API server's list answer (`kind: PodList`); kubectl prints `kind: List`.
+    /// The items of a built-in list carry no kind/apiVersion
+    /// (kubernetes/kubernetes#98925): they are removed here.
     public static func listJSON(kind: String = "PodList", apiVersion: String = "v1", items: [String], resourceVersion: String,
                          continueToken: String? = nil) -> String {
+        let items = apiVersion == "v1" ? items.map(untyped) : items
         let meta = continueToken.map { #"{"continue":"\#($0)","resourceVersion":"\#(resourceVersion)"}"# }
             ?? #"{"resourceVersion":"\#(resourceVersion)"}"#
         return #"{"apiVersion":"\#(apiVersion)","items":[\#(items.joined(separator: ","))],"kind":"\#(kind)","metadata":\#(meta)}"#
+    }
+
+    /// An object without its type fields, as a built-in list's item.
+    public static func untyped(_ object: String) -> String {
+        guard var dictionary = (try? JSONSerialization.jsonObject(with: Data(object.utf8))) as? [String: Any] else { return object }
+        dictionary["kind"] = nil
+        dictionary["apiVersion"] = nil
+        return FixtureCluster.json(dictionary)
     }
 
     public static func event(_ type: String, _ object: String) -> String {

@@ -177,7 +177,8 @@ final class Recorder: Sendable {
         ])
         let started = ContinuousClock.now
         let recorder = try await Self.run(server, timeouts: HTTPTimeouts(stallSeconds: 1)) { $0.names == ["a", "b"] }
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // Cut after about the 1 s stall limit, never after the default 120 s (generous: machines are shared).
+        #expect(ContinuousClock.now - started < .seconds(30))
         #expect(server.received[2].query["resourceVersion"] == "110")
         #expect(recorder.reports.contains { $0.contains("watch failed") })
         #expect(recorder.lowWater == 1)

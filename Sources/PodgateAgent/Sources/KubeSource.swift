@@ -23,8 +23,10 @@ final class KubeSource: ClusterSource, @unchecked Sendable {
     private let cache = KubeObjectCache()
     private let requestedRoot: String?
     private let nodeName: String
+    private let clusterNetworks: [CIDR]
     private var tree: KubeletTree?
     private var cgroupWatch: KubeletCgroupWatch?
+    private var netns: PodNetnsAddresses?
     private var snapshots = APISnapshot()
     private var announcedWaiting = false
     private let wakeups: AsyncStream<Void>
@@ -42,6 +44,7 @@ final class KubeSource: ClusterSource, @unchecked Sendable {
         watcher = KubeWatcher(client: HTTPClient(config: config))
         requestedRoot = options.cgroupRoot
         nodeName = options.settings.nodeName
+        clusterNetworks = options.settings.clusterNetworks
         // Newest only: a burst of API and cgroup events becomes one reconcile.
         (wakeups, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         log.info("API server \(config.server) (\(config.origin)); node \(nodeName)")
@@ -75,6 +78,8 @@ final class KubeSource: ClusterSource, @unchecked Sendable {
         let continuation = self.continuation
         cgroupWatch = try KubeletCgroupWatch(directories: [root] + tree.parentDirectories,
                                              resyncMilliseconds: Self.resyncMilliseconds) { continuation.yield(()) }
+        let log = self.log
+        netns = PodNetnsAddresses(onChange: { continuation.yield(()) }, onProblem: { log.warning($0) })
         return wakeups
     }
 
@@ -94,6 +99,7 @@ final class KubeSource: ClusterSource, @unchecked Sendable {
 
     func stop() {
         cgroupWatch?.stop()
+        netns?.stop()
         cache.finish()
         continuation.finish()
     }
@@ -108,7 +114,18 @@ final class KubeSource: ClusterSource, @unchecked Sendable {
         }
         var objects: [KubeResource: [PodgateKube.ObjectKey: DocumentValue]] = [:]
         for resource in resources { objects[resource] = cache.objects(of: resource) }
-        let (snapshot, problems) = snapshots.build(objects, previous: previous)
+        var (snapshot, problems) = snapshots.build(objects, previous: previous)
+        if let netns, let tree {
+            // This node's pods, learned from their network namespaces (hostNetwork
+            // pods share the node's: their addresses are the node's, not theirs).
+            let paths = tree.podCgroupPaths()
+            var tracked: [String: String] = [:]
+            for pod in snapshot.pods.values where pod.nodeName == nodeName && !pod.hostNetwork {
+                if let path = paths[pod.uid.lowercased()] { tracked[pod.uid.lowercased()] = path }
+            }
+            netns.track(tracked)
+            problems += APISnapshot.addNetnsAddresses(netns.addresses, nodeName: nodeName, clusterNetworks: clusterNetworks, to: &snapshot)
+        }
         return SourceReading(snapshot: snapshot, problems: problems, localCgroups: localCgroups(snapshot),
                              isReady: true, generation: nil, syncedSources: ["api", "cgroups"])
     }

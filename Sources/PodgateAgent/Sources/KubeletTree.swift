@@ -63,6 +63,16 @@ struct KubeletTree: Sendable {
         return found
     }
 
+    /// Pod UID (lower case) -> the directory of its pod-level cgroup.
+    func podCgroupPaths() -> [String: String] {
+        var found: [String: String] = [:]
+        for (uid, relative) in PodCgroupScan.podCgroups(mount: base, parentDirectories: relativeParents) {
+            let path = base + "/" + relative
+            if isInsideRoot(path) { found[uid] = path }
+        }
+        return found
+    }
+
     private func isInsideRoot(_ path: String) -> Bool { path == root || path.hasPrefix(root + "/") }
 
     static func isDirectory(_ path: String) -> Bool {

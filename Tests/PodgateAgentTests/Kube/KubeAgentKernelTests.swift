@@ -198,7 +198,7 @@ struct KubeAgentKernelTests {
 
         // The API server dies: the maps keep the last good state.
         let before = try env.realized().desiredStateShape
-        cluster.stop()
+        cluster.goDown()
         try await Task.sleep(for: .milliseconds(1500))
         #expect(agent.isRunning, "the agent exited when the API server went away; log:\n\(agent.log)")
         #expect(try env.realized().desiredStateShape == before, "the maps changed after the API server went away")
@@ -206,9 +206,16 @@ struct KubeAgentKernelTests {
         let knownID = try env.makeCgroup("kubepods/besteffort/pod\(uid(130))")
         #expect(try await eventually(5) { try maps.realizedState().endpoints[knownID] != nil }, "a known pod's new cgroup went unenforced while the API was down")
 
-        // Down for a while (API_DOWN_SECONDS, default 30): the agent retries
+        // Meanwhile the cluster changes (the fixture's store still takes
+        // writes): a pod is added, another deleted, and the history is
+        // compacted, so the agent's watch will be answered 410 and relist.
+        cluster.put(APIPath.pods, Self.pod("while-down", 131, app: "backend", ip: "10.244.1.41"))
+        cluster.delete(APIPath.pods, name: "remote")
+        cluster.compact()
+
+        // Down for a while (API_DOWN_SECONDS, default 15): the agent retries
         // with backoff, and its memory stays flat.
-        let downSeconds = ProcessInfo.processInfo.environment["API_DOWN_SECONDS"].flatMap { Int($0) } ?? 30
+        let downSeconds = ProcessInfo.processInfo.environment["API_DOWN_SECONDS"].flatMap { Int($0) } ?? 15
         let pid = agent.process.processIdentifier
         var samples: [Int] = [Self.rssKiB(pid)]
         let logBefore = agent.log.utf8.count
@@ -224,6 +231,8 @@ struct KubeAgentKernelTests {
         #expect(samples.max()! - samples.first! < 16 * 1024, "the agent grew while the API server was down: \(samples)")
         #expect(logGrowth < 256 * 1024, "the log grew \(logGrowth) bytes in \(downSeconds) s")
         #expect(try env.realized().endpoints[knownID] != nil)
+        #expect(try env.realized().addresses[IPAddress("10.244.1.41")!] == nil, "nothing changes before the API answers")
+        #expect(try env.realized().addresses[IPAddress("10.244.2.12")!] != nil, "nothing is forgotten before the API answers")
 
         // An agent restarted while the API is still down adopts the pins and
         // reconciles nothing before a full list: nothing is flushed.
@@ -236,5 +245,14 @@ struct KubeAgentKernelTests {
         #expect(try env.realized().desiredStateShape == kept, "the restarted agent changed the maps without an API snapshot")
         #expect(env.healthAddress.flatMap { httpStatus($0, path: "/readyz") } == 503, "ready without a full sync")
         #expect(second.log.contains("waiting for the first complete list"), "log:\n\(second.log)")
+
+        // The API server is back: what changed meanwhile is applied.
+        try cluster.comeBack()
+        #expect(try await eventually(30) {
+            let state = try env.realized()
+            return state.addresses[IPAddress("10.244.1.41")!] != nil && state.addresses[IPAddress("10.244.2.12")!] == nil
+        }, "changes made while the API server was down were not applied after it came back; log:\n\(second.log)")
+        #expect(try env.realized().endpoints[knownID] != nil)
+        #expect(try await eventually(10) { env.healthAddress.flatMap { httpStatus($0, path: "/readyz") } == 200 })
     }
 }

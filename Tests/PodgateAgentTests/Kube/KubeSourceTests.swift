@@ -100,7 +100,7 @@ func uid(_ n: Int) -> String { String(format: "%08x-1111-4222-8333-%012x", n, n)
         #expect(reading.localCgroups.isEmpty && reading.syncedSources.isEmpty)
     }
 
-    @Test func finishedPodsAreDroppedSoTheirAddressGoesToTheLivePod() async throws {
+    @Test func finishedPodsOwnNoAddressSoItGoesToTheLivePod() async throws {
         // "a-finished" would win the contested address by PodRef order if it counted.
         let cluster = try FixtureCluster(objects: [
             APIPath.namespaces: [Fixtures.namespaceJSON("demo", uid: uid(900), resourceVersion: FixtureCluster.rvPlaceholder)],
@@ -114,11 +114,12 @@ func uid(_ n: Int) -> String { String(format: "%08x-1111-4222-8333-%012x", n, n)
         let harness = try KubeSourceHarness(server: cluster.url)
         let reading = try await harness.read { $0.isReady }
         await harness.close()
-        #expect(Set(reading.snapshot.pods.keys.map(\.name)) == ["b-new", "c-pending"])
+        #expect(reading.snapshot.pods[PodRef(namespace: "demo", name: "a-finished")]?.isFinished == true)
         let compilation = PolicyCompiler.compile(reading.snapshot, settings: AgentSettings(nodeName: "worker-1"))
         #expect(owner(of: "10.244.1.50", in: compilation) == PodRef(namespace: "demo", name: "b-new"))
         #expect(owner(of: "10.244.1.51", in: compilation) == nil, "a failed pod's address is free")
-        #expect(compilation.diagnostics.isEmpty, "no address conflict is left: \(compilation.diagnostics)")
+        #expect(owner(of: "10.244.1.52", in: compilation) == PodRef(namespace: "demo", name: "c-pending"))
+        #expect(compilation.diagnostics.isEmpty, "a finished pod's address is no conflict: \(compilation.diagnostics)")
     }
 
     @Test func addressReusedByANewPodEndsWithTheNewIdentity() async throws {
@@ -148,6 +149,46 @@ func uid(_ n: Int) -> String { String(format: "%08x-1111-4222-8333-%012x", n, n)
         #expect(owner(of: "10.244.1.11", in: compilation) == PodRef(namespace: "demo", name: "aaa-newcomer"))
         let identity = compilation.state.addresses[IPAddress("10.244.1.11")!].flatMap { compilation.identities[$0.identity] }
         #expect(identity?.description.contains("newcomer") == true, "identity: \(String(describing: identity))")
+    }
+
+    @Test func aTerminatingPodAndANewPodOnOneAddress() async throws {
+        let cluster = try Self.seedCluster()
+        defer { cluster.stop() }
+        let harness = try KubeSourceHarness(server: cluster.url)
+        _ = try await harness.read { $0.isReady }
+        // The backend is being deleted (a finalizer holds it); its address is
+        // handed to a new pod whose name sorts first and that was created earlier
+        // in the fixture's clock than nothing: only the lifecycle decides.
+        cluster.beginDeletion(APIPath.pods, namespace: "demo", name: "backend")
+        cluster.put(APIPath.pods, Fixtures.podJSON("aaa-new", uid: uid(30), resourceVersion: FixtureCluster.rvPlaceholder, app: "new",
+                                                   ip: "10.244.1.11", created: "2024-05-02T09:00:00Z"))
+        let reading = try await harness.read {
+            $0.snapshot.pods[PodRef(namespace: "demo", name: "backend")]?.isTerminating == true
+                && $0.snapshot.pods[PodRef(namespace: "demo", name: "aaa-new")] != nil
+        }
+        await harness.close()
+        let compilation = PolicyCompiler.compile(reading.snapshot, settings: AgentSettings(nodeName: "worker-1"))
+        #expect(owner(of: "10.244.1.11", in: compilation) == PodRef(namespace: "demo", name: "aaa-new"))
+        #expect(compilation.diagnostics.map(\.description).contains(
+            "Pod demo/backend: status.podIPs address 10.244.1.11 is already held by pod demo/aaa-new; ignored for this pod"),
+            "the loser is reported: \(compilation.diagnostics)")
+    }
+
+    @Test func aPodOfAnotherNodeIsASourceButNotALocalEndpoint() async throws {
+        let cluster = try Self.seedCluster()
+        defer { cluster.stop() }
+        let harness = try KubeSourceHarness(server: cluster.url)
+        // Even a cgroup with its UID here does not make it local.
+        try harness.makePodDirectory("kubepods/pod\(uid(3))")
+        let reading = try await harness.read { $0.isReady }
+        await harness.close()
+        let elsewhere = PodRef(namespace: "demo", name: "elsewhere")
+        #expect(reading.localCgroups[elsewhere] == nil)
+        let compilation = PolicyCompiler.compile(reading.snapshot, settings: AgentSettings(nodeName: "worker-1"),
+                                                 localCgroups: reading.localCgroups)
+        #expect(owner(of: "10.244.2.12", in: compilation) == elsewhere, "known as a source by its address")
+        let podID = compilation.allocation.pods[elsewhere]
+        #expect(!compilation.state.endpoints.values.contains { $0.podID == podID }, "not an endpoint on this node")
     }
 
     @Test func aRejectedObjectKeepsItsLastGoodVersion() async throws {
