@@ -19,8 +19,12 @@ public enum Bench {
     options:
       -o json         one JSON record per line (configuration, size, metric, median, ratio_to_a, ...)
       -o markdown     a Markdown table (what the README shows)
-      --runs N        rounds per configuration, each A then X or X then A (default 9)
-      --seconds S     length of one run (default 0.4)
+      --runs N        rounds per configuration, each A then X or X then A (default 30);
+                      every ratio is the median of the round ratios with its 95% interval
+      --seconds S     length of one run (default 0.2)
+      --no-pin        do not pin the client to CPU 0 and the server to CPU 1
+      --check         datapath: only the method's check, A vs A (must hold 1) and
+                      E, a BPF loop sized to cost 3% of a connection (must not)
       --changes N     propagation: policy changes (default 100)
       --max-pods N    control: skip clusters larger than N pods
       --save FILE     also write the JSON records to FILE (whatever -o says)
@@ -73,6 +77,8 @@ public enum Bench {
                 guard let f = value() else { Host.log("--save needs a file"); return 2 }
                 saveFile = f
             case "--quick": datapath.quick = true
+            case "--no-pin": datapath.pin = false
+            case "--check": datapath.checkOnly = true
             case "datapath", "control", "propagation": suites.append(arguments[index])
             case "all": suites += ["datapath", "control", "propagation"]
             default:
@@ -103,6 +109,7 @@ public enum Bench {
             func pods() throws -> BenchTopology {
                 if let topology { return topology }
                 let built = BenchTopology(sandbox: sandbox, executable: executable)
+                if datapath.pin, sysconf(Int32(_SC_NPROCESSORS_ONLN)) >= 2 { (built.clientCPU, built.serverCPU) = (0, 1) }
                 try built.build()
                 topology = built
                 return built

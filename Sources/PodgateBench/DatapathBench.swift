@@ -10,6 +10,10 @@ import Glibc
 /// What guards the server in one configuration.
 enum Enforcement: CustomStringConvertible {
     case none
+    /// A against A: nothing applied in the X half. Its interval must hold 1.
+    case same
+    /// A known cost: a bounded BPF loop of `iterations` on the server's ingress.
+    case calibration(iterations: Int)
     /// podgate on both pods' cgroups (client connect4 + server ingress), or on the server's only.
     case podgate(serverOnly: Bool, policyEntries: Int, addresses: Int)
     /// iptables in the server's namespace: ESTABLISHED, the allow rules, then DROP (or REJECT).
@@ -21,6 +25,8 @@ enum Enforcement: CustomStringConvertible {
     var configuration: String {
         switch self {
         case .none: return "A none"
+        case .same: return "A' none again (A vs A)"
+        case .calibration: return "E known cost (BPF loop on ingress)"
         case .podgate(let serverOnly, _, _): return serverOnly ? "B podgate server only" : "B podgate client+server"
         case .iptables(let tool, _, let last, let reject):
             return "C \(tool) match \(last ? "last" : "first")" + (reject ? " REJECT" : "")
@@ -30,7 +36,8 @@ enum Enforcement: CustomStringConvertible {
 
     var size: String {
         switch self {
-        case .none: return "-"
+        case .none, .same: return "-"
+        case .calibration(let iterations): return "loop=\(ReportFormat.count(iterations))"
         case .podgate(_, let policy, let addresses): return "policy=\(ReportFormat.count(policy)) addr=\(ReportFormat.count(addresses))"
         case .iptables(_, let unrelated, _, _): return "rules ahead=\(ReportFormat.count(unrelated))"
         case .nftables(let elements): return "set=\(ReportFormat.count(elements))"
@@ -41,9 +48,17 @@ enum Enforcement: CustomStringConvertible {
 }
 
 struct DatapathOptions {
-    var runs = 9
-    var seconds = 0.4
+    var runs = 30
+    var seconds = 0.2
     var quick = false
+    /// Client on CPU 0, server on CPU 1 (when there are two).
+    var pin = true
+    /// The difference the intervals must resolve; a wider interval holding 1 says "cannot resolve".
+    var resolution = 0.03
+    /// The known cost E adds, as a fraction of A's time per connection.
+    var calibrationCost = 0.03
+    /// Only the method's check: A vs A and the known cost E.
+    var checkOnly = false
 }
 
 /// `podgate bench datapath`: the same two pods under each configuration;
@@ -66,8 +81,16 @@ final class DatapathBench {
         self.options = options
     }
 
+    /// Iterations of E's loop, sized by `calibrate()` to cost `calibrationCost` of a connection.
+    var calibrationIterations = 0
+    /// A's time per connection (ns) and E's measured cost per connection, for the expected ratio.
+    private var nsPerConnectionA = 0.0
+    private var calibrationNsPerConnection = 0.0
+
     var configurations: [Enforcement] {
-        var list: [Enforcement] = []
+        // The method's check first: A vs A must hold 1, the known cost must not.
+        var list: [Enforcement] = [.same, .calibration(iterations: calibrationIterations)]
+        if options.checkOnly { return list }
         let policySizes = options.quick ? [1, 100_000] : [1, 1_000, 10_000, 100_000]
         for policy in policySizes { list.append(.podgate(serverOnly: false, policyEntries: policy, addresses: 100_000)) }
         list.append(.podgate(serverOnly: false, policyEntries: 10_000, addresses: 1_000))
@@ -97,13 +120,18 @@ final class DatapathBench {
             records.append(BenchRecord(suite: "datapath", configuration: "D nftables", size: "-", metric: "conn/s", median: .nan, note: "nftables not installed"))
         }
         sandbox.enableBPFStats()
+        Host.log("rounds: \(options.runs) x (A, X) of \(options.seconds) s, order alternating; "
+                 + (topology.clientCPU != nil ? "client on CPU \(topology.clientCPU!), server on CPU \(topology.serverCPU!)" : "not pinned") + "; load average " + Host.loadAverage)
+        try calibrate()
         for configuration in configurations {
             try Interrupts.check()
             Host.log("\(configuration)")
             try measure(configuration)
         }
-        try measureStatsFloor()
-        try deniedConnects()
+        if !options.checkOnly {
+            try measureStatsFloor()
+            try deniedConnects()
+        }
         let crrA = Statistics.median(baselineCRR) ?? .nan
         let rrA = Statistics.median(baselineRR) ?? .nan
         records.insert(BenchRecord(suite: "datapath", configuration: "A none", size: "-", metric: "conn/s", median: crrA,
@@ -113,11 +141,28 @@ final class DatapathBench {
         return records
     }
 
+    /// Sizes E's loop: A's time per connection, then the loop's measured cost
+    /// per connection at a trial size, scaled linearly to `calibrationCost` of A.
+    func calibrate() throws {
+        _ = try topology.client("crr", seconds: 0.05)
+        let a = try topology.client("crr", seconds: max(options.seconds, 0.2))
+        nsPerConnectionA = a.nanoseconds / max(a.count, 1)
+        let trial = 2_000
+        let program = try CalibrationProgram(iterations: trial, attachingTo: topology.serverCgroup)
+        defer { program.remove() }
+        let run = try topology.client("crr", seconds: max(options.seconds, 0.2))
+        let cost = Double(program.stats().runTime) / max(run.count, 1)
+        calibrationIterations = Int((Double(trial) * options.calibrationCost * nsPerConnectionA / max(cost, 1)).rounded())
+        calibrationIterations = max(1, min(calibrationIterations, CalibrationProgram.maxIterations))
+        Host.log("calibration: A \(ReportFormat.fixed(nsPerConnectionA / 1000, digits: 1)) us/connection; a \(trial)-iteration loop costs "
+                 + "\(ReportFormat.fixed(cost, digits: 0)) ns/connection; E runs \(calibrationIterations) iterations")
+    }
+
     /// `runs` rounds; each measures A and the configuration back to back (in
     /// alternating order), applying the configuration for its half and removing
     /// it after, so every ratio compares runs a second apart on a shared machine.
-    /// The ratio is the median of the per-round ratios. Program statistics are
-    /// read around the TCP_CRR runs only.
+    /// The ratio is the median of the per-round ratios, with the sign-test 95%
+    /// interval (PairedRatio); program statistics are read around the TCP_CRR runs only.
     func measure(_ configuration: Enforcement) throws {
         var a = (crr: [Double](), rr: [Double]())
         var x = (crr: [Double](), rr: [Double]())
@@ -141,9 +186,14 @@ final class DatapathBench {
                 try Interrupts.check()
                 var teardown: () -> Void = {}
                 defer { teardown() }
+                var calibration: CalibrationProgram?
                 if half == 1 {
                     let started = Host.nanoseconds
-                    if let session {
+                    if case .calibration(let iterations) = configuration {
+                        let program = try CalibrationProgram(iterations: iterations, attachingTo: topology.serverCgroup)
+                        calibration = program
+                        teardown = { program.remove() }
+                    } else if let session {
                         try session.attach()
                         teardown = { session.detach() }
                     } else {
@@ -152,16 +202,22 @@ final class DatapathBench {
                     applyTimes.append(Double(Host.nanoseconds - started) / 1e6)
                 }
                 _ = try topology.client("crr", seconds: 0.05)  // warm-up
-                let before = try programStats(configuration)
+                var before = try programStats(configuration)
+                if let stats = calibration?.stats() { before["cgroup_skb/ingress"] = ProgramStats(runTime: stats.runTime, runs: stats.runs) }
                 let crr = try topology.client("crr", seconds: options.seconds)
                 if crr.errors > 0 { Host.log("  \(Int(crr.errors)) failed connections in a CRR run") }
-                let after = try programStats(configuration)
+                var after = try programStats(configuration)
+                if let calibration {
+                    let stats = calibration.stats()
+                    after["cgroup_skb/ingress"] = ProgramStats(runTime: stats.runTime, runs: stats.runs)
+                    calibrationNsPerConnection += Double(stats.runTime - (before["cgroup_skb/ingress"]?.runTime ?? 0))  // per connection below
+                }
                 let rr = try topology.client("rr", seconds: options.seconds)
                 pair[half] = (crr.count / (crr.nanoseconds / 1e9), rr.count / (rr.nanoseconds / 1e9))
                 guard half == 1 else { continue }
                 connections += crr.count
                 for (hook, stats) in after {
-                    guard let earlier = before[hook] else { continue }
+                    let earlier = before[hook] ?? ProgramStats(runTime: 0, runs: 0)
                     cost[hook, default: ProgramStats(runTime: 0, runs: 0)].runTime += stats.runTime - earlier.runTime
                     cost[hook, default: ProgramStats(runTime: 0, runs: 0)].runs += stats.runs - earlier.runs
                 }
@@ -173,15 +229,24 @@ final class DatapathBench {
         baselineCRR += a.crr
         baselineRR += a.rr
         Host.log("  rounds (A/X conn/s): " + zip(a.crr, x.crr).map { "\(ReportFormat.figure($0))/\(ReportFormat.figure($1))" }.joined(separator: " "))
+        var expected = ""
+        if case .calibration = configuration, connections > 0 {
+            calibrationNsPerConnection /= connections
+            let ratio = nsPerConnectionA / (nsPerConnectionA + calibrationNsPerConnection)
+            expected = "; adds \(ReportFormat.fixed(calibrationNsPerConnection, digits: 0)) ns/connection (bpf_stats), expected ~\(ReportFormat.fixed(ratio, digits: 3))"
+        }
         for (metric, values, reference, ratio) in [("conn/s", x.crr, a.crr, ratios.crr), ("rr/s", x.rr, a.rr, ratios.rr)] {
             let median = Statistics.median(values) ?? .nan
-            let medianRatio = Statistics.median(ratio)
             let aMedian = Statistics.median(reference) ?? .nan
-            let spread = [25.0, 75.0].map { Statistics.percentile(ratio, $0).map { ReportFormat.fixed($0, digits: 2) } ?? "-" }
-            records.append(BenchRecord(suite: "datapath", configuration: configuration.configuration, size: configuration.size,
-                                       metric: metric, median: median, ratioToA: medianRatio, runs: values.count,
-                                       note: "A alongside: \(ReportFormat.figure(aMedian)); round ratios IQR \(spread[0])-\(spread[1])"))
-            Host.log("  \(metric): \(ReportFormat.figure(median)) (A \(ReportFormat.figure(aMedian)), ratio \(medianRatio.map { ReportFormat.fixed($0, digits: 3) } ?? "-"))")
+            let paired = PairedRatio(ratios: ratio)
+            var record = BenchRecord(suite: "datapath", configuration: configuration.configuration, size: configuration.size,
+                                     metric: metric, median: median, ratioToA: paired?.ratio ?? Statistics.median(ratio), runs: values.count,
+                                     note: Self.verdict(paired, resolution: options.resolution) + "; A alongside: \(ReportFormat.figure(aMedian))"
+                                         + (metric == "conn/s" ? expected : ""))
+            record.ratioLow = paired?.low
+            record.ratioHigh = paired?.high
+            records.append(record)
+            Host.log("  \(metric): \(ReportFormat.figure(median)) (A \(ReportFormat.figure(aMedian)), ratio \(record.ratioText)): \(record.note)")
         }
         Host.log("  applied in \(ReportFormat.fixed(Statistics.median(applyTimes) ?? .nan, digits: 0)) ms (median)")
         for hook in ["cgroup/connect4", "cgroup_skb/ingress"] {
@@ -195,14 +260,29 @@ final class DatapathBench {
         }
     }
 
+    /// What the interval lets one say, in the record's note.
+    static func verdict(_ paired: PairedRatio?, resolution: Double) -> String {
+        guard let paired else { return "no interval: too few rounds (6 needed at 95%)" }
+        let width = "+-" + ReportFormat.fixed(paired.halfWidth * 100, digits: 1) + "%"
+        switch paired.verdict(resolution: resolution) {
+        case .slower: return "slower than A (95% CI \(width))"
+        case .faster: return "faster than A (95% CI \(width))"
+        case .noDifference: return "no difference from A beyond \(ReportFormat.fixed(resolution * 100, digits: 0))% (95% CI \(width))"
+        case .unresolved: return "CANNOT RESOLVE \(ReportFormat.fixed(resolution * 100, digits: 0))%: 95% CI \(width) holds 1; the ratio means nothing at that resolution"
+        }
+    }
+
     // MARK: - configurations
 
     lazy var pinPath = sandbox.pin("-bpf")
 
     func apply(_ configuration: Enforcement) throws -> () -> Void {
         switch configuration {
-        case .none:
+        case .none, .same:
             return {}
+        case .calibration(let iterations):
+            let program = try CalibrationProgram(iterations: iterations, attachingTo: topology.serverCgroup)
+            return { program.remove() }
         case .podgate(let serverOnly, let policyEntries, let addresses):
             let pin = pinPath
             let attachTo = serverOnly ? topology.serverCgroup : topology.podsCgroup
@@ -382,4 +462,11 @@ final class PodgateSession {
     }
 
     func remove() { _ = try? DatapathLoader.detachAndRemove(pinDirectory: pinDirectory) }
+}
+
+extension Host {
+    /// /proc/loadavg's first three fields: how busy the shared machine was.
+    static var loadAverage: String {
+        ((try? read("/proc/loadavg")) ?? "").split(separator: " ").prefix(3).joined(separator: " ")
+    }
 }

@@ -20,6 +20,9 @@ final class BenchTopology {
     let clientCgroup: String
     let serverCgroup: String
     private var servers: [Child] = []
+    /// The CPUs the client and the server are pinned to (nil: not pinned).
+    var clientCPU: Int?
+    var serverCPU: Int?
 
     init(sandbox: Sandbox, executable: String) {
         self.sandbox = sandbox
@@ -60,7 +63,8 @@ final class BenchTopology {
     func startServer() throws {
         for port in [Self.port, Self.deniedPort] {
             let child = try Child.spawn(executable, ["bench-helper", "serve", "--cgroup", serverCgroup, "--netns", serverNetns,
-                                                     "--port", String(port)], captureOutput: true)
+                                                     "--port", String(port)] + (serverCPU.map { ["--cpu", String($0)] } ?? []),
+                                        captureOutput: true)
             guard child.readLine() == "ready" else {
                 child.stop()
                 throw BenchError("the bench server on port \(port) did not start")
@@ -74,7 +78,8 @@ final class BenchTopology {
                 port: Int = BenchTopology.port) throws -> (count: Double, nanoseconds: Double, errors: Double) {
         try Interrupts.check()
         let result = try Child.run(executable, ["bench-helper", mode, "--cgroup", clientCgroup, "--netns", clientNetns,
-                                                "--to", address, "--port", String(port), "--seconds", String(seconds)])
+                                                "--to", address, "--port", String(port), "--seconds", String(seconds)]
+                                                + (clientCPU.map { ["--cpu", String($0)] } ?? []))
         let numbers = result.output.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { Double($0) }
         guard numbers.count >= 3 else { throw BenchError("client \(mode) printed \(result.output)") }
         return (numbers[0], numbers[1], numbers[2])

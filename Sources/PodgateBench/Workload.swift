@@ -2,6 +2,8 @@
 import Glibc
 #endif
 
+@_silgen_name("sched_setaffinity") private func c_sched_setaffinity(_ pid: Int32, _ size: Int, _ mask: UnsafeRawPointer) -> Int32
+
 /// `podgate bench-helper SUBCOMMAND`: the processes the benchmark places in a
 /// pod. Each joins its cgroup FIRST (a socket's cgroup is fixed at creation),
 /// then enters the pod's network namespace, then does one job and prints one line.
@@ -18,6 +20,8 @@ import Glibc
 ///                                             writes FILE, polls every ms until a connect succeeds,
 ///                                             removes it, polls until refused; prints "NS" per change
 ///     exec  --cgroup C -- PROGRAM ARGS...     runs PROGRAM in that cgroup (dies with its parent)
+///     --cpu N (any command)                   runs on CPU N only, so client and server
+///                                             do not migrate between the cores mid-run
 public enum BenchHelper {
     public static func main(_ arguments: [String]) -> Int32 {
         signal(SIGPIPE, SIG_IGN)
@@ -29,6 +33,7 @@ public enum BenchHelper {
         do {
             Host.dieWithParent()
             try Host.enter(cgroup: options.value("--cgroup"), netns: options.value("--netns"))
+            if let cpu = options.value("--cpu").flatMap({ Int($0) }) { try pin(toCPU: cpu) }
             switch command {
             case "serve": return try serve(port: options.int("--port", 8080))
             case "crr": return try crr(options)
@@ -71,6 +76,15 @@ public enum BenchHelper {
             guard inet_pton(AF_INET, text, &address.sin_addr) == 1 else { throw BenchError("--to \(text) is not an IPv4 address") }
             return address
         }
+    }
+
+    /// sched_setaffinity to one CPU (a 1024-bit mask, as glibc's cpu_set_t).
+    static func pin(toCPU cpu: Int) throws {
+        guard cpu >= 0, cpu < 1024 else { throw BenchError("--cpu \(cpu) is out of range") }
+        var mask = [UInt8](repeating: 0, count: 128)
+        mask[cpu / 8] = 1 << UInt8(cpu % 8)
+        let result = mask.withUnsafeBytes { c_sched_setaffinity(0, 128, $0.baseAddress!) }
+        guard result == 0 else { throw BenchError("sched_setaffinity CPU \(cpu): \(errnoText())") }
     }
 
     // MARK: server

@@ -10,6 +10,9 @@ public struct BenchRecord: Hashable, Sendable {
     public var median: Double
     /// The same metric of configuration A measured in the same run, divided out.
     public var ratioToA: Double?
+    /// The confidence interval of `ratioToA` (95%, from paired rounds), when measured.
+    public var ratioLow: Double?
+    public var ratioHigh: Double?
     public var p99: Double?
     public var runs: Int
     public var note: String
@@ -25,6 +28,14 @@ public struct BenchRecord: Hashable, Sendable {
         self.p99 = p99
         self.runs = runs
         self.note = note
+    }
+
+    /// `ratioToA` with its interval: "0.970 [0.962, 0.978]".
+    public var ratioText: String {
+        guard let ratio = ratioToA else { return "" }
+        let point = ReportFormat.fixed(ratio, digits: 3)
+        guard let low = ratioLow, let high = ratioHigh else { return point }
+        return point + " [" + ReportFormat.fixed(low, digits: 3) + ", " + ReportFormat.fixed(high, digits: 3) + "]"
     }
 }
 
@@ -60,22 +71,22 @@ public enum ReportFormat {
 
     /// A text table: one row per record, columns aligned.
     public static func table(_ records: [BenchRecord]) -> String {
-        let header = ["suite", "configuration", "size", "metric", "median", "p99", "ratio to A", "runs", "note"]
+        let header = ["suite", "configuration", "size", "metric", "median", "p99", "ratio to A [95% CI]", "runs", "note"]
         var rows = [header]
         for r in records {
             rows.append([r.suite, r.configuration, r.size, r.metric, figure(r.median), r.p99.map(figure) ?? "",
-                         r.ratioToA.map { fixed($0, digits: 3) } ?? "", String(r.runs), r.note])
+                         r.ratioText, String(r.runs), r.note])
         }
         return align(rows)
     }
 
     /// A Markdown table of the same rows (for the README).
     public static func markdown(_ records: [BenchRecord]) -> String {
-        var lines = ["| suite | configuration | size | metric | median | p99 | ratio to A | runs | note |",
+        var lines = ["| suite | configuration | size | metric | median | p99 | ratio to A [95% CI] | runs | note |",
                      "|---|---|---|---|--:|--:|--:|--:|---|"]
         for r in records {
             let cells = [r.suite, r.configuration, r.size, r.metric, figure(r.median), r.p99.map(figure) ?? "",
-                         r.ratioToA.map { fixed($0, digits: 3) } ?? "", String(r.runs), r.note]
+                         r.ratioText, String(r.runs), r.note]
             lines.append("| " + cells.map { $0.replacingPipes }.joined(separator: " | ") + " |")
         }
         return lines.joined(separator: "\n")
@@ -97,7 +108,8 @@ public enum ReportFormat {
         var fields: [(String, String)] = [
             ("suite", quote(r.suite)), ("configuration", quote(r.configuration)), ("size", quote(r.size)),
             ("metric", quote(r.metric)), ("median", number(r.median)),
-            ("ratio_to_a", r.ratioToA.map(number) ?? "null"), ("p99", r.p99.map(number) ?? "null"),
+            ("ratio_to_a", r.ratioToA.map(number) ?? "null"),
+            ("ratio_ci95", r.ratioLow.flatMap { low in r.ratioHigh.map { "[\(number(low)),\(number($0))]" } } ?? "null"), ("p99", r.p99.map(number) ?? "null"),
             ("runs", String(r.runs)),
         ]
         if !r.note.isEmpty { fields.append(("note", quote(r.note))) }

@@ -59,7 +59,7 @@ import Testing
         let record = BenchRecord(suite: "datapath", configuration: "C \"iptables\"", size: "rules ahead=30k", metric: "conn/s",
                                  median: 1234.5, ratioToA: 0.5, runs: 5, note: "tab\there")
         #expect(ReportFormat.json(record) ==
-            #"{"suite":"datapath","configuration":"C \"iptables\"","size":"rules ahead=30k","metric":"conn/s","median":1234.5,"ratio_to_a":0.5,"p99":null,"runs":5,"note":"tab\there"}"#)
+            #"{"suite":"datapath","configuration":"C \"iptables\"","size":"rules ahead=30k","metric":"conn/s","median":1234.5,"ratio_to_a":0.5,"ratio_ci95":null,"p99":null,"runs":5,"note":"tab\there"}"#)
         let missing = BenchRecord(suite: "s", configuration: "c", size: "-", metric: "m", median: .nan)
         #expect(ReportFormat.json(missing).contains(#""median":null"#))
         #expect(ReportFormat.json(missing).contains(#""ratio_to_a":null"#))
