@@ -71,6 +71,10 @@ final class DatapathBench {
     private(set) var records: [BenchRecord] = []
     private var baselineCRR: [Double] = []
     private var baselineRR: [Double] = []
+    private var baselineCPU: [Double] = []
+    /// Wall-clock rates, and rates per second of CPU the client and server used
+    /// (which another engineer's build taking the cores does not change).
+    static let metrics = ["conn/s", "conn/CPU-s", "rr/s", "rr/CPU-s"]
     let iptablesLegacy = Host.which("iptables-legacy-restore")
     let iptablesNft = Host.which("iptables-nft-restore")
     let nft = Host.which("nft")
@@ -138,6 +142,9 @@ final class DatapathBench {
                                    ratioToA: 1, runs: baselineCRR.count, note: "every A run"), at: 0)
         records.insert(BenchRecord(suite: "datapath", configuration: "A none", size: "-", metric: "rr/s", median: rrA,
                                    ratioToA: 1, runs: baselineRR.count, note: "every A run"), at: 1)
+        records.insert(BenchRecord(suite: "datapath", configuration: "A none", size: "-", metric: "conn/CPU-s",
+                                   median: Statistics.median(baselineCPU) ?? .nan, ratioToA: 1, runs: baselineCPU.count,
+                                   note: "every A run; connections per second of client + server CPU"), at: 1)
         return records
     }
 
@@ -146,7 +153,7 @@ final class DatapathBench {
     func calibrate() throws {
         _ = try topology.client("crr", seconds: 0.05)
         let a = try topology.client("crr", seconds: max(options.seconds, 0.2))
-        nsPerConnectionA = a.nanoseconds / max(a.count, 1)
+        nsPerConnectionA = a.cpu / max(a.count, 1)
         let trial = 2_000
         let program = try CalibrationProgram(iterations: trial, attachingTo: topology.serverCgroup)
         defer { program.remove() }
@@ -154,7 +161,7 @@ final class DatapathBench {
         let cost = Double(program.stats().runTime) / max(run.count, 1)
         calibrationIterations = Int((Double(trial) * options.calibrationCost * nsPerConnectionA / max(cost, 1)).rounded())
         calibrationIterations = max(1, min(calibrationIterations, CalibrationProgram.maxIterations))
-        Host.log("calibration: A \(ReportFormat.fixed(nsPerConnectionA / 1000, digits: 1)) us/connection; a \(trial)-iteration loop costs "
+        Host.log("calibration: A \(ReportFormat.fixed(nsPerConnectionA / 1000, digits: 1)) us CPU/connection (client + server); a \(trial)-iteration loop costs "
                  + "\(ReportFormat.fixed(cost, digits: 0)) ns/connection; E runs \(calibrationIterations) iterations")
     }
 
@@ -164,9 +171,8 @@ final class DatapathBench {
     /// The ratio is the median of the per-round ratios, with the sign-test 95%
     /// interval (PairedRatio); program statistics are read around the TCP_CRR runs only.
     func measure(_ configuration: Enforcement) throws {
-        var a = (crr: [Double](), rr: [Double]())
-        var x = (crr: [Double](), rr: [Double]())
-        var ratios = (crr: [Double](), rr: [Double]())
+        // Per metric, per round: A's figure and X's.
+        var a: [String: [Double]] = [:], x: [String: [Double]] = [:]
         var cost: [String: ProgramStats] = [:]
         var connections = 0.0
         var applyTimes: [Double] = []
@@ -181,7 +187,7 @@ final class DatapathBench {
         }
         defer { session?.remove() }
         for round in 0..<options.runs {
-            var pair: [(crr: Double, rr: Double)] = [(0, 0), (0, 0)]
+            var pair: [[String: Double]] = [[:], [:]]
             for half in (round % 2 == 0 ? [0, 1] : [1, 0]) {
                 try Interrupts.check()
                 var teardown: () -> Void = {}
@@ -213,7 +219,8 @@ final class DatapathBench {
                     calibrationNsPerConnection += Double(stats.runTime - (before["cgroup_skb/ingress"]?.runTime ?? 0))  // per connection below
                 }
                 let rr = try topology.client("rr", seconds: options.seconds)
-                pair[half] = (crr.count / (crr.nanoseconds / 1e9), rr.count / (rr.nanoseconds / 1e9))
+                pair[half] = ["conn/s": crr.count / (crr.nanoseconds / 1e9), "conn/CPU-s": crr.count / (crr.cpu / 1e9),
+                              "rr/s": rr.count / (rr.nanoseconds / 1e9), "rr/CPU-s": rr.count / (rr.cpu / 1e9)]
                 guard half == 1 else { continue }
                 connections += crr.count
                 for (hook, stats) in after {
@@ -222,27 +229,34 @@ final class DatapathBench {
                     cost[hook, default: ProgramStats(runTime: 0, runs: 0)].runs += stats.runs - earlier.runs
                 }
             }
-            a.crr.append(pair[0].crr); a.rr.append(pair[0].rr)
-            x.crr.append(pair[1].crr); x.rr.append(pair[1].rr)
-            ratios.crr.append(pair[1].crr / pair[0].crr); ratios.rr.append(pair[1].rr / pair[0].rr)
+            for metric in Self.metrics {
+                a[metric, default: []].append(pair[0][metric] ?? .nan)
+                x[metric, default: []].append(pair[1][metric] ?? .nan)
+            }
         }
-        baselineCRR += a.crr
-        baselineRR += a.rr
-        Host.log("  rounds (A/X conn/s): " + zip(a.crr, x.crr).map { "\(ReportFormat.figure($0))/\(ReportFormat.figure($1))" }.joined(separator: " "))
+        baselineCRR += a["conn/s"] ?? []
+        baselineRR += a["rr/s"] ?? []
+        baselineCPU += a["conn/CPU-s"] ?? []
+        for metric in ["conn/s", "conn/CPU-s"] {
+            Host.log("  rounds (A/X \(metric)): " + zip(a[metric] ?? [], x[metric] ?? []).map { "\(ReportFormat.figure($0))/\(ReportFormat.figure($1))" }.joined(separator: " "))
+        }
         var expected = ""
         if case .calibration = configuration, connections > 0 {
             calibrationNsPerConnection /= connections
             let ratio = nsPerConnectionA / (nsPerConnectionA + calibrationNsPerConnection)
-            expected = "; adds \(ReportFormat.fixed(calibrationNsPerConnection, digits: 0)) ns/connection (bpf_stats), expected ~\(ReportFormat.fixed(ratio, digits: 3))"
+            expected = "; adds \(ReportFormat.fixed(calibrationNsPerConnection, digits: 0)) ns/connection (bpf_stats) to A's "
+                + "\(ReportFormat.fixed(nsPerConnectionA, digits: 0)): expected ~\(ReportFormat.fixed(ratio, digits: 3))"
         }
-        for (metric, values, reference, ratio) in [("conn/s", x.crr, a.crr, ratios.crr), ("rr/s", x.rr, a.rr, ratios.rr)] {
+        for metric in Self.metrics {
+            let values = x[metric] ?? [], reference = a[metric] ?? []
+            let ratio = zip(values, reference).map { $0 / $1 }
             let median = Statistics.median(values) ?? .nan
             let aMedian = Statistics.median(reference) ?? .nan
             let paired = PairedRatio(ratios: ratio)
             var record = BenchRecord(suite: "datapath", configuration: configuration.configuration, size: configuration.size,
                                      metric: metric, median: median, ratioToA: paired?.ratio ?? Statistics.median(ratio), runs: values.count,
                                      note: Self.verdict(paired, resolution: options.resolution) + "; A alongside: \(ReportFormat.figure(aMedian))"
-                                         + (metric == "conn/s" ? expected : ""))
+                                         + (metric == "conn/CPU-s" ? expected : ""))
             record.ratioLow = paired?.low
             record.ratioHigh = paired?.high
             records.append(record)

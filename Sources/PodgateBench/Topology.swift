@@ -74,15 +74,16 @@ final class BenchTopology {
     }
 
     /// One client process in the client pod; returns its output line's numbers.
-    func client(_ mode: String, seconds: Double, to address: String = BenchTopology.serverAddress,
-                port: Int = BenchTopology.port) throws -> (count: Double, nanoseconds: Double, errors: Double) {
+    /// `cpu`: the CPU time (ns) the client and the server used during the measured part.
+    func client(_ mode: String, seconds: Double, warmup: Double = 0, to address: String = BenchTopology.serverAddress,
+                port: Int = BenchTopology.port) throws -> (count: Double, nanoseconds: Double, errors: Double, cpu: Double) {
         try Interrupts.check()
         let result = try Child.run(executable, ["bench-helper", mode, "--cgroup", clientCgroup, "--netns", clientNetns,
-                                                "--to", address, "--port", String(port), "--seconds", String(seconds)]
-                                                + (clientCPU.map { ["--cpu", String($0)] } ?? []))
+                                                "--to", address, "--port", String(port), "--seconds", String(seconds),
+                                                "--warmup", String(warmup)] + (clientCPU.map { ["--cpu", String($0)] } ?? []))
         let numbers = result.output.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { Double($0) }
-        guard numbers.count >= 3 else { throw BenchError("client \(mode) printed \(result.output)") }
-        return (numbers[0], numbers[1], numbers[2])
+        guard numbers.count >= 4 else { throw BenchError("client \(mode) printed \(result.output)") }
+        return (numbers[0], numbers[1], numbers[2], numbers[3])
     }
 
     /// Times `count` refused connects to the denied port: (median ms, what the client saw).

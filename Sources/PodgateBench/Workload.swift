@@ -9,9 +9,11 @@ import Glibc
 /// then enters the pod's network namespace, then does one job and prints one line.
 ///
 ///     serve --cgroup C --netns N --port P     TCP server; first byte 'c': answer one byte
-///                                             and close (TCP_CRR); 'r': echo every byte (TCP_RR)
-///     crr   --cgroup C --netns N --to IP --port P --seconds S
-///                                             connect, one byte each way, close; prints "COUNT NS ERRORS"
+///                                             and close (TCP_CRR); 'r': echo every byte (TCP_RR);
+///                                             't': its CPU time in ns, as text
+///     (crr and rr print the CPU time of the client plus the server's, asked with 't')
+///     crr   --cgroup C --netns N --to IP --port P --seconds S [--warmup S]
+///                                             connect, one byte each way, close; prints "COUNT NS ERRORS CPU-NS"
 ///     rr    --cgroup C --netns N --to IP --port P --seconds S
 ///                                             one connection, one byte each way per round trip
 ///     deny  --cgroup C --netns N --to IP --port P --count K --timeout-ms T
@@ -109,7 +111,10 @@ public enum BenchHelper {
             if connection < 0 { continue }
             setsockopt(connection, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
             if recv(connection, &byte, 1, 0) == 1 {
-                if byte == UInt8(ascii: "r") {
+                if byte == UInt8(ascii: "t") {
+                    let text = Array("\(cpuNanoseconds())\n".utf8)
+                    _ = text.withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                } else if byte == UInt8(ascii: "r") {
                     while recv(connection, &byte, 1, 0) == 1 {
                         if send(connection, &byte, 1, Int32(MSG_NOSIGNAL)) != 1 { break }
                     }
@@ -134,11 +139,43 @@ public enum BenchHelper {
         return (fd, 0)
     }
 
+    /// This process's CPU time (ns): user, system, and the softirq work done on its behalf.
+    static func cpuNanoseconds() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+    }
+
+    /// The server's CPU time (ns), asked on a connection of its own; 0 if it does not answer.
+    static func serverCPUNanoseconds(_ target: sockaddr_in) -> UInt64 {
+        let (fd, _) = connected(target)
+        guard fd >= 0 else { return 0 }
+        defer { close(fd) }
+        var byte = UInt8(ascii: "t")
+        guard send(fd, &byte, 1, Int32(MSG_NOSIGNAL)) == 1 else { return 0 }
+        var buffer = [UInt8](repeating: 0, count: 32)
+        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_WAITALL)) }
+        guard n > 0 else { return 0 }
+        return UInt64(String(decoding: buffer.prefix(n).prefix { $0 != 10 }, as: UTF8.self)) ?? 0
+    }
+
+    /// Prints "COUNT NS ERRORS CPU-NS"; `--warmup S` first runs S seconds uncounted.
     static func crr(_ options: Options) throws -> Int32 {
         let target = try options.address()
+        var byte = UInt8(ascii: "c")
+        let warmup = UInt64(options.double("--warmup", 0) * 1e9)
+        let warmupStart = Host.nanoseconds
+        while Host.nanoseconds - warmupStart < warmup {
+            let (fd, _) = connected(target)
+            if fd >= 0 {
+                _ = send(fd, &byte, 1, Int32(MSG_NOSIGNAL)); _ = recv(fd, &byte, 1, 0)
+                close(fd)
+            }
+        }
         let duration = UInt64(options.double("--seconds", 1) * 1e9)
         var count = 0, errors = 0
-        var byte = UInt8(ascii: "c")
+        let serverStart = serverCPUNanoseconds(target)
+        let cpuStart = cpuNanoseconds()
         let start = Host.nanoseconds
         var now = start
         while now - start < duration {
@@ -152,31 +189,38 @@ public enum BenchHelper {
             }
             now = Host.nanoseconds
         }
-        Host.write(1, "\(count) \(now - start) \(errors)\n")
+        let cpu = cpuNanoseconds() - cpuStart + serverCPUNanoseconds(target) - serverStart
+        Host.write(1, "\(count) \(now - start) \(errors) \(cpu)\n")
         return 0
     }
 
+    /// Prints "COUNT NS 0 CPU-NS". The server serves one connection at a time,
+    /// so its CPU time is asked before this connection opens and after it closes.
     static func rr(_ options: Options) throws -> Int32 {
         let target = try options.address()
         let duration = UInt64(options.double("--seconds", 1) * 1e9)
+        let serverStart = serverCPUNanoseconds(target)
+        let cpuStart = cpuNanoseconds()
         let (fd, code) = connected(target)
         guard fd >= 0 else { throw BenchError("connect: \(errnoText(code))") }
-        defer { close(fd) }
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         var byte = UInt8(ascii: "r")
-        guard send(fd, &byte, 1, Int32(MSG_NOSIGNAL)) == 1 else { throw BenchError("send: \(errnoText())") }
+        guard send(fd, &byte, 1, Int32(MSG_NOSIGNAL)) == 1 else { close(fd); throw BenchError("send: \(errnoText())") }
         var count = 0
         let start = Host.nanoseconds
         var now = start
         while now - start < duration {
             guard send(fd, &byte, 1, Int32(MSG_NOSIGNAL)) == 1, recv(fd, &byte, 1, 0) == 1 else {
+                close(fd)
                 throw BenchError("round trip \(count): \(errnoText())")
             }
             count += 1
             now = Host.nanoseconds
         }
-        Host.write(1, "\(count) \(now - start) 0\n")
+        close(fd)
+        let cpu = cpuNanoseconds() - cpuStart + serverCPUNanoseconds(target) - serverStart
+        Host.write(1, "\(count) \(now - start) 0 \(cpu)\n")
         return 0
     }
 
