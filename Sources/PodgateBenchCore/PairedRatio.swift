@@ -6,10 +6,14 @@ import Glibc
 ///
 /// Each round measures A and X back to back, so slow drifts of a shared machine
 /// (another engineer's build starting) hit both halves; the round's ratio cancels
-/// them. The estimate is the median of the round ratios, and the interval the
-/// sign-test (binomial order-statistic) interval for that median: it holds for
-/// any distribution of round ratios, heavy tails included, which matters when a
-/// compiler steals one half of a round.
+/// them. On the logarithms of the round ratios, the estimate is the
+/// Hodges-Lehmann median of the Walsh averages, and the interval the Wilcoxon
+/// signed-rank interval: exact for any distribution symmetric about its centre,
+/// heavy tails included (a compiler stealing one half of a round), and nearly
+/// as narrow as a t interval on normal data (the sign test would need ~1.5x
+/// the rounds for the same width). Above 300 rounds the sign-test interval of
+/// the median is used instead (no symmetry needed; the exact signed-rank
+/// distribution is not worth tabulating there).
 public struct PairedRatio: Equatable, Sendable {
     public var ratio: Double
     public var low: Double
@@ -48,15 +52,28 @@ public struct PairedRatio: Equatable, Sendable {
     }
 
     public init?(ratios: [Double], confidence: Double = 0.95) {
-        guard ratios.allSatisfy({ $0.isFinite && $0 > 0 }),
-              let (lowRank, coverage) = Statistics.medianInterval(count: ratios.count, confidence: confidence),
-              let median = Statistics.median(ratios) else { return nil }
-        let sorted = ratios.sorted()
-        self.ratio = median
-        self.low = sorted[lowRank]
-        self.high = sorted[sorted.count - 1 - lowRank]
-        self.coverage = coverage
-        self.rounds = ratios.count
+        guard !ratios.isEmpty, ratios.allSatisfy({ $0.isFinite && $0 > 0 }) else { return nil }
+        let logs = ratios.map { log($0) }
+        let n = logs.count
+        if n <= 300 {
+            guard let (lowRank, coverage) = Statistics.signedRankInterval(count: n, confidence: confidence) else { return nil }
+            var walsh: [Double] = []
+            walsh.reserveCapacity(n * (n + 1) / 2)
+            for i in 0..<n { for j in i..<n { walsh.append((logs[i] + logs[j]) / 2) } }
+            walsh.sort()
+            self.ratio = exp(Statistics.median(walsh)!)
+            self.low = exp(walsh[lowRank])
+            self.high = exp(walsh[walsh.count - 1 - lowRank])
+            self.coverage = coverage
+        } else {
+            guard let (lowRank, coverage) = Statistics.medianInterval(count: n, confidence: confidence) else { return nil }
+            let sorted = ratios.sorted()
+            self.ratio = Statistics.median(ratios)!
+            self.low = sorted[lowRank]
+            self.high = sorted[n - 1 - lowRank]
+            self.coverage = coverage
+        }
+        self.rounds = n
     }
 }
 
@@ -83,5 +100,30 @@ extension Statistics {
         var logChoose = 0.0
         for i in 0..<k { logChoose += log(Double(n - i)) - log(Double(i + 1)) }
         return exp(logChoose - Double(n) * log(2.0))
+    }
+
+    /// The Wilcoxon signed-rank interval for a centre of `count` samples: the
+    /// 0-based rank k of its low end among the count(count+1)/2 sorted Walsh
+    /// averages (the high end is the same rank from the top), and its exact
+    /// coverage 1 - 2 P(T+ <= k), T+ the signed-rank statistic under the null;
+    /// the largest k still >= `confidence`. nil below 6 samples at 95%.
+    /// Exact by counting (doubles hold 2^count up to count ~1000).
+    public static func signedRankInterval(count n: Int, confidence: Double) -> (rank: Int, coverage: Double)? {
+        guard n > 0, n <= 1000, confidence > 0, confidence < 1 else { return nil }
+        let total = n * (n + 1) / 2
+        // ways[t]: subsets of {1...n} summing to t.
+        var ways = [Double](repeating: 0, count: total + 1)
+        ways[0] = 1
+        for i in 1...n { for t in stride(from: total, through: i, by: -1) { ways[t] += ways[t - i] } }
+        let all = pow(2.0, Double(n))
+        var best: (Int, Double)?
+        var tail = 0.0
+        for k in 0...(total / 2) {
+            tail += ways[k] / all
+            let coverage = 1 - 2 * tail
+            guard coverage >= confidence else { break }
+            best = (k, coverage)
+        }
+        return best
     }
 }
