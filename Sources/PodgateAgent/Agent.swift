@@ -39,6 +39,9 @@ public final class Agent: @unchecked Sendable {
     private let unnamed: EventEnricher
     /// Events before the first compilation (the agent's downtime): reported with names once it is done.
     private let backlog = EventBacklog()
+    /// True during `DatapathLoader.load` (its fillNewMaps reconcile), on the loading thread only.
+    private var loading = false
+    private var generationAfterLoad: Int?
 
     public init(options: AgentOptions) throws {
         self.options = options
@@ -70,10 +73,13 @@ public final class Agent: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: options.stateDirectory, withIntermediateDirectories: true)
         // New maps (first start, upgrade, changed capacities) are filled BEFORE
         // any program uses them: see PinLayout for the atomic switch.
+        loading = true
         let datapath = try DatapathLoader(pinDirectory: options.pinDirectory, capacities: options.limits.mapCapacities,
                                           logger: Self.libbpfLogger,
                                           edgeInterfaces: options.edgeInterfaces)
             .load(attachingTo: root, fillNewMaps: { [self] maps in try reconcileOrThrow(maps) })
+        loading = false
+        try writeGeneration(generationAfterLoad)
         log.info("programs attached to \(root); maps pinned in \(options.pinDirectory)")
         // Adopt what a previous agent left in the kernel: diff against it, never flush.
         realized = try datapath.realizedState().desiredStateShape
@@ -184,6 +190,9 @@ public final class Agent: @unchecked Sendable {
     /// Local mode: tells whoever wrote the manifests which generation the kernel now holds.
     private func writeGeneration(_ generation: Int?) throws {
         guard let generation else { return }
+        // While the loader fills a new map set no program uses it yet: the
+        // generation is written once the links are switched (run()).
+        if loading { generationAfterLoad = generation; return }
         try "\(generation)\n".write(toFile: "\(options.stateDirectory)/applied-generation", atomically: true, encoding: .utf8)
     }
 
@@ -213,8 +222,11 @@ public final class Agent: @unchecked Sendable {
                                    diagnostics: problems, lastSync: lastSync, lastSyncUnixSeconds: unixSeconds)
         let enricher = EventEnricher(compilation: compilation, snapshot: snapshot, settings: options.settings)
         view?.publish(state, enricher: enricher)
-        // The refusals made while no agent ran, named now that the cluster is known.
-        backlog.release { event in report(EventBacklog.renumbered(event, by: compilation.state), with: enricher) }
+        // The refusals made while no agent ran, named now that the cluster is
+        // known (not from inside the loader: the reader and the sink start after it).
+        if view != nil {
+            backlog.release { event in report(EventBacklog.renumbered(event, by: compilation.state), with: enricher) }
+        }
     }
 
     static func seconds(_ start: DispatchTime, _ end: DispatchTime) -> Double {

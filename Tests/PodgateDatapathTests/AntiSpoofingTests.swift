@@ -36,7 +36,7 @@ struct AntiSpoofingTests {
         try reader.start()
         defer { reader.stop() }
 
-        let sniff = try sniffer(sandbox, namespace: observer, seconds: 6)  // generous: python starts slowly on a loaded machine
+        let sniff = try sniffer(sandbox, namespace: observer, seconds: 8)  // long enough for three probes to start under load
         let forged = try sandbox.spawn(script: BypassScript.text, cgroup: sandbox.cgroupPath, namespace: pod,
                                        ["raw-syn", "10.201.0.3", "10.201.0.1", "8080", "5"]).finish()
         #expect(forged.lines.count == 5 && !forged.lines.contains("sent"), "forged SYNs must not leave: \(forged.lines)")
@@ -72,7 +72,7 @@ struct AntiSpoofingTests {
         let (observer, pod) = try sandbox.makeVethPair()
         try maps.apply([.setConfig(DatapathConfig(allowFromHost: true, denyUnknownPods: true)),
                         .updateAddress(IPAddress("10.201.0.3")!, Self.impersonated)])
-        let sniff = try sniffer(sandbox, namespace: observer, seconds: 5)
+        let sniff = try sniffer(sandbox, namespace: observer, seconds: 6)  // long enough for the probes to start under load
         let forged = try sandbox.spawn(script: BypassScript.text, cgroup: sandbox.cgroupPath, namespace: pod,
                                        ["raw-syn", "10.201.0.3", "10.201.0.1", "8080", "2"]).finish()
         #expect(!forged.lines.contains("sent"))

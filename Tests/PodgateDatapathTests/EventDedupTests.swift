@@ -17,7 +17,7 @@ struct EventDedupTests {
         let reader = try DatapathEventReader(maps: maps, onEvent: collector.append)
         try reader.start()
         defer { reader.stop() }
-        let listener = try sandbox.probe(cgroup: sandbox.cgroupPath, namespace: serverSide, ["listen", "10.201.0.2", "8080", "5"])
+        let listener = try sandbox.probe(cgroup: sandbox.cgroupPath, namespace: serverSide, ["listen", "10.201.0.2", "8080", "20"])  // outlives both probes under load
         _ = listener.nextLine()
         #expect(listener.nextLine() == "ready")
 

@@ -61,7 +61,29 @@ extension KernelSuites {
 }
 
 /// The simulator's namespaces only (`podgate-RUN-...`): other test targets'
-/// kernel suites run in parallel and create `podgate-t-...` ones of their own.
+/// kernel suites run in parallel and create `podgate-t-...` ones of their
+/// own, and other `podgate sim` processes on the machine create theirs.
+/// Those of a run whose runner is another live process are not ours to count.
 func simNamespaces() -> [String] {
     Files.list("/run/netns").filter { $0.hasPrefix("podgate-") && !$0.hasPrefix("podgate-t-") }
+        .filter { name in
+            let parts = name.split(separator: "-")
+            return parts.count < 2 || !runOfAnotherLiveProcess(String(parts[1]))
+        }
+}
+
+/// The simulator's state files, without those of other live runners.
+func simStateFiles() -> [String] {
+    Files.list(RunState.directory).filter { file in
+        !(file.hasSuffix(".state") && runOfAnotherLiveProcess(String(file.dropLast(".state".count))))
+    }
+}
+
+/// True when `run`'s state file names a live runner that is not this process.
+func runOfAnotherLiveProcess(_ run: String) -> Bool {
+    guard let text = try? Files.read("\(RunState.directory)/\(run).state"),
+          let first = text.split(separator: "\n").first else { return false }
+    let fields = first.split(separator: " ")
+    guard fields.count >= 3, fields[0] == "runner", let pid = pid_t(fields[1]), let start = UInt64(fields[2]) else { return false }
+    return pid != getpid() && RunState.isAlive(pid, start: start)
 }

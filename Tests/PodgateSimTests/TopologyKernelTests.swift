@@ -113,10 +113,10 @@ extension KernelSuites {
     }
 
     @Test func cleanupAfterAThrowMidwayLeavesNothing() throws {
-        let statesBefore = Set(Files.list(RunState.directory))
+        let statesBefore = Set(simStateFiles())
         let netnsBefore = Set(simNamespaces())
         #expect(throws: SimError.self) { try build(failAfterFirstPod: true) }
-        #expect(Set(Files.list(RunState.directory)).subtracting(statesBefore).isEmpty)
+        #expect(Set(simStateFiles()).subtracting(statesBefore).isEmpty)
         #expect(Set(simNamespaces()).subtracting(netnsBefore).isEmpty)
     }
 
