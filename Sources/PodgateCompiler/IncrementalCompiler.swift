@@ -164,12 +164,12 @@ public struct IncrementalCompiler: Sendable {
 
     public mutating func apply(_ change: ClusterChange) { apply([change]) }
 
-    /// The map writes since the last call, ordered like `StateDiff` (adds
-    /// before deletes, so nothing allowed before and after is refused in between).
+    /// The map writes since the last call, as the full path orders them
+    /// (through `TransitionBridge`, adds before deletes), and forgets them.
     public mutating func takeOperations() -> [MapOperation] {
-        let (before, after) = touchedStates()
+        let operations = pendingTransition().operations
         discardOperations()
-        return StateDiff.operations(from: before, to: after)
+        return operations
     }
 
     /// The touched entries only: before the changes, and now.
@@ -193,6 +193,18 @@ public struct IncrementalCompiler: Sendable {
             after.cidrs[key] = state.cidrs[key]
         }
         return (before, after)
+    }
+
+    /// `state` without the pending changes: what the kernel holds when every
+    /// earlier batch was written and this one not yet.
+    public var committedState: DesiredState {
+        let (before, _) = touchedStates()
+        var result = state
+        for key in touchedPolicy.keys { result.policy[key] = before.policy[key] }
+        for key in touchedAddresses.keys { result.addresses[key] = before.addresses[key] }
+        for key in touchedEndpoints.keys { result.endpoints[key] = before.endpoints[key] }
+        for key in touchedCIDRs.keys { result.cidrs[key] = before.cidrs[key] }
+        return result
     }
 
     public mutating func discardOperations() {

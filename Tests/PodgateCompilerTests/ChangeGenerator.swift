@@ -144,7 +144,7 @@ struct ChangeGenerator {
     static func policyPorts(_ random: inout SeededRandom) -> [PolicyPort] {
         let choices: [PolicyPort] = [
             PolicyPort(port: .number(80, endPort: nil)), PolicyPort(port: .number(53, endPort: nil), transport: .udp),
-            PolicyPort(port: .number(443, endPort: 9000)), PolicyPort(port: .named("http")), PolicyPort(port: .named("metrics")),
+            PolicyPort(port: .number(8000, endPort: 8100)), PolicyPort(port: .named("http")), PolicyPort(port: .named("metrics")),
             PolicyPort(port: .named("dns"), transport: .udp), PolicyPort(port: .named("http"), transport: .udp),
             PolicyPort(port: .number(1, endPort: 65535), transport: .udp), PolicyPort(port: .number(8080, endPort: 8081)),
         ]

@@ -1,5 +1,8 @@
 import Testing
 import PodgateModel
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import PodgateCompiler
 
 /// The incremental compiler against the full compile: seeded sequences of
@@ -18,8 +21,14 @@ import PodgateModel
 /// policy index names an entry, which depends on the numbers). Stability
 /// (a live key keeps its number from one step to the next) is checked apart.
 @Suite struct IncrementalEquivalenceTests {
-    static let sequences = 24
-    static let steps = 400
+    /// Sized for CI (a few seconds in a debug build); a longer walk:
+    /// `PODGATE_EQUIVALENCE=SEQUENCESxSTEPS swift test --filter IncrementalEquivalence`.
+    static let size: (sequences: Int, steps: Int) = {
+        let parts = getenv("PODGATE_EQUIVALENCE").map { String(cString: $0) }?.split(separator: "x").compactMap { Int($0) } ?? []
+        return parts.count == 2 ? (parts[0], parts[1]) : (12, 250)
+    }()
+    static var sequences: Int { size.sequences }
+    static var steps: Int { size.steps }
 
     @Test func randomSequencesMatchTheFullCompile() {
         var checked = 0
@@ -49,11 +58,25 @@ import PodgateModel
                 changes.append(change)
             }
             incremental.apply(changes)
+            let transition = incremental.pendingTransition()
             let operations = incremental.takeOperations()
-            kernel = kernel.applying(operations)
 
             let full = PolicyCompiler.compile(cluster, settings: settings, localCgroups: cgroups, previous: incremental.allocation)
             let label = "seed \(seed) step \(step) after \(String(describing: changes).prefix(1500))"
+            // The writes are exactly those of the full path: bridge, diff, unbridge.
+            let bridge = TransitionBridge.bridge(from: kernel, to: full.state)
+            var expected = StateDiff.operations(from: kernel, to: bridge)
+            if bridge != full.state { expected += StateDiff.operations(from: bridge, to: full.state) }
+            guard operations == expected, transition.operations == operations else {
+                Issue.record("\(label): operations differ from the full path's\nexpected \(expected)\nincremental \(operations)")
+                return step
+            }
+            let (final, peak) = Self.counts(from: kernel, to: bridge)
+            guard transition.final == final, transition.peak == peak else {
+                Issue.record("\(label): map counts differ: \(transition.final) \(transition.peak), expected \(final) \(peak)")
+                return step
+            }
+            kernel = kernel.applying(operations)
             guard full.allocation == incremental.allocation else {
                 Issue.record("\(label): allocation differs\nfull \(full.allocation)\nincremental \(incremental.allocation)")
                 return step
@@ -89,6 +112,20 @@ import PodgateModel
             }
         }
         return steps
+    }
+
+    static func counts(from old: DesiredState, to new: DesiredState) -> (StateLimits.Counts, StateLimits.Counts) {
+        var final = StateLimits.Counts()
+        final.endpoints = new.endpoints.count
+        final.addresses = new.addresses.count
+        final.cidrs = new.cidrs.count
+        final.policy = new.policy.count
+        var peak = final
+        peak.endpoints += old.endpoints.keys.filter { new.endpoints[$0] == nil }.count
+        peak.addresses += old.addresses.keys.filter { new.addresses[$0] == nil }.count
+        peak.cidrs += old.cidrs.keys.filter { new.cidrs[$0] == nil }.count
+        peak.policy += old.policy.keys.filter { new.policy[$0] == nil }.count
+        return (final, peak)
     }
 
     /// A key live before and after whose number changed.
