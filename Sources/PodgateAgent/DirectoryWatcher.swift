@@ -26,7 +26,9 @@ public final class DirectoryWatcher: @unchecked Sendable {
         resyncInterval = resyncMilliseconds
         // Newest only: a burst of file events becomes one reconcile.
         (changes, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        let mask = UInt32(IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_ATTRIB | IN_DELETE_SELF)
+        // A file is read when its writer has finished (close or rename), so
+        // IN_MODIFY (every write of a half-written file) does not wake the reader.
+        let mask = UInt32(IN_CREATE | IN_DELETE | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_ATTRIB | IN_DELETE_SELF)
         for directory in directories {
             let watch = inotify_add_watch(descriptor, directory, mask)
             guard watch >= 0 else {

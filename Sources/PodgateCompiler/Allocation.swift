@@ -1,32 +1,43 @@
 import PodgateModel
 
 /// A source identity: pods with the same namespace, labels and service
-/// account are indistinguishable to every selector, so they share one.
+/// account are indistinguishable to every selector, so they share one,
+/// unless a `sources` entry with pod fields and `networks` tells them apart
+/// by address: `networks` then lists the entries' network lists this pod
+/// lies inside (see NetworkPlacement), so a pod inside and its twin outside
+/// get different identities and different answers.
 public struct IdentityKey: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var namespace: String
     public var labels: [String: String]
     public var serviceAccount: String
+    /// Canonical (sorted, deduplicated) network lists the pod is inside; empty for most pods.
+    public var networks: [[NetworkBlock]]
 
-    public init(namespace: String, labels: [String: String], serviceAccount: String) {
+    public init(namespace: String, labels: [String: String], serviceAccount: String, networks: [[NetworkBlock]] = []) {
         self.namespace = namespace
         self.labels = labels
         self.serviceAccount = serviceAccount
+        self.networks = networks
     }
 
+    /// The key of a pod that no `networks` entry tells apart (NetworkPlacement gives the full key).
     public init(_ pod: Pod) {
         self.init(namespace: pod.namespace, labels: pod.labels, serviceAccount: pod.serviceAccount)
     }
 
     var sortedLabels: [String] { labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } }
+    var networkWords: [String] { networks.map(NetworkPlacement.describe) }
 
     public var description: String {
         "\(namespace) sa=\(serviceAccount) {\(sortedLabels.joined(separator: ","))}"
+            + (networks.isEmpty ? "" : " inside \(networkWords.joined(separator: " and "))")
     }
 
     public static func < (a: Self, b: Self) -> Bool {
         if a.namespace != b.namespace { return a.namespace < b.namespace }
         if a.serviceAccount != b.serviceAccount { return a.serviceAccount < b.serviceAccount }
-        return a.sortedLabels.lexicographicallyPrecedes(b.sortedLabels)
+        if a.labels != b.labels { return a.sortedLabels.lexicographicallyPrecedes(b.sortedLabels) }
+        return a.networkWords.lexicographicallyPrecedes(b.networkWords)
     }
 }
 

@@ -21,17 +21,20 @@ public enum ClusterFacts {
     public static let annotationField = "metadata.annotations[\(DefaultInboundPolicy.annotation)]"
 
     /// A pod's default inbound policy: its annotation, else its namespace's,
-    /// else the agent's flag. An unknown value is reported and the next level applies.
+    /// else the agent's flag. An unknown value is reported and counts as
+    /// `deny` (policy-semantics.md): a typo must never open what it was meant to close.
     public static func defaultPolicy(of pod: Pod, in snapshot: ClusterSnapshot, settings: AgentSettings)
         -> (policy: DefaultInboundPolicy, problems: [Diagnostic]) {
         var problems: [Diagnostic] = []
         if let raw = pod.defaultInboundPolicy {
             if let policy = DefaultInboundPolicy(rawValue: raw) { return (policy, problems) }
             problems.append(unknownValue(raw, object: "Pod \(pod.ref)"))
+            return (.deny, problems)
         }
         if let raw = snapshot.namespaces[pod.namespace]?.defaultInboundPolicy {
             if let policy = DefaultInboundPolicy(rawValue: raw) { return (policy, problems) }
             problems.append(unknownValue(raw, object: "Namespace \(pod.namespace)"))
+            return (.deny, problems)
         }
         return (settings.defaultInboundPolicy, problems)
     }
@@ -39,7 +42,7 @@ public enum ClusterFacts {
     static func unknownValue(_ raw: String, object: String) -> Diagnostic {
         let known = DefaultInboundPolicy.allCases.map(\.rawValue).joined(separator: ", ")
         return Diagnostic(object: object, field: annotationField,
-                          message: "\"\(raw)\" is not a default inbound policy (\(known)); the next level applies")
+                          message: "\"\(raw)\" is not a default inbound policy (\(known)); it counts as deny")
     }
 }
 

@@ -88,33 +88,19 @@ public enum Decision {
 
     /// One `sources` entry: every field it holds must match.
     static func matches(_ entry: PolicySource, _ peer: Peer, policyNamespace: String, _ snapshot: ClusterSnapshot) -> Bool {
-        let hasPodFields = entry.podSelector != nil || entry.namespaceSelector != nil || entry.serviceAccounts != nil
-        if hasPodFields {
+        if entry.hasPodFields {
             // Host-network pods and external addresses are not pods here.
             guard let pod = peer.pod else { return false }
-            if let selector = entry.namespaceSelector {
-                guard selector.matches(ClusterFacts.namespaceLabels(pod.namespace, in: snapshot)) else { return false }
-            } else if entry.podSelector != nil, pod.namespace != policyNamespace {
-                return false
-            }
-            if let selector = entry.podSelector, !selector.matches(pod.labels) { return false }
-            if let accounts = entry.serviceAccounts,
-               !accounts.contains(ServiceAccountRef(name: pod.serviceAccount, namespace: pod.namespace)) { return false }
+            guard SourceMatching.podFieldsMatch(entry, namespace: pod.namespace, labels: pod.labels,
+                                                serviceAccount: pod.serviceAccount,
+                                                namespaceLabels: ClusterFacts.namespaceLabels(pod.namespace, in: snapshot),
+                                                policyNamespace: policyNamespace) else { return false }
+            // With `networks`, the pod's own addresses must be inside (all of
+            // them, as NetworkPlacement keys identities: fail closed).
+            if let blocks = entry.networks, !NetworkPlacement.inside(pod.addresses, blocks) { return false }
         }
         if let blocks = entry.networks {
             guard let address = peer.address, blocks.contains(where: { $0.contains(address) }) else { return false }
-            // podgate's refinement (see SourceResolution): with pod fields, every
-            // pod sharing this pod's identity must be inside the networks too.
-            if hasPodFields, let pod = peer.pod {
-                let twins = snapshot.pods.values.filter {
-                    !$0.hostNetwork && $0.namespace == pod.namespace && $0.labels == pod.labels
-                        && $0.serviceAccount == pod.serviceAccount
-                }
-                let allInside = twins.allSatisfy { twin in
-                    twin.addresses.allSatisfy { address in blocks.contains { $0.contains(address) } }
-                }
-                guard allInside else { return false }
-            }
         }
         return true
     }

@@ -29,12 +29,15 @@ public enum PolicyCompiler {
         diagnostics += defaultProblems.sorted { $0.description < $1.description }
 
         // Numbers: identities, then target classes (keyed by identity), CIDR classes, pods, policies.
-        report(allocation.identities.update(live: Set(policyPods.map(IdentityKey.init))), "pod identities", &diagnostics)
+        let placement = NetworkPlacement(snapshot)
+        var keyOf: [PodRef: IdentityKey] = [:]
+        for pod in policyPods { keyOf[pod.ref] = placement.key(of: pod) }
+        report(allocation.identities.update(live: Set(keyOf.values)), "pod identities", &diagnostics)
         var classOf: [PodRef: TargetClassID] = [:]
         var identityOf: [PodRef: IdentityID] = [:]
         var classKeys: [PodRef: TargetClassKey] = [:]
         for pod in policyPods {
-            guard let id = allocation.identities[IdentityKey(pod)], let policy = defaults[pod.ref] else { continue }
+            guard let key = keyOf[pod.ref], let id = allocation.identities[key], let policy = defaults[pod.ref] else { continue }
             identityOf[pod.ref] = IdentityID(id)
             classKeys[pod.ref] = TargetClassKey(identity: IdentityID(id), ports: pod.ports, defaultPolicy: policy)
         }
@@ -50,10 +53,7 @@ public enum PolicyCompiler {
         compilation.state.cidrs = CIDRClasses.entries(allocation, settings: settings)
 
         // Policy entries.
-        var identityAddresses: [IdentityID: [IPAddress]] = [:]
-        for pod in policyPods { if let id = identityOf[pod.ref] { identityAddresses[id, default: []] += pod.addresses } }
         let resolution = SourceResolution(snapshot: snapshot, identities: compilation.identities,
-                                          identityAddresses: identityAddresses,
                                           cidrClasses: allocation.cidrClasses.ids.mapValues(IdentityID.init))
         let policies = snapshot.policies.values.compactMap { policy -> (UInt32, Policy, Set<IdentityID>)? in
             guard let index = allocation.policies[policy.ref] else { return nil }

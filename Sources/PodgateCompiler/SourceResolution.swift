@@ -5,8 +5,6 @@ import PodgateModel
 struct SourceResolution {
     let snapshot: ClusterSnapshot
     let identities: [IdentityID: IdentityKey]
-    /// Every address claimed by a pod of each identity.
-    let identityAddresses: [IdentityID: [IPAddress]]
     let cidrClasses: [CIDR: IdentityID]
     /// The identities of each namespace, and each namespace's labels, computed
     /// once: a policy's candidates are then the identities of the namespaces it
@@ -15,11 +13,9 @@ struct SourceResolution {
     private let identitiesByNamespace: [String: [(IdentityID, IdentityKey)]]
     private let namespaceLabels: [String: [String: String]]
 
-    init(snapshot: ClusterSnapshot, identities: [IdentityID: IdentityKey], identityAddresses: [IdentityID: [IPAddress]],
-         cidrClasses: [CIDR: IdentityID]) {
+    init(snapshot: ClusterSnapshot, identities: [IdentityID: IdentityKey], cidrClasses: [CIDR: IdentityID]) {
         self.snapshot = snapshot
         self.identities = identities
-        self.identityAddresses = identityAddresses
         self.cidrClasses = cidrClasses
         var byNamespace: [String: [(IdentityID, IdentityKey)]] = [:]
         for (id, key) in identities { byNamespace[key.namespace, default: []].append((id, key)) }
@@ -47,40 +43,27 @@ struct SourceResolution {
     }
 
     private func sources(of entry: PolicySource, in policyNamespace: String) -> Set<IdentityID> {
-        let hasPodFields = entry.podSelector != nil || entry.namespaceSelector != nil || entry.serviceAccounts != nil
-        guard hasPodFields else {
+        guard entry.hasPodFields else {
             // Only `networks`: the classes whose prefix lies inside a cidr and outside its excepts.
             guard let blocks = entry.networks else { return [] }
             return Set(cidrClasses.filter { prefix, _ in blocks.contains { Self.block($0, holds: prefix) } }.values)
         }
         var result: Set<IdentityID> = []
+        let networks = entry.networks.map(NetworkPlacement.canonical)
         for (id, identity) in candidates(entry, policyNamespace) where podFieldsMatch(entry, identity, policyNamespace) {
-            // With `networks` too, a pod identity is allowed only when every
-            // address of every pod of it is inside the networks: the map keys
-            // sources by identity, so anything less would let an outside pod
-            // of the same identity in (fail closed).
-            if let blocks = entry.networks {
-                let addresses = identityAddresses[id] ?? []
-                guard addresses.allSatisfy({ address in blocks.contains { $0.contains(address) } }) else { continue }
-            }
+            // With `networks` too: the identities whose pods lie inside (NetworkPlacement
+            // splits pods of the same labels by address), so the answer is per pod address.
+            if let networks, !identity.networks.contains(networks) { continue }
             result.insert(id)
         }
         return result
     }
 
     private func podFieldsMatch(_ entry: PolicySource, _ identity: IdentityKey, _ policyNamespace: String) -> Bool {
-        if let selector = entry.namespaceSelector {
-            let labels = namespaceLabels[identity.namespace] ?? ClusterFacts.namespaceLabels(identity.namespace, in: snapshot)
-            guard selector.matches(labels) else { return false }
-        } else if entry.podSelector != nil, identity.namespace != policyNamespace {
-            return false
-        }
-        if let selector = entry.podSelector, !selector.matches(identity.labels) { return false }
-        if let accounts = entry.serviceAccounts {
-            let account = ServiceAccountRef(name: identity.serviceAccount, namespace: identity.namespace)
-            guard accounts.contains(account) else { return false }
-        }
-        return true
+        let labels = namespaceLabels[identity.namespace] ?? ClusterFacts.namespaceLabels(identity.namespace, in: snapshot)
+        return SourceMatching.podFieldsMatch(entry, namespace: identity.namespace, labels: identity.labels,
+                                             serviceAccount: identity.serviceAccount, namespaceLabels: labels,
+                                             policyNamespace: policyNamespace)
     }
 
     /// A class qualifies for a block when all of its prefix is inside the

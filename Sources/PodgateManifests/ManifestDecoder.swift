@@ -3,9 +3,17 @@ import PodgateModel
 /// Gives a parsed document its Kubernetes meaning, by apiVersion and kind:
 /// `v1` Namespace and Pod, `policy.linkerd.io/v1alpha1`
 /// NetworkAuthenticationPolicy, and `List` (kubectl output) of those.
-/// Other kinds are ignored; unknown fields are ignored; wrong types are errors.
+/// Other kinds are ignored; wrong types are errors. Unknown fields (and
+/// misspelt kinds) are errors by default: a dropped `except` or `ports`
+/// widens access (see FieldSchema for how deep each kind is checked). The
+/// Kubernetes path passes `.ignore`: the API server has validated already,
+/// and newer servers may add fields.
 public struct ManifestDecoder: Sendable {
-    public init() {}
+    public let unknownFields: UnknownFields
+
+    public init(unknownFields: UnknownFields = .reject) { self.unknownFields = unknownFields }
+
+    var strict: Bool { unknownFields == .reject }
 
     public func decode(_ document: DocumentValue, at location: DocumentLocation = DocumentLocation()) -> [ManifestObject] {
         if document.isNull { return [] }
@@ -16,9 +24,9 @@ public struct ManifestDecoder: Sendable {
         let kind = document["kind"]?.string ?? ""
         switch (apiVersion, kind) {
         case ("v1", "Namespace"):
-            return [NamespaceDecoder(location: location).decode(document)]
+            return [NamespaceDecoder(location: location, strict: strict).decode(document)]
         case ("v1", "Pod"):
-            return [PodDecoder(location: location).decode(document)]
+            return [PodDecoder(location: location, strict: strict).decode(document)]
         case (ManifestKind.policyAPIVersion, ManifestKind.policy):
             return [decodePolicy(document, at: location)]
         case (_, ManifestKind.policy):
@@ -26,12 +34,20 @@ public struct ManifestDecoder: Sendable {
                                      message: "\"\(apiVersion)\" is not \(ManifestKind.policyAPIVersion)")
             return [.malformed(kind: kind, [problem])]
         case (_, "List"), (_, "PodList"), (_, "NamespaceList"):
+            if strict {
+                var reader = FieldReader(object: "\(location): \(kind)")
+                FieldSchema.list.unknownFields(in: document, at: "", kind: kind, &reader)
+                if !reader.problems.isEmpty { return [.malformed(kind: kind, reader.problems)] }
+            }
             return decodeList(document, at: location)
         case ("", _), (_, ""):
             let problem = Diagnostic(object: location.description, field: apiVersion.isEmpty ? "apiVersion" : "kind",
                                      message: "is required")
             return [.malformed(kind: kind, [problem])]
         default:
+            if strict, let problem = KnownKinds.misspelt(apiVersion: apiVersion, kind: kind, at: location) {
+                return [.malformed(kind: kind, [problem])]
+            }
             return [.ignored(apiVersion: apiVersion, kind: kind)]
         }
     }
@@ -49,8 +65,45 @@ public struct ManifestDecoder: Sendable {
         guard let (namespace, name) = identity.read(document) else {
             return .malformed(kind: ManifestKind.policy, identity.reader.problems)
         }
-        var decoder = PolicyDecoder(namespace: namespace, name: name)
+        var decoder = PolicyDecoder(namespace: namespace, name: name, strict: strict)
         return decoder.decode(document)
+    }
+}
+
+/// What to do with a field the schema does not have.
+public enum UnknownFields: Sendable {
+    /// An error: the object is invalid (a policy) or rejected (a Pod or Namespace keeps its last good version).
+    case reject
+    /// Skipped (Kubernetes mode: the API server validated the object).
+    case ignore
+}
+
+/// The kinds podgate can tell are misspelt: every kind of core `v1`, and the
+/// kinds of `policy.linkerd.io`. Other groups are not podgate's to judge.
+enum KnownKinds {
+    static let core: Set<String> = ["Binding", "ComponentStatus", "ConfigMap", "Endpoints", "Event", "LimitRange",
+                                    "Namespace", "Node", "PersistentVolume", "PersistentVolumeClaim", "Pod",
+                                    "PodTemplate", "ReplicationController", "ResourceQuota", "Secret", "Service",
+                                    "ServiceAccount", "List", "Status", "DeleteOptions", "Eviction"]
+    static let linkerd: Set<String> = [ManifestKind.policy, "Server", "ServerAuthorization", "AuthorizationPolicy",
+                                       "MeshTLSAuthentication", "NetworkAuthentication", "HTTPRoute", "GRPCRoute",
+                                       "EgressNetwork", "HTTPLocalRateLimitPolicy"]
+
+    static func misspelt(apiVersion: String, kind: String, at location: DocumentLocation) -> Diagnostic? {
+        var known: Set<String> = []
+        if apiVersion == "v1" {
+            known = core.union(core.map { "\($0)List" })
+        } else if apiVersion.hasPrefix("policy.linkerd.io/") {
+            known = linkerd.union(linkerd.map { "\($0)List" })
+        } else if Spelling.distance(kind, ManifestKind.policy) <= 3 {
+            known = [ManifestKind.policy]   // a near miss of podgate's kind, whatever the group
+        } else {
+            return nil
+        }
+        guard !known.contains(kind) else { return nil }
+        let hint = Spelling.nearest(kind, among: known).map { " (did you mean \($0)?)" } ?? ""
+        return Diagnostic(object: location.description, field: "kind",
+                          message: "\"\(kind)\" is not a kind of \(apiVersion)\(hint); the document is ignored")
     }
 }
 

@@ -14,6 +14,34 @@ public struct ManifestFile: Hashable, Sendable {
     }
 }
 
+/// One file parsed and decoded, kept by local mode so an unchanged file is
+/// never parsed again (the decoded objects are small; the text is not kept).
+public struct DecodedFile: Hashable, Sendable {
+    public var name: String
+    public var objects: [DecodedObject]
+    /// Set when the file did not parse: it then holds no object.
+    public var parseError: Diagnostic?
+
+    public struct DecodedObject: Hashable, Sendable {
+        public var location: DocumentLocation
+        public var object: ManifestObject
+    }
+
+    public init(_ file: ManifestFile, limits: YAMLLimits = YAMLLimits(), decoder: ManifestDecoder = ManifestDecoder()) {
+        name = file.name
+        objects = []
+        do {
+            let documents = try YAMLParser.parse(bytes: file.bytes, limits: limits)
+            for (index, document) in documents.enumerated() {
+                let location = DocumentLocation(file: file.name, index: index + 1)
+                objects += decoder.decode(document, at: location).map { DecodedObject(location: location, object: $0) }
+            }
+        } catch {
+            parseError = Diagnostic(object: file.name, field: "", message: error.description)
+        }
+    }
+}
+
 /// A set of manifest files turned into the cluster the compiler sees.
 /// Pure: text in, values out (reading a directory is `ManifestDirectory`).
 public struct ManifestSet: Hashable, Sendable {
@@ -23,43 +51,59 @@ public struct ManifestSet: Hashable, Sendable {
     public var diagnostics: [Diagnostic]
     /// Namespaces and Pods present but unreadable (see `keepingLastGood`).
     public var rejected: Set<ObjectKey>
+    /// The file each object was taken from: pass it back as `owners` next time.
+    public var owners: [ObjectKey: String]
 
-    /// Files are read in name order; when two documents name the same
-    /// object (kind, namespace, name), the first wins and the other is reported.
-    public init(files: [ManifestFile], limits: YAMLLimits = YAMLLimits()) {
+    /// Files are read in name order. When two documents name the same object
+    /// (kind, namespace, name), the one from the file that held it last time
+    /// (`owners`: the one enforced) stays, else the first; the other is
+    /// reported and ignored, whatever the file names.
+    public init(files: [ManifestFile], limits: YAMLLimits = YAMLLimits(), owners: [ObjectKey: String] = [:]) {
+        self.init(decoded: files.map { DecodedFile($0, limits: limits) }, owners: owners)
+    }
+
+    public init(decoded files: [DecodedFile], owners previousOwners: [ObjectKey: String] = [:]) {
+        let files = files.sorted { $0.name < $1.name }
+        // The winner of each key: the first occurrence in its enforced file, else the first occurrence.
+        var winner: [ObjectKey: DocumentLocation] = [:]
+        for file in files {
+            for item in file.objects {
+                guard let key = item.object.key else { continue }
+                if let current = winner[key] {
+                    let owner = previousOwners[key]
+                    if owner == file.name, current.file != owner { winner[key] = item.location }
+                } else {
+                    winner[key] = item.location
+                }
+            }
+        }
         var snapshot = ClusterSnapshot()
         var diagnostics: [Diagnostic] = []
-        var seen: [ObjectKey: DocumentLocation] = [:]
         var rejected: Set<ObjectKey> = []
-        let decoder = ManifestDecoder()
-        for file in files.sorted(by: { $0.name < $1.name }) {
-            let documents: [DocumentValue]
-            do {
-                documents = try YAMLParser.parse(bytes: file.bytes, limits: limits)
-            } catch {
-                diagnostics.append(Diagnostic(object: file.name, field: "", message: error.description))
-                continue
-            }
-            for (index, document) in documents.enumerated() {
-                let location = DocumentLocation(file: file.name, index: index + 1)
-                for object in decoder.decode(document, at: location) {
-                    if let key = object.key {
-                        if let first = seen[key] {
-                            diagnostics.append(Diagnostic(object: location.description, field: "",
-                                                          message: "\(key) is already defined in \(first); ignored"))
-                            continue
-                        }
-                        seen[key] = location
+        var owners: [ObjectKey: String] = [:]
+        var taken: Set<ObjectKey> = []
+        for file in files {
+            if let problem = file.parseError { diagnostics.append(problem) }
+            for item in file.objects {
+                let object = item.object
+                if let key = object.key, let first = winner[key] {
+                    guard first == item.location, taken.insert(key).inserted else {
+                        let enforced = previousOwners[key] == first.file ? ", which is enforced" : ""
+                        diagnostics.append(Diagnostic(object: item.location.description, field: "",
+                                                      message: "\(key) is already defined in \(first)\(enforced); this one is ignored"))
+                        continue
                     }
-                    diagnostics += object.diagnostics
-                    if case let .rejected(key, _) = object { rejected.insert(key) }
-                    snapshot.add(object)
+                    owners[key] = file.name
                 }
+                diagnostics += object.diagnostics
+                if case let .rejected(key, _) = object { rejected.insert(key) }
+                snapshot.add(object)
             }
         }
         self.snapshot = snapshot
         self.diagnostics = diagnostics
         self.rejected = rejected
+        self.owners = owners
     }
 
     /// The snapshot with each rejected Namespace or Pod replaced by its

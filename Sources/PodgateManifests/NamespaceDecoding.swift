@@ -2,6 +2,7 @@ import PodgateModel
 
 struct NamespaceDecoder {
     let location: DocumentLocation
+    var strict = true
 
     func decode(_ document: DocumentValue) -> ManifestObject {
         var identity = ObjectIdentity(kind: "Namespace", location: location)
@@ -9,6 +10,7 @@ struct NamespaceDecoder {
             return .malformed(kind: "Namespace", identity.reader.problems)
         }
         var reader = FieldReader(object: identity.objectName(namespace: "", name: name))
+        if strict { FieldSchema.namespace.unknownFields(in: document, at: "", kind: "Namespace", &reader) }
         let metadata = document["metadata"]
         let labels = reader.stringMap(metadata?["labels"], "metadata.labels")
         let annotations = reader.stringMap(metadata?["annotations"], "metadata.annotations")

@@ -4,6 +4,7 @@ import PodgateModel
 /// API server would have refused it.
 struct PodDecoder {
     let location: DocumentLocation
+    var strict = true
 
     func decode(_ document: DocumentValue) -> ManifestObject {
         var identity = ObjectIdentity(kind: "Pod", location: location)
@@ -11,6 +12,7 @@ struct PodDecoder {
             return .malformed(kind: "Pod", identity.reader.problems)
         }
         var reader = FieldReader(object: identity.objectName(namespace: namespace, name: name))
+        if strict { FieldSchema.pod.unknownFields(in: document, at: "", kind: "Pod", &reader) }
         let metadata = document["metadata"]
         let annotations = reader.stringMap(metadata?["annotations"], "metadata.annotations")
         let spec = reader.map(document["spec"], "spec")

@@ -7,14 +7,18 @@ struct PolicyDecoder {
     let name: String
     private var reader: FieldReader
 
-    init(namespace: String, name: String) {
+    let strict: Bool
+
+    init(namespace: String, name: String, strict: Bool = true) {
         self.namespace = namespace
         self.name = name
+        self.strict = strict
         self.reader = FieldReader(object: "\(namespace)/\(name)")
     }
 
     mutating func decode(_ document: DocumentValue) -> ManifestObject {
         let ref = PolicyRef(namespace: namespace, name: name)
+        if strict { FieldSchema.policy.unknownFields(in: document, at: "", kind: ManifestKind.policy, &reader) }
         let spec = reader.map(document["spec"], "spec")
         if spec == nil && reader.problems.isEmpty { reader.fail("spec", "is required") }
         let target = targetSelector(spec)

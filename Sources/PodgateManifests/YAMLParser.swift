@@ -69,9 +69,10 @@ public enum YAMLParser {
 
     /// Only an untagged plain scalar (or one tagged with a core non-string
     /// type) may later be read as a number, boolean or null.
+    /// An explicit core tag decides, whatever the quoting, as kubectl reads
+    /// it: `!!int "9000"` is the number 9000, `!!str 8080` the string "8080".
     private static func isPlain(style: yaml_scalar_style_t, tag: String?) -> Bool {
-        guard style == YAML_PLAIN_SCALAR_STYLE else { return false }
-        guard let tag else { return true }
+        guard let tag else { return style == YAML_PLAIN_SCALAR_STYLE }
         return ["tag:yaml.org,2002:int", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null",
                 "tag:yaml.org,2002:float"].contains(tag)
     }

@@ -16,9 +16,17 @@ struct YAMLTreeBuilder {
         case map([(key: String, value: DocumentValue)], pendingKey: String?, seen: Set<String>)
     }
 
+    /// Merge keys (`<<: *base`, `<<: [*a, *b]`), as kubectl reads them: the
+    /// map's own keys win, then the sources in order. Pending per open map.
+    private struct Merge {
+        var sources: [DocumentValue] = []
+        var awaitingValue = false
+    }
+
     private struct Frame {
         var collection: Collection
         var anchor: String?
+        var merge = Merge()
         var nodes = 1
         var height = 1
     }
@@ -78,7 +86,8 @@ struct YAMLTreeBuilder {
         let value: DocumentValue
         switch frame.collection {
         case let .list(items): value = .list(items)
-        case let .map(entries, _, _): value = .map(entries)
+        case let .map(entries, _, _):
+            value = .map(try Self.merged(entries, frame.merge.sources, at: mark))
         }
         try complete(Built(value: value, nodes: frame.nodes, height: frame.height), anchor: frame.anchor, at: mark)
     }
@@ -126,12 +135,41 @@ struct YAMLTreeBuilder {
             guard seen.insert(key).inserted else {
                 throw YAMLError(message: "duplicate mapping key '\(key)'", line: mark.0, column: mark.1)
             }
+            if key == "<<", case .scalar(_, plain: true) = built.value { parent.merge.awaitingValue = true }
             parent.collection = .map(entries, pendingKey: key, seen: seen)
         case .map(var entries, let key?, let seen):
             parent.collection = .list([])   // as above
-            entries.append((key: key, value: built.value))
+            if parent.merge.awaitingValue {
+                parent.merge.awaitingValue = false
+                parent.merge.sources.append(built.value)
+            } else {
+                entries.append((key: key, value: built.value))
+            }
             parent.collection = .map(entries, pendingKey: nil, seen: seen)
         }
         stack.append(parent)
+    }
+
+    /// The map's own entries, then each merge source's keys not yet present.
+    private static func merged(_ entries: [(key: String, value: DocumentValue)], _ sources: [DocumentValue],
+                               at mark: (Int, Int)) throws(YAMLError) -> [(key: String, value: DocumentValue)] {
+        guard !sources.isEmpty else { return entries }
+        var result = entries
+        var present = Set(entries.map(\.key))
+        for source in sources {
+            let maps: [DocumentValue]
+            switch source {
+            case .map: maps = [source]
+            case let .list(items): maps = items
+            case .scalar: throw YAMLError(message: "a merge key '<<' needs a map or a list of maps", line: mark.0, column: mark.1)
+            }
+            for map in maps {
+                guard let mapEntries = map.mapEntries else {
+                    throw YAMLError(message: "a merge key '<<' needs a map or a list of maps", line: mark.0, column: mark.1)
+                }
+                for entry in mapEntries where present.insert(entry.key).inserted { result.append(entry) }
+            }
+        }
+        return result
     }
 }

@@ -78,8 +78,10 @@ import PodgateModel
         "pod wins": ("audit", "deny", .allAuthenticated, .audit, 0),
         "namespace next": (nil, "deny", .allAuthenticated, .deny, 0),
         "flag last": (nil, nil, .clusterAuthenticated, .clusterAuthenticated, 0),
-        "unknown pod value falls to namespace": ("denyy", "cluster-unauthenticated", .allUnauthenticated, .clusterUnauthenticated, 1),
-        "unknown values fall to the flag": ("x", "Deny", .deny, .deny, 2),
+        // policy-semantics.md: an unknown value is reported and counts as deny.
+        "unknown pod value counts as deny": ("denyy", "all-unauthenticated", .allUnauthenticated, .deny, 1),
+        "unknown namespace value counts as deny": (nil, "Deny", .allUnauthenticated, .deny, 1),
+        "unknown values are both reported": ("x", "Deny", .allUnauthenticated, .deny, 2),
     ]
 
     @Test(arguments: precedence.keys.sorted())
@@ -111,21 +113,69 @@ import PodgateModel
         #expect(state.longestCIDRMatch(ip("::ffff:203.0.113.8"))?.value == office)
     }
 
-    @Test func networksWithPodFieldsAllowAnIdentityOnlyWhenAllItsPodsAreInside() throws {
+    /// Contract (policy-semantics.md, `networks`): "With pod fields in the same
+    /// entry, a pod matches only if its own address is inside: two pods with the
+    /// same labels, one inside and one outside, get different answers."
+    @Test func networksWithPodFieldsAreDecidedPerPodAddress() throws {
         var snapshot = Walkthrough.snapshot
         let twin = Pod(namespace: "demo", name: "frontend-2", labels: ["app": "frontend"], addresses: [ip("10.245.0.1")])
         let policy = Policy(namespace: "demo", name: "p", target: LabelSelector(matchLabels: ["app": "backend"]),
                             sources: [PolicySource(podSelector: LabelSelector(matchLabels: ["app": "frontend"]),
                                                    networks: [NetworkBlock(cidr: cidr("10.244.0.0/16"))])])
         snapshot.policies = [policy.ref: policy]
-        let inside = PolicyCompiler.compile(snapshot, settings: Walkthrough.settings).state
-        #expect(inside.policy.keys.contains { $0.source.isPod })
         snapshot.pods[twin.ref] = twin
-        let outside = PolicyCompiler.compile(snapshot, settings: Walkthrough.settings).state
-        #expect(!outside.policy.keys.contains { $0.source.isPod })
-        // The reference evaluator applies the same rule.
-        let verdict = Decision.evaluate(snapshot, settings: Walkthrough.settings, from: .pod(Walkthrough.frontend.ref),
-                                        to: Walkthrough.backend.ref, port: 1, transport: .tcp)
-        #expect(verdict?.allowed == false)
+        let cgroupOf = cgroups(snapshot)
+        let result = PolicyCompiler.compile(snapshot, settings: Walkthrough.settings, localCgroups: cgroupOf)
+        let state = result.state
+        // The two frontends share labels but not an identity.
+        let inside = try #require(state.addresses[ip("10.244.0.10")]).identity
+        let outside = try #require(state.addresses[ip("10.245.0.1")]).identity
+        #expect(inside != outside && inside.isPod && outside.isPod)
+        #expect(result.identities[inside]?.networks == [[NetworkBlock(cidr: cidr("10.244.0.0/16"))]])
+        #expect(result.identities[outside]?.networks == [])
+        let backendCgroup = try #require(cgroupOf[Walkthrough.backend.ref])
+        // Server side, by source address; client side, by the client's cgroup.
+        #expect(MapLookup.server(state, target: backendCgroup, source: ip("10.244.0.10"), port: 8080, transport: .tcp).allowed)
+        #expect(!MapLookup.server(state, target: backendCgroup, source: ip("10.245.0.1"), port: 8080, transport: .tcp).allowed)
+        let inCgroup = try #require(cgroupOf[Walkthrough.frontend.ref]), outCgroup = try #require(cgroupOf[twin.ref])
+        #expect(MapLookup.client(state, source: inCgroup, destination: ip("10.244.0.11"), port: 8080, transport: .tcp)?.allowed == true)
+        #expect(MapLookup.client(state, source: outCgroup, destination: ip("10.244.0.11"), port: 8080, transport: .tcp)?.allowed == false)
+        // The reference evaluator gives the same two answers.
+        let settings = Walkthrough.settings
+        #expect(Decision.evaluate(snapshot, settings: settings, from: .pod(Walkthrough.frontend.ref),
+                                  to: Walkthrough.backend.ref, port: 8080, transport: .tcp)?.allowed == true)
+        #expect(Decision.evaluate(snapshot, settings: settings, from: .pod(twin.ref),
+                                  to: Walkthrough.backend.ref, port: 8080, transport: .tcp)?.allowed == false)
+    }
+
+    @Test func aPodHalfInsideTheNetworksFailsClosed() throws {
+        var snapshot = Walkthrough.snapshot
+        var dual = Walkthrough.frontend
+        dual.addresses = [ip("10.244.0.10"), ip("fd00::10")]
+        snapshot.pods[dual.ref] = dual
+        let policy = Policy(namespace: "demo", name: "p", target: LabelSelector(matchLabels: ["app": "backend"]),
+                            sources: [PolicySource(podSelector: LabelSelector(matchLabels: ["app": "frontend"]),
+                                                   networks: [NetworkBlock(cidr: cidr("10.244.0.0/16"))])])
+        snapshot.policies = [policy.ref: policy]
+        let state = PolicyCompiler.compile(snapshot, settings: Walkthrough.settings).state
+        #expect(!state.policy.keys.contains { $0.source.isPod })
+        #expect(Decision.evaluate(snapshot, settings: Walkthrough.settings, from: .pod(dual.ref),
+                                  to: Walkthrough.backend.ref, port: 8080, transport: .tcp)?.allowed == false)
+    }
+
+    @Test func theSameNetworksWrittenInAnotherOrderGiveOneIdentity() throws {
+        var snapshot = Walkthrough.snapshot
+        let a = NetworkBlock(cidr: cidr("10.244.0.0/24")), b = NetworkBlock(cidr: cidr("10.244.1.0/24"))
+        let frontend = LabelSelector(matchLabels: ["app": "frontend"])
+        let p1 = Policy(namespace: "demo", name: "p1", target: .everything, ports: [PolicyPort(port: .number(1, endPort: nil))],
+                        sources: [PolicySource(podSelector: frontend, networks: [a, b])])
+        let p2 = Policy(namespace: "demo", name: "p2", target: .everything, ports: [PolicyPort(port: .number(2, endPort: nil))],
+                        sources: [PolicySource(podSelector: frontend, networks: [b, a])])
+        snapshot.policies = [p1.ref: p1, p2.ref: p2]
+        let result = PolicyCompiler.compile(snapshot, settings: Walkthrough.settings)
+        let id = try #require(result.state.addresses[ip("10.244.0.10")]).identity
+        #expect(result.identities[id]?.networks.count == 1)
+        let allowedPorts = Set(result.state.policy.filter { $0.key.source == id }.map(\.key.port))
+        #expect(allowedPorts == [1, 2])
     }
 }

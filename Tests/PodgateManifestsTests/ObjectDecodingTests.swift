@@ -125,7 +125,7 @@ import PodgateModel
         let second = ManifestFile(name: "b.yaml", text: "apiVersion: v1\nkind: Namespace\nmetadata: {name: n, labels: {from: b}}\n")
         let set = ManifestSet(files: [second, first])
         #expect(set.snapshot.namespaces["n"]?.labels == ["from": "a"])
-        #expect(set.diagnostics.map(\.description) == ["b.yaml (document 1): Namespace n is already defined in a.yaml (document 1); ignored"])
+        #expect(set.diagnostics.map(\.description) == ["b.yaml (document 1): Namespace n is already defined in a.yaml (document 1); this one is ignored"])
     }
 
     @Test func invalidPoliciesAreKeptApartAndOthersStay() {

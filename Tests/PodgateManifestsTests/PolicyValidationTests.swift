@@ -49,7 +49,7 @@ import PodgateModel
         "sources not a list": ("{\(selector), sources: {podSelector: {}}}", "demo/p: spec.sources must be a list"),
         "empty source entry": ("{\(selector), sources: [{}]}",
                                "demo/p: spec.sources[0] has no field (one of podSelector, namespaceSelector, serviceAccounts, networks)"),
-        "source entry with unknown field only": ("{\(selector), sources: [{ipBlock: {cidr: 10.0.0.0/8}}]}",
+        "source entry with only null fields": ("{\(selector), sources: [{podSelector: null}]}",
                                                  "demo/p: spec.sources[0] has no field (one of podSelector, namespaceSelector, serviceAccounts, networks)"),
         "bad podSelector operator": ("{\(selector), sources: [{podSelector: {matchExpressions: [{key: a, operator: in, values: [b]}]}}]}",
                                      "demo/p: spec.sources[0].podSelector.matchExpressions[0].operator \"in\" is not In, NotIn, Exists or DoesNotExist"),
@@ -111,8 +111,8 @@ import PodgateModel
             Policy(namespace: "demo", name: "p", target: LabelSelector(matchLabels: ["app": "svc"]),
                    sources: [PolicySource(serviceAccounts: [ServiceAccountRef(name: "api", namespace: "demo"),
                                                              ServiceAccountRef(name: "job", namespace: "batch")])])),
-        "networks with except, both families, unknown fields ignored": (
-            "{\(selector), future: 1, sources: [{networks: [{cidr: 203.0.113.0/24, except: [203.0.113.7/32]}, {cidr: \"2001:db8::/32\"}], podSelector: {matchLabels: {a: b}}}]}",
+        "networks with except, both families": (
+            "{\(selector), sources: [{networks: [{cidr: 203.0.113.0/24, except: [203.0.113.7/32]}, {cidr: \"2001:db8::/32\"}], podSelector: {matchLabels: {a: b}}}]}",
             Policy(namespace: "demo", name: "p", target: LabelSelector(matchLabels: ["app": "svc"]),
                    sources: [PolicySource(podSelector: LabelSelector(matchLabels: ["a": "b"]),
                                           networks: [NetworkBlock(cidr: CIDR("203.0.113.0/24")!, except: [CIDR("203.0.113.7/32")!]),

@@ -8,8 +8,9 @@ enum NameTablesBuilder {
         let snapshot = state.snapshot
         var tables = NameTables()
         var podsByIdentity: [IdentityKey: [String]] = [:]
+        let placement = NetworkPlacement(snapshot)
         for pod in snapshot.pods.values where !pod.hostNetwork {
-            podsByIdentity[IdentityKey(pod), default: []].append(pod.ref.description)
+            podsByIdentity[placement.key(of: pod), default: []].append(pod.ref.description)
         }
         for (id, key) in compilation.identities {
             tables.identities[id.description] = .init(namespace: key.namespace, serviceAccount: key.serviceAccount,

@@ -25,7 +25,7 @@ struct APISnapshot {
         var snapshot = ClusterSnapshot()
         var problems: [Diagnostic] = []
         var rejected: [PodgateManifests.ObjectKey] = []
-        let decoder = ManifestDecoder()
+        let decoder = ManifestDecoder(unknownFields: .ignore)   // the API server validated: see UnknownFields
         for resource in objects.keys.sorted(by: { $0.name < $1.name }) {
             let current = objects[resource] ?? [:]
             var kept: [PodgateKube.ObjectKey: (object: DocumentValue, decoded: [ManifestObject])] = [:]

@@ -44,11 +44,11 @@ final class LocalSource: ClusterSource, @unchecked Sendable {
     func stop() { watcher?.stop() }
 
     func read(previous: ClusterSnapshot) throws -> SourceReading {
-        let reading = try manifests.read(isParsable: { text in
-            do { _ = try YAMLParser.parse(text); return nil } catch { return Diagnostic(object: "", field: "", message: "\(error)") }
-        })
-        let loaded = ManifestSet(files: reading.files.map { ManifestFile(name: $0.name, text: $0.text) })
-        let snapshot = loaded.keepingLastGood(from: previous)
+        let reading = try manifests.read()
+        let loaded = reading.set
+        // Unreadable Pods and Namespaces, and policies edited into invalid
+        // ones, keep the version the kernel holds (fail closed).
+        let snapshot = loaded.keepingLastGood(from: previous).keepingLastValidPolicies(from: previous)
         let local = snapshot.pods.values.filter { $0.nodeName == nil || $0.nodeName == nodeName }.map(\.ref)
         return SourceReading(snapshot: snapshot, problems: reading.problems + loaded.diagnostics,
                              localCgroups: cgroups.resolve(local), isReady: true,
