@@ -58,8 +58,14 @@ public struct IncrementalCompiler: Sendable {
     var widePolicies: Set<PolicyRef> = []
     /// Policies with an entry that has `namespaceSelector` (namespace labels matter).
     var namespaceSelectorPolicies: Set<PolicyRef> = []
-    /// Policies with an entry that has `networks` and pod fields (pod addresses matter).
-    var addressPolicies: Set<PolicyRef> = []
+    /// The `sources` entries with pod fields and `networks`, per policy: they
+    /// split identities by pod address (NetworkPlacement).
+    struct NetworkEntry: Hashable, Sendable {
+        var source: PolicySource
+        var policyNamespace: String
+        var networks: [NetworkBlock]   // canonical
+    }
+    var networkEntries: [PolicyRef: [NetworkEntry]] = [:]
     /// Policies with an entry that has only `networks` (CIDR classes are sources).
     var cidrPolicies: Set<PolicyRef> = []
     var targetsOf: [PolicyRef: [TargetClassID: [PortPrefix]]] = [:]
@@ -87,8 +93,6 @@ public struct IncrementalCompiler: Sendable {
     var dirtyAddresses: Set<IPAddress> = []
     var dirtyEndpoints: Set<PodRef> = []
     var allEndpointsDirty = false
-    /// Identities whose pods or pod addresses changed (address-dependent sources).
-    var dirtyIdentityAddresses: Set<IdentityID> = []
     var dirtyNamespaceLabels: Set<String> = []
     var releasedIdentities: Set<IdentityID> = []
     var releasedClasses: Set<TargetClassID> = []
@@ -114,8 +118,11 @@ public struct IncrementalCompiler: Sendable {
     public init(snapshot: ClusterSnapshot, settings: AgentSettings, localCgroups: [PodRef: CgroupID] = [:],
                 previous: Allocation = Allocation()) {
         self.init(settings: settings, allocation: previous)
-        // Namespaces first, then pods, then policies: each policy then finds
-        // every identity and class it selects in one pass.
+        // The entries that split identities by address first, so each pod
+        // gets its final identity at once; then namespaces, pods, and policies:
+        // each policy then finds every identity and class it selects in one pass.
+        for (ref, policy) in snapshot.policies { networkEntries[ref] = Self.networkEntries(of: policy) }
+        networkEntries = networkEntries.filter { !$0.value.isEmpty }
         var changes: [ClusterChange] = snapshot.namespaces.map { .namespace($0.key, $0.value) }
         changes += snapshot.pods.map { .pod($0.key, $0.value) }
         changes += localCgroups.map { .localCgroup($0.key, $0.value) }
@@ -266,14 +273,12 @@ public struct IncrementalCompiler: Sendable {
 
     /// Brings everything derived up to date with the inputs, in dependency
     /// order: pods' identities and classes, then the sources that depend on
-    /// pod addresses and namespace labels, then what nothing refers to any
+    /// namespace labels, then what nothing refers to any
     /// more, then the address and endpoint entries.
     mutating func settle() {
         refreshPods()
         for namespace in dirtyNamespaceLabels { reevaluateNamespace(namespace) }
         dirtyNamespaceLabels = []
-        for identity in dirtyIdentityAddresses where identityKeys[identity] != nil { reevaluateAddresses(of: identity) }
-        dirtyIdentityAddresses = []
         collectGarbage()
         for address in dirtyAddresses { refreshAddress(address) }
         dirtyAddresses = []

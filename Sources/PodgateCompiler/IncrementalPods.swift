@@ -38,6 +38,8 @@ extension IncrementalCompiler {
         if old?.labels != namespace?.labels {
             namespaceLabels[name] = namespace.map { ClusterFacts.namespaceLabels(name, in: ClusterSnapshot(namespaces: [name: $0])) }
             dirtyNamespaceLabels.insert(name)
+            // Entries with a namespace selector and networks may place its pods elsewhere.
+            if !networkEntries.isEmpty { dirtyPods.formUnion(podsByNamespace[name] ?? []) }
         }
         if old?.defaultInboundPolicy != namespace?.defaultInboundPolicy {
             dirtyPods.formUnion(podsByNamespace[name] ?? [])
@@ -75,7 +77,7 @@ extension IncrementalCompiler {
             let resolved = ClusterFacts.defaultPolicy(of: pod, in: ClusterSnapshot(namespaces: namespace), settings: settings)
             new.defaultPolicy = resolved.policy
             if !resolved.problems.isEmpty { podProblems[ref] = resolved.problems }
-            let identityKey = IdentityKey(pod)
+            let identityKey = placementKey(of: pod)
             if let identity = acquireIdentity(identityKey, ref) {
                 new.identity = identity
                 new.targetClass = acquireClass(TargetClassKey(identity: identity, ports: pod.ports, defaultPolicy: resolved.policy))
@@ -85,14 +87,31 @@ extension IncrementalCompiler {
         }
         if let targetClass = old.targetClass { releaseClass(targetClass) }
         if let identity = old.identity, identity != new.identity { releaseIdentity(identity, ref) }
-        // Sources that depend on pod addresses see the identity's new address set.
-        if let identity = old.identity { dirtyIdentityAddresses.insert(identity) }
-        if let identity = new.identity { dirtyIdentityAddresses.insert(identity) }
         podFacts[ref] = pod == nil ? nil : new
         if old != new {
             dirtyAddresses.formUnion(pod?.addresses ?? [])
             dirtyEndpoints.insert(ref)
         }
+    }
+
+    /// `NetworkPlacement.key(of:)` over the entries held here: the network
+    /// lists whose entry's pod fields match the pod and that hold all its addresses.
+    func placementKey(of pod: Pod) -> IdentityKey {
+        var key = IdentityKey(pod)
+        guard !networkEntries.isEmpty, !pod.addresses.isEmpty else { return key }
+        var inside: Set<[NetworkBlock]> = []
+        let namespaceLabels = labels(ofNamespace: pod.namespace)
+        for entries in networkEntries.values {
+            for entry in entries where !inside.contains(entry.networks) {
+                guard NetworkPlacement.inside(pod.addresses, entry.networks),
+                      SourceMatching.podFieldsMatch(entry.source, namespace: pod.namespace, labels: pod.labels,
+                                                    serviceAccount: pod.serviceAccount, namespaceLabels: namespaceLabels,
+                                                    policyNamespace: entry.policyNamespace) else { continue }
+                inside.insert(entry.networks)
+            }
+        }
+        key.networks = inside.sorted { NetworkPlacement.describe($0) < NetworkPlacement.describe($1) }
+        return key
     }
 
     mutating func acquireIdentity(_ key: IdentityKey, _ ref: PodRef) -> IdentityID? {

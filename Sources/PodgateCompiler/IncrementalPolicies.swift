@@ -9,6 +9,12 @@ extension IncrementalCompiler {
         guard old != policy else { return }
         if let old { removePolicy(ref, old) }
         policies[ref] = policy
+        // Entries that split identities by address: the pods they can reach get placed again.
+        let entries = policy.map(Self.networkEntries) ?? []
+        if entries != networkEntries[ref] ?? [] {
+            for entry in (networkEntries[ref] ?? []) + entries { dirtyPods.formUnion(podsReachable(by: entry.source, from: entry.policyNamespace)) }
+            networkEntries[ref] = entries.isEmpty ? nil : entries
+        }
         if let policy { addPolicy(ref, policy) } else { deletedPolicies.insert(ref) }
     }
 
@@ -20,7 +26,6 @@ extension IncrementalCompiler {
         policiesByNamespace[policy.namespace]?.remove(ref)
         widePolicies.remove(ref)
         namespaceSelectorPolicies.remove(ref)
-        addressPolicies.remove(ref)
         cidrPolicies.remove(ref)
         for prefix in Self.prefixes(of: policy) { releaseCIDR(prefix) }
     }
@@ -34,7 +39,6 @@ extension IncrementalCompiler {
             let hasPodFields = entry.podSelector != nil || entry.namespaceSelector != nil || entry.serviceAccounts != nil
             if entry.namespaceSelector != nil { namespaceSelectorPolicies.insert(ref) }
             if entry.namespaceSelector != nil || (entry.podSelector == nil && entry.serviceAccounts != nil) { widePolicies.insert(ref) }
-            if hasPodFields, entry.networks != nil { addressPolicies.insert(ref) }
             if !hasPodFields, entry.networks != nil { cidrPolicies.insert(ref) }
         }
         // Sources: the candidate identities (as SourceResolution picks them), then the CIDR classes.
@@ -50,6 +54,28 @@ extension IncrementalCompiler {
             guard let identity = identityKeys[id], policy.target.matches(identity.labels) else { continue }
             for targetClass in classesByIdentity[id] ?? [] { addTarget(ref, targetClass) }
         }
+    }
+
+    static func networkEntries(of policy: Policy) -> [NetworkEntry] {
+        policy.sources.compactMap { source in
+            guard source.hasPodFields, let networks = source.networks else { return nil }
+            return NetworkEntry(source: source, policyNamespace: policy.namespace, networks: NetworkPlacement.canonical(networks))
+        }
+    }
+
+    /// The pods of the namespaces an entry's pod fields can reach (a superset).
+    func podsReachable(by entry: PolicySource, from policyNamespace: String) -> Set<PodRef> {
+        var namespaces: [String] = []
+        if let selector = entry.namespaceSelector {
+            namespaces = podsByNamespace.keys.filter { selector.matches(labels(ofNamespace: $0)) }
+        } else if entry.podSelector != nil {
+            namespaces = [policyNamespace]
+        } else {
+            namespaces = (entry.serviceAccounts ?? []).map(\.namespace)
+        }
+        var result: Set<PodRef> = []
+        for namespace in namespaces { result.formUnion(podsByNamespace[namespace] ?? []) }
+        return result
     }
 
     /// Every prefix a policy names (`cidr` and `except`): each is a CIDR class.
@@ -127,22 +153,13 @@ extension IncrementalCompiler {
     }
 
     private func entryMatches(_ entry: PolicySource, _ id: IdentityID, _ identity: IdentityKey, policyNamespace: String) -> Bool {
-        guard entry.podSelector != nil || entry.namespaceSelector != nil || entry.serviceAccounts != nil else { return false }
-        if let selector = entry.namespaceSelector {
-            guard selector.matches(labels(ofNamespace: identity.namespace)) else { return false }
-        } else if entry.podSelector != nil, identity.namespace != policyNamespace {
-            return false
-        }
-        if let selector = entry.podSelector, !selector.matches(identity.labels) { return false }
-        if let accounts = entry.serviceAccounts {
-            guard accounts.contains(ServiceAccountRef(name: identity.serviceAccount, namespace: identity.namespace)) else { return false }
-        }
-        // With `networks` too: every address of every pod of the identity inside (see SourceResolution).
-        if let blocks = entry.networks {
-            for ref in identityMembers[id] ?? [] {
-                for address in pods[ref]?.addresses ?? [] where !blocks.contains(where: { $0.contains(address) }) { return false }
-            }
-        }
+        guard entry.hasPodFields,
+              SourceMatching.podFieldsMatch(entry, namespace: identity.namespace, labels: identity.labels,
+                                            serviceAccount: identity.serviceAccount,
+                                            namespaceLabels: labels(ofNamespace: identity.namespace),
+                                            policyNamespace: policyNamespace) else { return false }
+        // With `networks` too: the identities whose pods lie inside (NetworkPlacement).
+        if let networks = entry.networks, !identity.networks.contains(NetworkPlacement.canonical(networks)) { return false }
         return true
     }
 
@@ -158,14 +175,6 @@ extension IncrementalCompiler {
         guard !namespaceSelectorPolicies.isEmpty else { return }
         for id in identitiesByNamespace[namespace] ?? [] {
             for ref in namespaceSelectorPolicies { reevaluate(ref, id) }
-        }
-    }
-
-    /// An identity's pods or their addresses changed: the entries with `networks` and pod fields.
-    mutating func reevaluateAddresses(of id: IdentityID) {
-        guard !addressPolicies.isEmpty, let identity = identityKeys[id] else { return }
-        for ref in addressPolicies where policies[ref]?.namespace == identity.namespace || widePolicies.contains(ref) {
-            reevaluate(ref, id)
         }
     }
 
