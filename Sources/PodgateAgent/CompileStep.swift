@@ -11,7 +11,8 @@ import PodgateModel
 struct CompileStep {
     let settings: AgentSettings
     let resyncNanoseconds: UInt64
-    private(set) var incremental: IncrementalCompiler?
+    /// Settable by tests (a compiler that went wrong).
+    var incremental: IncrementalCompiler?
     /// The inputs the incremental compiler holds (the next diff starts there).
     private var snapshot = ClusterSnapshot()
     private var cgroups: [PodRef: CgroupID] = [:]

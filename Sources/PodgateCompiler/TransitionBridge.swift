@@ -59,7 +59,10 @@ public enum TransitionBridge {
                     var copy = key
                     copy.targetClass = targetClass
                     copy.source = source
-                    if existing[copy] == nil, result[copy] == nil { result[copy] = value }
+                    // A copy can come from two entries (a class and an identity both
+                    // moving): the lowest index names it, whatever the order of work.
+                    guard existing[copy] == nil else { continue }
+                    if result[copy].map({ value.policyIndex < $0.policyIndex }) ?? true { result[copy] = value }
                 }
             }
         }
