@@ -160,7 +160,10 @@ public struct IncrementalCompiler: Sendable {
                 // Cheaper, not needed for correctness: a policy then finds the
                 // identities of the pods changed before it at once, instead of
                 // each new identity looking for its policies.
+                // Namespace labels too: re-checking them after the policies
+                // would cost (namespaces x identities x namespace selectors).
                 if !dirtyPods.isEmpty { refreshPods() }
+                if !dirtyNamespaceLabels.isEmpty { refreshNamespaceLabels() }
                 setPolicy(ref, policy)
             case let .invalidPolicy(ref, diagnostic): invalidPolicies[ref] = diagnostic
             case let .localCgroup(ref, cgroup): setCgroup(ref, cgroup)
@@ -277,8 +280,7 @@ public struct IncrementalCompiler: Sendable {
     /// more, then the address and endpoint entries.
     mutating func settle() {
         refreshPods()
-        for namespace in dirtyNamespaceLabels { reevaluateNamespace(namespace) }
-        dirtyNamespaceLabels = []
+        refreshNamespaceLabels()
         collectGarbage()
         for address in dirtyAddresses { refreshAddress(address) }
         dirtyAddresses = []
@@ -291,6 +293,11 @@ public struct IncrementalCompiler: Sendable {
         deletedPods = []
         for ref in deletedPolicies where policies[ref] == nil { allocation.policies.remove(ref) }
         deletedPolicies = []
+    }
+
+    mutating func refreshNamespaceLabels() {
+        for namespace in dirtyNamespaceLabels { reevaluateNamespace(namespace) }
+        dirtyNamespaceLabels = []
     }
 
     mutating func refreshPods() {

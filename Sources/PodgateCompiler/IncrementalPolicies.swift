@@ -7,6 +7,13 @@ extension IncrementalCompiler {
     mutating func setPolicy(_ ref: PolicyRef, _ policy: Policy?) {
         let old = policies[ref]
         guard old != policy else { return }
+        // Same sources (a new port or target, the usual edit): keep them, redo the targets.
+        if let old, let policy, old.namespace == policy.namespace, old.sources == policy.sources {
+            for targetClass in Array((targetsOf[ref] ?? [:]).keys) { removeTarget(ref, targetClass) }
+            policies[ref] = policy
+            addTargets(ref, policy)
+            return
+        }
         if let old { removePolicy(ref, old) }
         policies[ref] = policy
         // Entries that split identities by address: the pods they can reach get placed again.
@@ -49,7 +56,11 @@ extension IncrementalCompiler {
         }
         sourcesOf[ref] = sources
         for source in sources { policiesWithSource[source, default: []].insert(ref) }
-        // Targets: the classes of the matching identities of its namespace.
+        addTargets(ref, policy)
+    }
+
+    /// The classes of the identities of its namespace that its target selects.
+    private mutating func addTargets(_ ref: PolicyRef, _ policy: Policy) {
         for id in identitiesByNamespace[policy.namespace] ?? [] {
             guard let identity = identityKeys[id], policy.target.matches(identity.labels) else { continue }
             for targetClass in classesByIdentity[id] ?? [] { addTarget(ref, targetClass) }
