@@ -16,8 +16,12 @@ public final class Agent: @unchecked Sendable {
     private let options: AgentOptions
     private let log = Logger("agent")
     private let source: any ClusterSource
-    private var allocation = Allocation()
+    /// What the kernel holds, when the compile step does not know it (first
+    /// pass, after a failed write): the incremental compiler's state otherwise.
     private var realized: DesiredState?
+    /// The pod cgroups of the last compilation: whose sockets a revocation pass walks.
+    private var lastEndpoints: Set<CgroupID> = []
+    private var compileStep: CompileStep
     private var lastSnapshot = ClusterSnapshot()
     private var lastLocalCgroups: [PodRef: CgroupID] = [:]
     private var lastSourceProblems: [Diagnostic] = []
@@ -46,6 +50,7 @@ public final class Agent: @unchecked Sendable {
     public init(options: AgentOptions) throws {
         self.options = options
         Logger.processMinimum = options.logLevel
+        compileStep = CompileStep(settings: options.settings, resyncNanoseconds: Self.resyncNanoseconds)
         unnamed = EventEnricher(compilation: Compilation(state: DesiredState(config: DatapathConfig(allowFromHost: true, denyUnknownPods: true)),
                                                          allocation: Allocation(), diagnostics: []),
                                 snapshot: ClusterSnapshot(), settings: options.settings)
@@ -143,7 +148,7 @@ public final class Agent: @unchecked Sendable {
             // The periodic resync usually finds nothing new: then the kernel
             // already holds this state and there is nothing to compile.
             if reading.snapshot == lastSnapshot, reading.localCgroups == lastLocalCgroups,
-               reading.problems == lastSourceProblems, realized != nil, view?.isReady == true {
+               reading.problems == lastSourceProblems, realized != nil || compileStep.kernelInStep, view?.isReady == true {
                 let (time, unixSeconds) = Self.now()
                 view?.markSynced(reading.syncedSources, at: time, unixSeconds: unixSeconds)
                 try writeGeneration(reading.generation)
@@ -152,23 +157,35 @@ public final class Agent: @unchecked Sendable {
             let snapshot = reading.snapshot
             let localCgroups = reading.localCgroups
             let compileStarted = DispatchTime.now()
-            let compilation = PolicyCompiler.compile(snapshot, settings: options.settings,
-                                                     localCgroups: localCgroups, previous: allocation)
+            let pass = compileStep.prepare(snapshot, localCgroups, realized: realized, limits: options.limits,
+                                           now: compileStarted.uptimeNanoseconds)
+            let compilation = pass.compilation
+            let operations = pass.operations
             let compiled = DispatchTime.now()
-            // Through the bridge when pointers move (TransitionBridge): its
-            // copies go in with the new entries and leave after every pointer flipped.
-            let bridge = TransitionBridge.bridge(from: realized, to: compilation.state)
-            var operations = StateDiff.operations(from: realized, to: bridge)
-            if bridge != compilation.state { operations += StateDiff.operations(from: bridge, to: compilation.state) }
-            try options.limits.check(from: realized, to: bridge)  // refuse what does not fit, before any write
-            try datapath.apply(operations)
+            if let differences = pass.differences, differences > 0 {
+                view?.recordResyncRepair()
+                log.warning("resync: the incremental state differs from the full compile in \(differences) entries: \(pass.summary ?? ""); repaired from the full compile")
+            } else if let summary = pass.summary {
+                log.warning("resync: \(summary)")
+            }
+            do {
+                // Refuse what does not fit, before any write.
+                if !pass.exceeded.isEmpty { throw StateLimits.ExceededError(exceeded: pass.exceeded) }
+                try datapath.apply(operations)
+            } catch {
+                compileStep.notWritten()
+                throw error
+            }
+            compileStep.written()
             let written = DispatchTime.now()
-            realized = compilation.state
+            // Held only while there is no incremental compiler: a second
+            // reference to its maps would make its next write copy them whole.
+            realized = compileStep.kernelInStep ? nil : compilation.state
+            lastEndpoints = Set(compilation.state.endpoints.keys)
             let previousSnapshot = lastSnapshot
             lastSnapshot = snapshot
             lastLocalCgroups = localCgroups
             lastSourceProblems = reading.problems
-            allocation = compilation.allocation
             let problems = reading.problems + compilation.diagnostics
             publish(snapshot: snapshot, compilation: compilation, problems: problems, sources: reading.syncedSources)
             if !operations.isEmpty {
@@ -229,6 +246,9 @@ public final class Agent: @unchecked Sendable {
         }
     }
 
+    /// The full compile checks (and repairs) the incremental one this often.
+    static let resyncNanoseconds: UInt64 = 60_000_000_000
+
     static func seconds(_ start: DispatchTime, _ end: DispatchTime) -> Double {
         Double(end.uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
     }
@@ -250,9 +270,9 @@ public final class Agent: @unchecked Sendable {
         do {
             revoker = try SocketRevoker(maps: datapath)
             view.revocation.withLock { $0 = "on: open connections that a change refuses are closed" }
-            if let change = pendingChange, let endpoints = realized?.endpoints.keys {
+            if let change = pendingChange, !lastEndpoints.isEmpty {
                 pendingChange = nil
-                revoke(refusedBy: Array(change.prefix(ChangeSummary.limit)), cgroups: Set(endpoints))
+                revoke(refusedBy: Array(change.prefix(ChangeSummary.limit)), cgroups: lastEndpoints)
             }
         } catch {
             view.revocation.withLock { $0 = "unavailable: \(error); open connections stay open after a change" }

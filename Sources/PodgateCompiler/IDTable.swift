@@ -36,6 +36,19 @@ public struct IDTable<Key: Hashable & Comparable & Sendable>: Hashable, Sendable
         return exhausted
     }
 
+    /// One key at a time (the incremental compiler): its number, or the next
+    /// one; nil when the range is exhausted.
+    mutating func insert(_ key: Key) -> UInt32? {
+        if let id = ids[key] { return id }
+        guard next < limit else { return nil }
+        ids[key] = next
+        next += 1
+        return next - 1
+    }
+
+    /// Forgets a key that no longer exists; its number is never handed out again.
+    mutating func remove(_ key: Key) { ids[key] = nil }
+
     /// Number to key, for tools.
     public var keysByID: [UInt32: Key] {
         Dictionary(uniqueKeysWithValues: ids.map { ($0.value, $0.key) })

@@ -42,24 +42,46 @@ public struct StateLimits: Hashable, Sendable {
 
     public struct ExceededError: Error, CustomStringConvertible {
         public var exceeded: [Exceeded]
+        public init(exceeded: [Exceeded]) { self.exceeded = exceeded }
         public var description: String { "state does not fit the maps: " + exceeded.map(\.description).joined(separator: "; ") }
     }
 
+    /// Entries per map: at the end of a transition, and at its peak.
+    public struct Counts: Hashable, Sendable {
+        public var endpoints = 0, addresses = 0, cidrs = 0, policy = 0
+        public init() {}
+    }
+
     public func violations(from old: DesiredState?, to new: DesiredState) -> [Exceeded] {
+        func removed<Key: Hashable, Value>(_ old: [Key: Value]?, _ new: [Key: Value]) -> Int {
+            old?.keys.filter { new[$0] == nil }.count ?? 0
+        }
+        var final = Counts(), peak = Counts()
+        final.endpoints = new.endpoints.count
+        final.addresses = new.addresses.count
+        final.cidrs = new.cidrs.count
+        final.policy = new.policy.count
+        peak.endpoints = final.endpoints + removed(old?.endpoints, new.endpoints)
+        peak.addresses = final.addresses + removed(old?.addresses, new.addresses)
+        peak.cidrs = final.cidrs + removed(old?.cidrs, new.cidrs)
+        peak.policy = final.policy + removed(old?.policy, new.policy)
+        return violations(final: final, peak: peak)
+    }
+
+    /// The same check from counts alone (the incremental compiler knows them without a full diff).
+    public func violations(final: Counts, peak: Counts) -> [Exceeded] {
         var result: [Exceeded] = []
-        func check<Key: Hashable, Value>(_ name: String, _ flag: String, _ capacity: Int, _ old: [Key: Value]?, _ new: [Key: Value]) {
-            let final = new.count
-            let peak = final + (old?.keys.filter { new[$0] == nil }.count ?? 0)
+        func check(_ name: String, _ flag: String, _ capacity: Int, _ final: Int, _ peak: Int) {
             if final > capacity {
                 result.append(Exceeded(map: name, needed: final, capacity: capacity, duringTransition: false, flag: flag))
             } else if peak > capacity {
                 result.append(Exceeded(map: name, needed: peak, capacity: capacity, duringTransition: true, flag: flag))
             }
         }
-        check("endpoints", "--max-endpoints", endpoints, old?.endpoints, new.endpoints)
-        check("addresses", "--max-addresses", addresses, old?.addresses, new.addresses)
-        check("cidrs", "--max-cidrs", cidrs, old?.cidrs, new.cidrs)
-        check("policy", "--max-policy-entries", policy, old?.policy, new.policy)
+        check("endpoints", "--max-endpoints", endpoints, final.endpoints, peak.endpoints)
+        check("addresses", "--max-addresses", addresses, final.addresses, peak.addresses)
+        check("cidrs", "--max-cidrs", cidrs, final.cidrs, peak.cidrs)
+        check("policy", "--max-policy-entries", policy, final.policy, peak.policy)
         return result
     }
 

@@ -19,27 +19,54 @@ public enum TransitionBridge {
     /// `new` plus the bridging entries, or `new` itself when nothing moves.
     public static func bridge(from old: DesiredState?, to new: DesiredState) -> DesiredState {
         guard let old else { return new }
-        let identityMoves = moves(old: pods(old, \.identity), new: pods(new, \.identity),
-                                  live: liveIdentities(new))
-        let classMoves = moves(old: pods(old, \.targetClass), new: pods(new, \.targetClass),
-                               live: Set(pods(new, \.targetClass).values))
-        guard !identityMoves.isEmpty || !classMoves.isEmpty else { return new }
-        let identitiesInto = invert(identityMoves)
-        let classesInto = invert(classMoves)
+        let liveIdentities = liveIdentities(new)
+        let liveClasses = Set(pods(new, \.targetClass).values)
+        guard let plan = plan(from: old, to: new, identityIsLive: { liveIdentities.contains($0) },
+                              classIsLive: { liveClasses.contains($0) }) else { return new }
         var bridged = new
-        for (key, value) in new.policy {
-            let classes = [key.targetClass] + (classesInto[key.targetClass] ?? [])
-            let sources = [key.source] + (identitiesInto[key.source] ?? [])
+        bridged.policy.merge(copies(of: new.policy, plan, existing: new.policy)) { current, _ in current }
+        return bridged
+    }
+
+    /// Which old identities and classes flow into which new ones.
+    struct Plan {
+        /// new identity -> the old identities that move into it (and die).
+        var identitiesInto: [IdentityID: [IdentityID]]
+        var classesInto: [TargetClassID: [TargetClassID]]
+    }
+
+    /// nil when nothing moves. `old` and `new` may hold only the entries that
+    /// changed (the incremental compiler): an identity or class that moves is
+    /// dead in `new`, so every entry naming it changed, and the liveness
+    /// answers come from the whole new state.
+    static func plan(from old: DesiredState, to new: DesiredState, identityIsLive: (IdentityID) -> Bool,
+                     classIsLive: (TargetClassID) -> Bool) -> Plan? {
+        let identityMoves = moves(old: pods(old, \.identity), new: pods(new, \.identity), isLive: identityIsLive)
+        let classMoves = moves(old: pods(old, \.targetClass), new: pods(new, \.targetClass), isLive: classIsLive)
+        guard !identityMoves.isEmpty || !classMoves.isEmpty else { return nil }
+        return Plan(identitiesInto: invert(identityMoves), classesInto: invert(classMoves))
+    }
+
+    /// Copies of `entries` (the new entries naming a class or identity that
+    /// something moves into) under the old classes and identities.
+    static func copies(of entries: [PolicyKey: PolicyValue], _ plan: Plan, existing: [PolicyKey: PolicyValue]) -> [PolicyKey: PolicyValue] {
+        var result: [PolicyKey: PolicyValue] = [:]
+        for (key, value) in entries {
+            let classes = [key.targetClass] + (plan.classesInto[key.targetClass] ?? [])
+            let sources = [key.source] + (plan.identitiesInto[key.source] ?? [])
             for targetClass in classes {
                 for source in sources where targetClass != key.targetClass || source != key.source {
                     var copy = key
                     copy.targetClass = targetClass
                     copy.source = source
-                    if bridged.policy[copy] == nil { bridged.policy[copy] = value }
+                    // A copy can come from two entries (a class and an identity both
+                    // moving): the lowest index names it, whatever the order of work.
+                    guard existing[copy] == nil else { continue }
+                    if result[copy].map({ value.policyIndex < $0.policyIndex }) ?? true { result[copy] = value }
                 }
             }
         }
-        return bridged
+        return result
     }
 
     /// pod id -> what the pod points at, from every entry that names a pod.
@@ -61,7 +88,7 @@ public enum TransitionBridge {
 
     /// Old IDs all of whose pods moved to one and the same new ID, and that
     /// no longer exist.
-    private static func moves<ID: Hashable>(old: [UInt32: ID], new: [UInt32: ID], live: Set<ID>) -> [ID: ID] {
+    private static func moves<ID: Hashable>(old: [UInt32: ID], new: [UInt32: ID], isLive: (ID) -> Bool) -> [ID: ID] {
         var targets: [ID: Set<ID>] = [:]
         for (pod, before) in old {
             // A pod that left entirely does not say where its ID went; it blocks nothing.
@@ -69,7 +96,7 @@ public enum TransitionBridge {
             targets[before, default: []].insert(after)
         }
         var result: [ID: ID] = [:]
-        for (before, afters) in targets where afters.count == 1 && !live.contains(before) {
+        for (before, afters) in targets where afters.count == 1 && !isLive(before) {
             if let after = afters.first, after != before { result[before] = after }
         }
         return result

@@ -28,6 +28,7 @@ public final class AgentView: Sendable {
     private let enricherSlot = Mutex<EventEnricher?>(nil)
     private let timings = Mutex((compile: Histogram(), write: Histogram()))
     private let healthAddressSlot = Mutex<String?>(nil)
+    private let repairs = Mutex(0)
     let reader = Mutex<DatapathEventReader.Statistics?>(nil)
     /// What `status` says about closing open connections.
     let revocation = Mutex<String?>(nil)
@@ -63,6 +64,10 @@ public final class AgentView: Sendable {
             state?.lastSyncUnixSeconds = unixSeconds
         }
     }
+
+    /// Resyncs whose full compile found the incremental state different (each repaired).
+    public var resyncRepairs: Int { repairs.withLock { $0 } }
+    func recordResyncRepair() { repairs.withLock { $0 += 1 } }
 
     func record(compileSeconds: Double, writeSeconds: Double?) {
         timings.withLock { timings in

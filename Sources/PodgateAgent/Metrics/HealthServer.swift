@@ -118,6 +118,7 @@ final class HealthServer: @unchecked Sendable {
                             eventsSkipped: view.hub.skipped, maps: StatusBuilder.mapFill(view, state: state),
                             compileSeconds: histograms.compile, mapWriteSeconds: histograms.write,
                             lastSyncUnixSeconds: state?.lastSyncUnixSeconds,
-                            invalidPolicies: state?.snapshot.invalidPolicies.count ?? 0, ready: state != nil)
+                            invalidPolicies: state?.snapshot.invalidPolicies.count ?? 0, ready: state != nil,
+                            resyncRepairs: view.resyncRepairs)
     }
 }

@@ -12,10 +12,11 @@ public struct MetricsInput: Sendable {
     public var lastSyncUnixSeconds: Double?
     public var invalidPolicies: Int
     public var ready: Bool
+    public var resyncRepairs: Int
 
     public init(counters: DatapathCounters?, eventsEmitted: Int, eventsSkipped: Int, maps: [StatusReport.MapFill],
                 compileSeconds: Histogram, mapWriteSeconds: Histogram, lastSyncUnixSeconds: Double?,
-                invalidPolicies: Int, ready: Bool) {
+                invalidPolicies: Int, ready: Bool, resyncRepairs: Int = 0) {
         self.counters = counters
         self.eventsEmitted = eventsEmitted
         self.eventsSkipped = eventsSkipped
@@ -25,6 +26,7 @@ public struct MetricsInput: Sendable {
         self.lastSyncUnixSeconds = lastSyncUnixSeconds
         self.invalidPolicies = invalidPolicies
         self.ready = ready
+        self.resyncRepairs = resyncRepairs
     }
 }
 
@@ -83,6 +85,9 @@ public enum MetricsText {
         sample("podgate_last_sync_timestamp_seconds", [], input.lastSyncUnixSeconds.map(number) ?? "0")
         family("podgate_invalid_policies", "gauge", "Policies that failed validation and are ignored.")
         sample("podgate_invalid_policies", [], "\(input.invalidPolicies)")
+        family("podgate_resync_repairs_total", "counter",
+               "Periodic full compiles that found the incrementally compiled state different, and repaired it (should stay 0).")
+        sample("podgate_resync_repairs_total", [], "\(input.resyncRepairs)")
         family("podgate_ready", "gauge", "1 once the first full sync is in the kernel.")
         sample("podgate_ready", [], input.ready ? "1" : "0")
         return out
