@@ -70,9 +70,10 @@ public struct ScenarioDecoder {
             }
             scenario.probeTimeoutSeconds = seconds
         }
-        let probes = scenario.expect.count + scenario.steps.reduce(0) { $0 + $1.expect.count }
-        guard probes > 0 else {
-            throw error("expect", "is empty, and so is every step's: a scenario with no probe would check nothing")
+        // A held connection checks something too (cut or kept).
+        let checks = scenario.expect.count + scenario.steps.reduce(0) { $0 + $1.expect.count + $1.hold.count }
+        guard checks > 0 else {
+            throw error("expect", "is empty, and so is every step's (and no step holds a connection): a scenario with no probe would check nothing")
         }
         return scenario
     }
