@@ -52,6 +52,16 @@ struct APISnapshot {
             default: break
             }
         }
+        // A policy updated into an invalid one stays enforced in its last
+        // valid version (policy-semantics.md, "An error never widens access");
+        // a new invalid one was never enforced and is not now.
+        for ref in snapshot.invalidPolicies.keys where snapshot.policies[ref] == nil {
+            snapshot.policies[ref] = previous.policies[ref]
+        }
+        for key in rejected where key.kind == "NetworkAuthenticationPolicy" {
+            let ref = PolicyRef(namespace: key.namespace, name: key.name)
+            if snapshot.policies[ref] == nil { snapshot.policies[ref] = previous.policies[ref] }
+        }
         return (snapshot, problems)
     }
 
