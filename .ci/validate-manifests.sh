@@ -176,8 +176,8 @@ if check(ds is not None, "DaemonSet podgate missing"):
         (ds["spec"].get("updateStrategy", {}).get("rollingUpdate", {}).get("maxUnavailable") == 1,
          "RollingUpdate maxUnavailable 1"),
         # Measured (daemonset.yaml says how): issue 12.
-        (c.get("resources", {}).get("limits", {}).get("memory") == "1Gi"
-         and c.get("resources", {}).get("requests", {}).get("memory") == "128Mi", "memory request 128Mi, limit 1Gi"),
+        (c.get("resources", {}).get("limits", {}).get("memory") == "1536Mi"
+         and c.get("resources", {}).get("requests", {}).get("memory") == "128Mi", "memory request 128Mi, limit 1536Mi"),
     ]
     for ok, what in checks:
         check(ok, f"DaemonSet: {what}")

@@ -52,9 +52,15 @@ struct APISnapshot {
             default: break
             }
         }
-        // An enforced policy updated into an invalid one stays enforced in its
-        // last valid version (policy-semantics.md, "An error never widens access").
-        return (snapshot.keepingLastValidPolicies(from: previous), problems)
+        // A policy updated into an invalid one stays enforced in its last
+        // valid version (policy-semantics.md, "An error never widens access");
+        // a new invalid one was never enforced and is not now.
+        snapshot = snapshot.keepingLastValidPolicies(from: previous)
+        for key in rejected where key.kind == "NetworkAuthenticationPolicy" {
+            let ref = PolicyRef(namespace: key.namespace, name: key.name)
+            if snapshot.policies[ref] == nil { snapshot.policies[ref] = previous.policies[ref] }
+        }
+        return (snapshot, problems)
     }
 
     /// A local pod's addresses as its network namespace holds them are its

@@ -206,6 +206,24 @@ func uid(_ n: Int) -> String { String(format: "%08x-1111-4222-8333-%012x", n, n)
         #expect(after.snapshot.pods[PodRef(namespace: "demo", name: "backend")] == good)
     }
 
+    @Test func aPolicyUpdatedIntoAnInvalidOneStaysEnforcedInItsLastValidVersion() async throws {
+        let cluster = try Self.seedCluster()
+        defer { cluster.stop() }
+        let harness = try KubeSourceHarness(server: cluster.url)
+        let before = try await harness.read { $0.isReady }
+        let ref = PolicyRef(namespace: "demo", name: "frontend-can-talk-to-backend")
+        let good = try #require(before.snapshot.policies[ref])
+        // endPort below port: invalid (the CRD's CEL rule would refuse it; an older CRD may not).
+        cluster.put(APIPath.policies, Fixtures.policyJSON(uid: uid(901), resourceVersion: FixtureCluster.rvPlaceholder)
+            .replacingOccurrences(of: #""ports":[{"port":8080}]"#, with: #""ports":[{"port":8080,"endPort":80}]"#))
+        cluster.put(APIPath.policies, Fixtures.policyJSON("new-and-invalid", uid: uid(903), resourceVersion: FixtureCluster.rvPlaceholder)
+            .replacingOccurrences(of: #""ports":[{"port":8080}]"#, with: #""ports":[{"port":8080,"endPort":80}]"#))
+        let after = try await harness.read { $0.snapshot.invalidPolicies.count == 2 }
+        await harness.close()
+        #expect(after.snapshot.policies[ref] == good, "the last valid version stays enforced")
+        #expect(after.snapshot.policies[PolicyRef(namespace: "demo", name: "new-and-invalid")] == nil, "a new invalid policy is never enforced")
+    }
+
     @Test func aNewPodCgroupWakesTheSourceAtOnce() async throws {
         let cluster = try Self.seedCluster()
         defer { cluster.stop() }
