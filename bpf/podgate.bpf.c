@@ -51,7 +51,8 @@ static __always_inline int podgate_client(struct bpf_sock_addr *ctx, const __u8 
 	struct podgate_conn c = { .protocol = ctx->protocol, .is_ipv4 = is_ipv4 };
 	podgate_addr_copy(c.dst, dst);
 	c.dport = bpf_ntohs((__u16)ctx->user_port);
-	/* UDP-Lite: ports cannot name it, the server applies rules 2 and 4. */
+	/* Other protocols are the server's. So is UDP-Lite (ports cannot name it:
+	 * rules 1, 2 and 4), but its peers are recorded below, as UDP's. */
 	if (c.protocol != IPPROTO_TCP && c.protocol != IPPROTO_UDP && c.protocol != IPPROTO_UDPLITE)
 		return SYS_PROCEED;
 	if (c.protocol == IPPROTO_UDP && podgate_flow_known(ctx->sk, dst, c.dport))

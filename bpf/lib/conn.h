@@ -38,7 +38,8 @@ struct podgate_conn {
 struct podgate_decision {
 	__u8  verdict;        /* enum podgate_verdict */
 	__u8  reason;         /* enum podgate_reason */
-	__u8  rule;           /* the rule of policy-semantics.md that decided, 1-4 */
+	__u8  rule;           /* the rule of policy-semantics.md that decided, 1-4;
+	                       * 0: none (an unregistered cgroup, policy.h) */
 	__u32 policy_index;   /* a covering policy when not-authorized */
 };
 
