@@ -25,7 +25,7 @@ let package = Package(
         .target(name: "PodgateBPFObjects", path: "Sources/PodgateBPFObjects", plugins: ["BPFBuildPlugin"]),
 
         // Pure core: values in, values out.
-        .target(name: "PodgateModel"),
+        .target(name: "PodgateModel", dependencies: ["CPodgateABI"]), // header only: the ABI's numbers
         .target(name: "PodgateCompiler", dependencies: ["PodgateModel"]),
         .target(name: "PodgateManifests", dependencies: ["PodgateModel", "CYAML"]),
 

@@ -1,7 +1,8 @@
 /*
  * podgate.bpf.c - the entry points. Each one gathers the facts of a new
- * connection and hands them to podgate_decide() (lib/policy.h); the rules
- * themselves live in lib/. Attached to a cgroup through bpf_links, so they
+ * connection (lib/resolve.h) and hands them to podgate_decide()
+ * (lib/policy.h, rules 1-4 of policy-semantics.md); the rules themselves
+ * live in lib/. Attached to a cgroup through bpf_links, so they
  * coexist with other programs on the same cgroup.
  *
  * Client side (connect4/6, sendmsg4/6): an early, EPERM-returning check of a
@@ -21,6 +22,7 @@
 #include "lib/flows.h"
 #include "lib/packet.h"
 #include "lib/policy.h"
+#include "lib/resolve.h"
 #include "lib/events.h"
 #include "lib/source.h"
 #include "lib/origin.h"
@@ -37,81 +39,36 @@ static __always_inline const struct podgate_config *podgate_config_get(void)
 
 /*
  * The client check, for a socket of the calling task connecting or sending
- * to dst. Not judged here (left to the server): other protocols, destinations
- * that are not pod addresses, and callers in no registered cgroup (host
- * processes and host-network pods) unless unknown cgroups are distrusted
- * (PODGATE_CFG_F_UNKNOWN_POD_DENY), when they are judged as UNKNOWN_POD.
+ * to dst: the facts (lib/resolve.h, which says what is left to the server),
+ * the decision (lib/policy.h), then the UDP peers this socket sends to, pods
+ * or not (DNS), so the answers are replies at this pod's ingress.
  */
 static __always_inline int podgate_client(struct bpf_sock_addr *ctx, const __u8 dst[16], __u8 is_ipv4)
 {
 	const struct podgate_config *cfg = podgate_config_get();
 	if (!cfg || cfg->abi_version == 0)
 		return SYS_PROCEED;
-
-	__u8 protocol = ctx->protocol;
-	__u16 dport = bpf_ntohs((__u16)ctx->user_port);
-	struct bpf_sock *sk = ctx->sk;
-	__u64 self_cgroup = 0;
-	if (protocol == IPPROTO_UDPLITE) {
-		/* Not judged here (ports cannot name it; the server applies rules
-		 * 2 and 4), but its peers are recorded so their answers are replies. */
-		if (podgate_current_endpoint(&self_cgroup))
-			podgate_flow_record(sk, dst, dport);
-		return SYS_PROCEED;
-	}
-	if (protocol != IPPROTO_TCP && protocol != IPPROTO_UDP)
-		return SYS_PROCEED;
-
-	/* A reply or a continuing exchange of this UDP socket. */
-	if (protocol == IPPROTO_UDP && podgate_flow_known(sk, dst, dport))
-		return SYS_PROCEED;
-
-	struct podgate_conn c = {};
+	struct podgate_conn c = { .protocol = ctx->protocol, .is_ipv4 = is_ipv4 };
 	podgate_addr_copy(c.dst, dst);
-	c.dport = dport;
-	c.protocol = protocol;
-	c.is_ipv4 = is_ipv4;
-
-	struct podgate_endpoint *self = NULL;
-	struct podgate_addr_info *target = bpf_map_lookup_elem(&podgate_ipcache, c.dst);
-	if (!target || !(target->flags & PODGATE_ADDR_F_POD)) {
-		/* Not a pod address: the server decides. */
-		if (protocol != IPPROTO_UDP)
-			return SYS_PROCEED;
-		self = podgate_current_endpoint(&c.cgroup_id);
-		goto allowed;
-	}
-	self = podgate_current_endpoint(&c.cgroup_id);
-	if (self && !podgate_is_pod_identity(self->identity))
-		goto allowed; /* a host-network pod: left to the server */
-	if (self) {
-		if (self->pod_id == target->pod_id)
-			goto allowed; /* a pod reaching itself */
-		c.src_identity = self->identity;
-		c.src_pod_id = self->pod_id;
-		c.src_cidr_class = is_ipv4 ? self->cidr_class4 : self->cidr_class6;
-		c.in_cluster = !!(self->flags & (is_ipv4 ? PODGATE_EP_F_IN_CLUSTER4 : PODGATE_EP_F_IN_CLUSTER6));
-	} else if (cfg->flags & PODGATE_CFG_F_UNKNOWN_POD_DENY) {
-		c.src_identity = PODGATE_ID_UNKNOWN_POD;
-	} else {
+	c.dport = bpf_ntohs((__u16)ctx->user_port);
+	/* Other protocols are the server's. So is UDP-Lite (ports cannot name it:
+	 * rules 1, 2 and 4), but its peers are recorded below, as UDP's. */
+	if (c.protocol != IPPROTO_TCP && c.protocol != IPPROTO_UDP && c.protocol != IPPROTO_UDPLITE)
 		return SYS_PROCEED;
+	if (c.protocol == IPPROTO_UDP && podgate_flow_known(ctx->sk, dst, c.dport))
+		return SYS_PROCEED; /* a reply or a continuing exchange */
+
+	struct podgate_endpoint *self = podgate_current_endpoint(&c.cgroup_id);
+	struct podgate_decision d = {};
+	if (c.protocol != IPPROTO_UDPLITE && podgate_client_facts(&c, cfg->flags, self)) {
+		podgate_decide(&c, cfg->flags, &d);
+		if (d.rule != 1) /* a pod reaching itself is no connection between pods: not counted */
+			podgate_report(&c, &d, PODGATE_WHERE_CLIENT);
+		if (d.verdict == PODGATE_VERDICT_DENIED)
+			return SYS_REJECT;
 	}
-	c.dst_identity = target->identity;
-	c.dst_pod_id = target->pod_id;
-	c.target_class = target->target_class;
-	c.default_policy = target->default_policy;
-
-	struct podgate_decision d;
-	podgate_decide(&c, &d);
-	podgate_report(&c, &d, PODGATE_WHERE_CLIENT);
-	if (d.verdict == PODGATE_VERDICT_DENIED)
-		return SYS_REJECT;
-
-allowed:
-	/* Remember every UDP peer this socket sends to (pods or not, e.g. DNS),
-	 * so the answers are replies at this pod's ingress. */
-	if (protocol == IPPROTO_UDP && self)
-		podgate_flow_record(sk, dst, dport);
+	if (podgate_is_datagram(c.protocol) && self)
+		podgate_flow_record(ctx->sk, dst, c.dport);
 	return SYS_PROCEED;
 }
 
@@ -159,11 +116,9 @@ int podgate_sendmsg6(struct bpf_sock_addr *ctx)
 }
 
 /*
- * The server check. Order: cheapest exits first (not a new connection,
- * agent not configured, rule 1: arrived over the pod's loopback), a forged
- * claim to be the pod itself, then the receiving pod, replies to its
- * datagram sockets, the source's identity and network, the decision
- * (policies for TCP and UDP ports, the default policy alone for the rest).
+ * The server check of every new inbound connection: rule 1 from the packet
+ * (lib/origin.h), replies to the pod's datagram sockets, then the facts
+ * (lib/resolve.h) and the decision (lib/policy.h). Cheapest exits first.
  */
 SEC("cgroup_skb/ingress")
 int podgate_ingress(struct __sk_buff *skb)
@@ -172,79 +127,36 @@ int podgate_ingress(struct __sk_buff *skb)
 	int parsed = podgate_parse_new_connection(skb, &c);
 	if (parsed == PODGATE_PKT_PASS)
 		return SYS_PROCEED;
-
 	const struct podgate_config *cfg = podgate_config_get();
 	if (!cfg || cfg->abi_version == 0)
 		return SYS_PROCEED;
 	if (parsed == PODGATE_PKT_DROP)
 		return SYS_REJECT;
-	if (podgate_arrived_over_loopback(skb))
-		return SYS_PROCEED;
 
-	struct podgate_decision d = { .verdict = PODGATE_VERDICT_ALLOWED };
-	struct podgate_endpoint *self = podgate_skb_endpoint(skb, &c.cgroup_id);
-	if (podgate_claims_self(&c)) {
-		podgate_report_forged(PODGATE_COUNTER_FORGED_INBOUND, PODGATE_WHERE_SERVER, c.cgroup_id, c.src, c.dst,
-				      c.protocol, self);
-		return SYS_REJECT;
-	}
+	struct podgate_endpoint *self = NULL;
+	struct podgate_decision d = {};
+	int origin = podgate_inbound_origin(skb, &c, &self);
+	if (origin != PODGATE_ORIGIN_OUTSIDE)
+		return origin == PODGATE_ORIGIN_LOOPBACK ? SYS_PROCEED : SYS_REJECT;
 	if (!self) {
-		if (!(cfg->flags & PODGATE_CFG_F_UNKNOWN_POD_DENY))
+		if (!podgate_decide_unregistered(&c, cfg->flags, &d))
 			return SYS_PROCEED;
-		c.src_identity = PODGATE_ID_UNKNOWN_POD;
-		d.verdict = PODGATE_VERDICT_DENIED;
-		d.reason = PODGATE_REASON_UNKNOWN_POD;
 		podgate_report(&c, &d, PODGATE_WHERE_SERVER);
 		return SYS_REJECT;
 	}
-
-	struct bpf_sock *sk = skb->sk;
-	if (sk)
-		sk = bpf_sk_fullsock(sk);
+	struct bpf_sock *sk = skb->sk ? bpf_sk_fullsock(skb->sk) : NULL;
 	int datagram = podgate_is_datagram(c.protocol);
 	if (datagram && podgate_flow_known(sk, c.src, c.sport)) {
 		podgate_count(PODGATE_COUNTER_REPLIES_PASSED);
 		return SYS_PROCEED;
 	}
 
-	c.dst_identity = self->identity;
-	c.dst_pod_id = self->pod_id;
-	c.target_class = self->target_class;
-	c.default_policy = self->default_policy;
-
-	struct podgate_addr_info *source = bpf_map_lookup_elem(&podgate_ipcache, c.src);
-	if (source) {
-		c.src_identity = source->identity;
-		c.src_pod_id = source->pod_id;
-		if (source->flags & PODGATE_ADDR_F_HOST) {
-			if (!c.src_identity)
-				c.src_identity = PODGATE_ID_HOST;
-			if (cfg->flags & PODGATE_CFG_F_ALLOW_FROM_HOST) {
-				podgate_report(&c, &d, PODGATE_WHERE_SERVER);
-				goto allowed;
-			}
-		}
-	} else {
-		c.src_identity = PODGATE_ID_WORLD;
-	}
-
-	struct podgate_lpm_addr_key lpm = { .prefixlen = 128 };
-	podgate_addr_copy(lpm.addr, c.src);
-	struct podgate_cidr_info *network = bpf_map_lookup_elem(&podgate_cidrs, &lpm);
-	if (network) {
-		c.src_cidr_class = network->cidr_class;
-		c.in_cluster = !!(network->flags & PODGATE_CIDR_F_CLUSTER);
-	}
-
-	if (c.protocol == IPPROTO_TCP || c.protocol == IPPROTO_UDP)
-		podgate_decide(&c, &d);
-	else
-		podgate_decide_default(&c, &d);
+	podgate_target_from_endpoint(&c, self);
+	podgate_source_from_address(&c);
+	podgate_decide(&c, cfg->flags, &d);
 	podgate_report(&c, &d, PODGATE_WHERE_SERVER);
 	if (d.verdict == PODGATE_VERDICT_DENIED)
 		return SYS_REJECT;
-
-allowed:
 	if (datagram)
 		podgate_flow_record(sk, c.src, c.sport);
 	return SYS_PROCEED;

@@ -37,12 +37,19 @@ public enum MapLookup {
 
     /// At the client: the pod whose cgroup is `source` connects to
     /// `destination`. nil when the kernel leaves it to the server: the
-    /// destination is not a pod address, or the client is not a known pod.
+    /// destination is not a pod address, the client is a host-network pod,
+    /// or its cgroup is unregistered and unknown cgroups are trusted (else
+    /// it is judged as `unknownPod`, as `lib/resolve.h` does).
     public static func client(_ state: DesiredState, source: CgroupID, destination: IPAddress,
                               port: UInt16, transport: TransportProtocol) -> Result? {
-        guard let endpoint = state.endpoints[source], endpoint.identity.isPod,
-              let info = state.addresses[destination], info.kind == .pod,
+        guard let info = state.addresses[destination], info.kind == .pod,
               let targetClass = info.targetClass, let defaultPolicy = info.defaultPolicy else { return nil }
+        guard let endpoint = state.endpoints[source] else {
+            guard state.config.denyUnknownPods else { return nil }
+            return decide(state, targetClass: targetClass, defaultPolicy: defaultPolicy, identity: .unknownPod,
+                          cidrClass: .none, inCluster: false, port: port, transport: transport)
+        }
+        guard endpoint.identity.isPod else { return nil }
         if info.podID == endpoint.podID { return Result(allowed: true) }
         let v4 = destination.isIPv4
         return decide(state, targetClass: targetClass, defaultPolicy: defaultPolicy, identity: endpoint.identity,
@@ -50,7 +57,7 @@ public enum MapLookup {
                       inCluster: v4 ? endpoint.inCluster4 : endpoint.inCluster6, port: port, transport: transport)
     }
 
-    /// Rules 3 and 4, as `lib/policy.h` takes them.
+    /// Rules 3 and 4, as `lib/policy.h` takes them (`podgate_rule3_policies`, `podgate_rule4_default`).
     static func decide(_ state: DesiredState, targetClass: TargetClassID, defaultPolicy: DefaultInboundPolicy,
                        identity: IdentityID, cidrClass: IdentityID, inCluster: Bool,
                        port: UInt16, transport: TransportProtocol) -> Result {

@@ -150,7 +150,7 @@ extension podgate_lpm_addr_key {
 
 extension CIDR {
     init(_ c: podgate_lpm_addr_key) throws {
-        guard c.prefixlen <= 128 else {
+        guard c.prefixlen <= UInt32(PODGATE_LPM_ADDR_BITS) else {
             throw ABIDecodingError(structure: "podgate_lpm_addr_key", field: "prefixlen", value: UInt64(c.prefixlen))
         }
         self.init(address: ABIConversion.address(c.addr), prefixLength: Int(c.prefixlen))
@@ -183,11 +183,12 @@ extension PolicyKey {
         let target = TargetClassID(c.target_class)
         let source = IdentityID(c.source)
         switch c.prefixlen {
-        case 64:
+        case UInt32(PODGATE_POLICY_PREFIX_ALL):
             self.init(targetClass: target, source: source, transport: nil)
-        case 72...96:
+        case UInt32(PODGATE_POLICY_PREFIX_PROTOCOL)...UInt32(PODGATE_POLICY_KEY_BITS):
             let transport = try ABIConversion.transport(c.protocol, in: "podgate_policy_key")
-            let bits = c.prefixlen >= 80 ? Int(c.prefixlen) - 80 : 0
+            let port = UInt32(PODGATE_POLICY_PREFIX_PORT)
+            let bits = c.prefixlen >= port ? Int(c.prefixlen - port) : 0
             self.init(targetClass: target, source: source, transport: transport, port: UInt16(bigEndian: c.port),
                       portPrefixBits: bits)
         default:

@@ -2,6 +2,8 @@
 /// `DesiredState`; the datapath converts each entry to the C structs of
 /// podgate_abi.h in exactly one file (PodgateDatapath/ABIConversion.swift).
 
+internal import CPodgateABI // the policy key's prefix lengths, never a copy
+
 public struct CgroupID: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var rawValue: UInt64
     public init(_ rawValue: UInt64) { self.rawValue = rawValue }
@@ -91,9 +93,10 @@ public struct CIDRValue: Hashable, Sendable {
     public init(cidrClass: IdentityID, inCluster: Bool) { self.cidrClass = cidrClass; self.inCluster = inCluster }
 }
 
-/// A policy map key. `transport == nil`: every protocol and port (prefix 64);
-/// `portPrefixBits == 0`: every port of `transport` (prefix 72);
-/// otherwise the first `portPrefixBits` bits of `port` (prefix 80 + bits).
+/// A policy map key. `transport == nil`: every protocol and port
+/// (PODGATE_POLICY_PREFIX_ALL); `portPrefixBits == 0`: every port of
+/// `transport` (PODGATE_POLICY_PREFIX_PROTOCOL); otherwise the first
+/// `portPrefixBits` bits of `port` (PODGATE_POLICY_PREFIX_PORT + bits).
 public struct PolicyKey: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var targetClass: TargetClassID
     public var source: IdentityID            // .none: "a policy covers this port"
@@ -110,8 +113,11 @@ public struct PolicyKey: Hashable, Comparable, Sendable, CustomStringConvertible
         self.port = port & mask
     }
 
-    /// The LPM prefix length of podgate_policy_key.
-    public var prefixLength: Int { transport == nil ? 64 : (portPrefixBits == 0 ? 72 : 80 + portPrefixBits) }
+    /// The LPM prefix length of podgate_policy_key (podgate_abi.h's numbers).
+    public var prefixLength: Int {
+        if transport == nil { return Int(PODGATE_POLICY_PREFIX_ALL) }
+        return portPrefixBits == 0 ? Int(PODGATE_POLICY_PREFIX_PROTOCOL) : Int(PODGATE_POLICY_PREFIX_PORT) + portPrefixBits
+    }
 
     public var portRange: ClosedRange<Int> {
         let low = Int(port)

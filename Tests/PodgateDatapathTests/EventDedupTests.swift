@@ -17,7 +17,9 @@ struct EventDedupTests {
         let reader = try DatapathEventReader(maps: maps, onEvent: collector.append)
         try reader.start()
         defer { reader.stop() }
-        let listener = try sandbox.probe(cgroup: sandbox.cgroupPath, namespace: serverSide, ["listen", "10.201.0.2", "8080", "20"])  // outlives both probes under load
+        // The listener must outlive both probes (~4 s plus two interpreter starts,
+        // far more under load): gone, its port answers RST ("refused"). Killed in tearDown.
+        let listener = try sandbox.probe(cgroup: sandbox.cgroupPath, namespace: serverSide, ["listen", "10.201.0.2", "8080", "60"])
         _ = listener.nextLine()
         #expect(listener.nextLine() == "ready")
 

@@ -186,6 +186,14 @@ elif mode == "udp-ask":
         s.sendto(b"hi", (addr, port)); s.recvfrom(100); print("answered")
     except PermissionError: print("EPERM")
     except socket.timeout: print("timeout")
+elif mode == "serve":
+    addr, port = sys.argv[4], int(sys.argv[5])
+    s = socket.socket(family(addr), socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, port)); s.listen(64)
+    print("ready")
+    while True:
+        c, peer = s.accept(); c.close()
 elif mode == "listen":
     addr, port, wait = sys.argv[4], int(sys.argv[5]), float(sys.argv[6])
     s = socket.socket(family(addr), socket.SOCK_STREAM)

@@ -22,7 +22,9 @@ struct podgate_conn {
 	__u8  protocol;
 	__u8  is_ipv4;        /* selects the client's cidr_class4/in-cluster4 */
 	__u8  in_cluster;     /* source inside --cluster-networks */
-	__u8  pad;
+	__u8  same_pod;       /* rule 1: the source is the target pod itself */
+	__u8  from_node;      /* rule 2: the source is this node (an address of it) */
+	__u8  pad[3];
 	__u64 cgroup_id;      /* the local pod cgroup that decides */
 	__u32 src_identity;
 	__u32 src_cidr_class;
@@ -36,8 +38,15 @@ struct podgate_conn {
 struct podgate_decision {
 	__u8  verdict;        /* enum podgate_verdict */
 	__u8  reason;         /* enum podgate_reason */
+	__u8  rule;           /* the rule of policy-semantics.md that decided, 1-4;
+	                       * 0: none (an unregistered cgroup, policy.h) */
 	__u32 policy_index;   /* a covering policy when not-authorized */
 };
+
+static __always_inline int podgate_is_pod_identity(__u32 identity)
+{
+	return identity >= PODGATE_ID_FIRST_POD && identity < PODGATE_ID_FIRST_CIDR;
+}
 
 static __always_inline void podgate_addr_from_v4(__u8 out[16], __u32 be_addr)
 {

@@ -24,6 +24,7 @@
 #include "maps.h"
 #include "conn.h"
 #include "policy.h"
+#include "resolve.h"
 #include "events.h"
 
 #define PODGATE_ICMP_ECHO_REQUEST   8
@@ -91,20 +92,13 @@ static __always_inline __u8 podgate_judge_echo(struct podgate_conn *c, const str
 {
 	struct podgate_decision d;
 	c->protocol = c->is_ipv4 ? IPPROTO_ICMP : IPPROTO_ICMPV6;
-	c->dst_identity = target->identity;
-	c->dst_pod_id = target->pod_id;
-	c->target_class = target->target_class;
-	c->default_policy = target->default_policy;
+	podgate_target_from_addr(c, target);
 	if (!c->src_identity) {
 		c->src_identity = source ? source->identity : PODGATE_ID_WORLD;
 		c->src_pod_id = source ? source->pod_id : 0;
-		struct podgate_lpm_addr_key lpm = { .prefixlen = 128 };
-		podgate_addr_copy(lpm.addr, c->src);
-		struct podgate_cidr_info *network = bpf_map_lookup_elem(&podgate_cidrs, &lpm);
-		if (network)
-			c->in_cluster = !!(network->flags & PODGATE_CIDR_F_CLUSTER);
+		podgate_source_network(c);
 	}
-	podgate_decide_default(c, &d);
+	podgate_rule4_default(c, &d);
 	podgate_report(c, &d, PODGATE_WHERE_SERVER);
 	return d.verdict;
 }
@@ -127,10 +121,7 @@ static __always_inline int podgate_echo_allowed_from_pod(struct __sk_buff *skb, 
 	podgate_addr_copy(c.dst, dst);
 	c.is_ipv4 = podgate_addr_is_v4mapped((const __u32 *)src);
 	c.cgroup_id = cgroup_id;
-	c.src_identity = self->identity;
-	c.src_pod_id = self->pod_id;
-	c.src_cidr_class = c.is_ipv4 ? self->cidr_class4 : self->cidr_class6;
-	c.in_cluster = !!(self->flags & (c.is_ipv4 ? PODGATE_EP_F_IN_CLUSTER4 : PODGATE_EP_F_IN_CLUSTER6));
+	podgate_source_from_endpoint(&c, self);
 	return podgate_judge_echo(&c, NULL, target) != PODGATE_VERDICT_DENIED;
 }
 

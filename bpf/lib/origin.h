@@ -13,6 +13,8 @@
 
 #include <linux/bpf.h>
 #include "conn.h"
+#include "endpoint.h"
+#include "events.h"
 
 #define PODGATE_LOOPBACK_IFINDEX 1
 
@@ -26,6 +28,28 @@ static __always_inline int podgate_arrived_over_loopback(const struct __sk_buff 
 static __always_inline int podgate_claims_self(const struct podgate_conn *c)
 {
 	return podgate_addr_is_loopback(c->src) || podgate_addr_equal(c->src, c->dst);
+}
+
+enum podgate_origin {
+	PODGATE_ORIGIN_OUTSIDE  = 0, /* judge on: rules 2-4 */
+	PODGATE_ORIGIN_LOOPBACK = 1, /* rule 1: the pod reaching itself, allowed */
+	PODGATE_ORIGIN_FORGED   = 2, /* claims to be the pod from outside: dropped, counted, reported */
+};
+
+/* Rule 1 at the server, for a new inbound connection c. Also finds the
+ * receiving endpoint (*self, NULL if unregistered) and its cgroup, after the
+ * cheapest exit. */
+static __always_inline int podgate_inbound_origin(struct __sk_buff *skb, struct podgate_conn *c,
+						  struct podgate_endpoint **self)
+{
+	if (podgate_arrived_over_loopback(skb))
+		return PODGATE_ORIGIN_LOOPBACK;
+	*self = podgate_skb_endpoint(skb, &c->cgroup_id);
+	if (!podgate_claims_self(c))
+		return PODGATE_ORIGIN_OUTSIDE;
+	podgate_report_forged(PODGATE_COUNTER_FORGED_INBOUND, PODGATE_WHERE_SERVER, c->cgroup_id, c->src, c->dst,
+			      c->protocol, *self);
+	return PODGATE_ORIGIN_FORGED;
 }
 
 #endif

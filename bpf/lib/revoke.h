@@ -1,9 +1,9 @@
 /*
  * revoke.h - does the state in the maps still allow this open connection?
- * The same facts the entry points gather for a new connection, taken from a
- * socket instead of a packet or a connect() call, handed to the same
- * podgate_decide(): a socket is closed exactly when the current maps would
- * refuse its connection if it started now.
+ * The same facts the entry points gather for a new connection (resolve.h),
+ * taken from a socket instead of a packet or a connect() call, handed to the
+ * same podgate_decide(): a socket is closed exactly when the current maps
+ * would refuse its connection if it started now.
  *
  *   server side: an accepted TCP socket of a local pod P, from remote R to
  *                P's local port (what cgroup_skb/ingress judges);
@@ -23,6 +23,7 @@
 #include "maps.h"
 #include "conn.h"
 #include "policy.h"
+#include "resolve.h"
 #include "events.h"
 
 #define PODGATE_AF_INET  2
@@ -72,61 +73,18 @@ static __always_inline int podgate_sock_addrs(struct sock *sk, __u8 local[16], _
 	return 0;
 }
 
-/* Server side: ingress's decision for remote -> this pod's local port. */
-static __always_inline int podgate_revoke_server(struct podgate_conn *c, struct podgate_decision *d,
-						 const struct podgate_endpoint *self)
+/* Is the connection c of the local pod `self` refused by the current maps?
+ * Server side (accepted): ingress's facts; client side: connect's facts. */
+static __always_inline int podgate_revoke_refused(struct podgate_conn *c, struct podgate_decision *d,
+						  const struct podgate_endpoint *self, int accepted, __u32 config_flags)
 {
-	const __u32 zero = 0;
-	const struct podgate_config *cfg = bpf_map_lookup_elem(&podgate_config, &zero);
-	if (!cfg)
+	if (accepted) {
+		podgate_target_from_endpoint(c, self);
+		podgate_source_from_address(c);
+	} else if (!podgate_client_facts(c, config_flags, self)) {
 		return 0;
-	c->dst_identity = self->identity;
-	c->dst_pod_id = self->pod_id;
-	c->target_class = self->target_class;
-	c->default_policy = self->default_policy;
-
-	struct podgate_addr_info *source = bpf_map_lookup_elem(&podgate_ipcache, c->src);
-	if (source) {
-		c->src_identity = source->identity;
-		c->src_pod_id = source->pod_id;
-		if (source->flags & PODGATE_ADDR_F_HOST) {
-			if (!c->src_identity)
-				c->src_identity = PODGATE_ID_HOST;
-			if (cfg->flags & PODGATE_CFG_F_ALLOW_FROM_HOST)
-				return 0;
-		}
-	} else {
-		c->src_identity = PODGATE_ID_WORLD;
 	}
-	struct podgate_lpm_addr_key lpm = { .prefixlen = 128 };
-	podgate_addr_copy(lpm.addr, c->src);
-	struct podgate_cidr_info *network = bpf_map_lookup_elem(&podgate_cidrs, &lpm);
-	if (network) {
-		c->src_cidr_class = network->cidr_class;
-		c->in_cluster = !!(network->flags & PODGATE_CIDR_F_CLUSTER);
-	}
-	podgate_decide(c, d);
-	return d->verdict == PODGATE_VERDICT_DENIED;
-}
-
-/* Client side: connect's decision for this pod -> a pod address. */
-static __always_inline int podgate_revoke_client(struct podgate_conn *c, struct podgate_decision *d,
-						 const struct podgate_endpoint *self)
-{
-	struct podgate_addr_info *target = bpf_map_lookup_elem(&podgate_ipcache, c->dst);
-	if (!target || !(target->flags & PODGATE_ADDR_F_POD))
-		return 0;
-	if (!podgate_is_pod_identity(self->identity) || self->pod_id == target->pod_id)
-		return 0;
-	c->src_identity = self->identity;
-	c->src_pod_id = self->pod_id;
-	c->src_cidr_class = c->is_ipv4 ? self->cidr_class4 : self->cidr_class6;
-	c->in_cluster = !!(self->flags & (c->is_ipv4 ? PODGATE_EP_F_IN_CLUSTER4 : PODGATE_EP_F_IN_CLUSTER6));
-	c->dst_identity = target->identity;
-	c->dst_pod_id = target->pod_id;
-	c->target_class = target->target_class;
-	c->default_policy = target->default_policy;
-	podgate_decide(c, d);
+	podgate_decide(c, config_flags, d);
 	return d->verdict == PODGATE_VERDICT_DENIED;
 }
 
@@ -164,18 +122,16 @@ static __always_inline int podgate_revoke_judge(struct sock *sk, __u8 protocol, 
 		podgate_addr_copy(c.dst, local);
 		c.sport = remote_port;
 		c.dport = local_port;
-		if (!podgate_revoke_server(&c, &d, self))
-			return -1;
 		where = PODGATE_WHERE_SERVER;
 	} else {
 		podgate_addr_copy(c.src, local);
 		podgate_addr_copy(c.dst, remote);
 		c.sport = local_port;
 		c.dport = remote_port;
-		if (!podgate_revoke_client(&c, &d, self))
-			return -1;
 		where = PODGATE_WHERE_CLIENT;
 	}
+	if (!podgate_revoke_refused(&c, &d, self, accepted, cfg->flags))
+		return -1;
 
 	__builtin_memset(e, 0, sizeof(*e));
 	e->timestamp_ns = bpf_ktime_get_ns();

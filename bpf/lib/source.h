@@ -33,11 +33,6 @@
 
 #define PODGATE_SOCK_RAW 3 /* SOCK_RAW: not in the uapi headers */
 
-enum podgate_source_check {
-	PODGATE_SRC_OK = 0,
-	PODGATE_SRC_SPOOFED = 1,
-};
-
 /* The source address of an outbound packet, stored form (IPv4 mapped).
  * Returns 0 when skb is neither IPv4 nor IPv6 or too short (passed: there is
  * no source to trust). */

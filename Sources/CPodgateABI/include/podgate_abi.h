@@ -163,13 +163,20 @@ struct podgate_cidr_info {
 /* ---- podgate_policy: LPM_TRIE ------------------------------------------
  * Allow entries, (target class, source, protocol, port prefix) -> value.
  * prefixlen counts bits of the data after it:
- *    64      target + source: every protocol, every port (ports omitted)
- *    72      + protocol: every port of that protocol
- *    80 + k  + the first k bits of the port (k = 16: one port); a range
- *            port..endPort is a handful of aligned prefixes, 1-65535 is 16.
+ *    PODGATE_POLICY_PREFIX_ALL (64)       target + source: every protocol,
+ *                                         every port (ports omitted)
+ *    PODGATE_POLICY_PREFIX_PROTOCOL (72)  + protocol: every port of it
+ *    PODGATE_POLICY_PREFIX_PORT (80) + k  + the first k bits of the port
+ *            (k = 16: one port); a range port..endPort is a handful of
+ *            aligned prefixes, 1-65535 is 16.
  * source PODGATE_ID_NONE marks "some valid policy covers this port", which
  * makes the port authorized-only (policy-semantics.md, rule 3). */
-#define PODGATE_POLICY_KEY_BITS 96
+#define PODGATE_POLICY_PREFIX_ALL      64
+#define PODGATE_POLICY_PREFIX_PROTOCOL 72
+#define PODGATE_POLICY_PREFIX_PORT     80
+#define PODGATE_POLICY_KEY_BITS        96 /* PODGATE_POLICY_PREFIX_PORT + 16: the whole key */
+/* podgate_cidrs: an address looked up whole. */
+#define PODGATE_LPM_ADDR_BITS          128
 
 struct podgate_policy_key {
 	__u32 prefixlen;      /* host order */
@@ -284,6 +291,118 @@ enum podgate_counter {
 	PODGATE_COUNTER_FORGED_INBOUND  = 68, /* inbound packets claiming the receiving pod's own address from outside it */
 	PODGATE_COUNTER_EDGE_FORGED     = 69, /* packets from outside the node claiming its or a local pod's address */
 };
+
+/* ---- layout: checked by both compilers (clang -target bpf and the host) --
+ * Sizes, and that no key or value has implicit padding: each field starts
+ * where the previous one ends and the last one ends at sizeof. A padding
+ * byte is a byte no field owns, so nobody sets it, and a hash or LPM key
+ * with a garbage byte is a different key. Padding is an explicit `pad`
+ * field that both sides set to zero. */
+#define PODGATE_FIELD_END(type, field) \
+	(__builtin_offsetof(struct type, field) + sizeof(((struct type *)0)->field))
+#define PODGATE_FIRST(type, field) \
+	_Static_assert(__builtin_offsetof(struct type, field) == 0, #type "." #field " starts the struct")
+#define PODGATE_NEXT(type, before, field)                                                         \
+	_Static_assert(__builtin_offsetof(struct type, field) == PODGATE_FIELD_END(type, before), \
+		       #type ": padding before " #field)
+#define PODGATE_LAST(type, field) \
+	_Static_assert(PODGATE_FIELD_END(type, field) == sizeof(struct type), #type ": padding after " #field)
+
+PODGATE_FIRST(podgate_endpoint, identity);
+PODGATE_NEXT(podgate_endpoint, identity, target_class);
+PODGATE_NEXT(podgate_endpoint, target_class, pod_id);
+PODGATE_NEXT(podgate_endpoint, pod_id, default_policy);
+PODGATE_NEXT(podgate_endpoint, default_policy, cidr_class4);
+PODGATE_NEXT(podgate_endpoint, cidr_class4, cidr_class6);
+PODGATE_NEXT(podgate_endpoint, cidr_class6, flags);
+PODGATE_NEXT(podgate_endpoint, flags, pad);
+PODGATE_NEXT(podgate_endpoint, pad, addr4);
+PODGATE_NEXT(podgate_endpoint, addr4, addr6);
+PODGATE_LAST(podgate_endpoint, addr6);
+
+PODGATE_FIRST(podgate_addr, addr);
+PODGATE_LAST(podgate_addr, addr);
+
+PODGATE_FIRST(podgate_addr_info, identity);
+PODGATE_NEXT(podgate_addr_info, identity, target_class);
+PODGATE_NEXT(podgate_addr_info, target_class, pod_id);
+PODGATE_NEXT(podgate_addr_info, pod_id, default_policy);
+PODGATE_NEXT(podgate_addr_info, default_policy, flags);
+PODGATE_NEXT(podgate_addr_info, flags, pad);
+PODGATE_LAST(podgate_addr_info, pad);
+
+PODGATE_FIRST(podgate_lpm_addr_key, prefixlen);
+PODGATE_NEXT(podgate_lpm_addr_key, prefixlen, addr);
+PODGATE_LAST(podgate_lpm_addr_key, addr);
+
+PODGATE_FIRST(podgate_cidr_info, cidr_class);
+PODGATE_NEXT(podgate_cidr_info, cidr_class, flags);
+PODGATE_LAST(podgate_cidr_info, flags);
+
+PODGATE_FIRST(podgate_policy_key, prefixlen);
+PODGATE_NEXT(podgate_policy_key, prefixlen, target_class);
+PODGATE_NEXT(podgate_policy_key, target_class, source);
+PODGATE_NEXT(podgate_policy_key, source, protocol);
+PODGATE_NEXT(podgate_policy_key, protocol, pad);
+PODGATE_NEXT(podgate_policy_key, pad, port);
+PODGATE_LAST(podgate_policy_key, port);
+/* The LPM bits are the data after prefixlen, all of it. */
+_Static_assert(PODGATE_POLICY_KEY_BITS == 8 * (sizeof(struct podgate_policy_key) - sizeof(__u32)), "policy key bits");
+_Static_assert(PODGATE_POLICY_PREFIX_PROTOCOL == 8 * __builtin_offsetof(struct podgate_policy_key, protocol) - 32 + 8,
+	       "protocol prefix ends after protocol");
+_Static_assert(PODGATE_POLICY_PREFIX_PORT == 8 * __builtin_offsetof(struct podgate_policy_key, port) - 32,
+	       "port prefix starts at port");
+_Static_assert(PODGATE_LPM_ADDR_BITS == 8 * sizeof(((struct podgate_lpm_addr_key *)0)->addr), "address bits");
+
+PODGATE_FIRST(podgate_policy_value, policy_index);
+PODGATE_NEXT(podgate_policy_value, policy_index, flags);
+PODGATE_NEXT(podgate_policy_value, flags, hits);
+PODGATE_LAST(podgate_policy_value, hits);
+
+PODGATE_FIRST(podgate_peer, addr);
+PODGATE_NEXT(podgate_peer, addr, port);
+PODGATE_NEXT(podgate_peer, port, flags);
+PODGATE_NEXT(podgate_peer, flags, pad);
+PODGATE_LAST(podgate_peer, pad);
+
+PODGATE_FIRST(podgate_peers, slot);
+PODGATE_NEXT(podgate_peers, slot, next);
+PODGATE_LAST(podgate_peers, next);
+
+PODGATE_FIRST(podgate_config, abi_version);
+PODGATE_NEXT(podgate_config, abi_version, flags);
+PODGATE_NEXT(podgate_config, flags, node_id);
+PODGATE_NEXT(podgate_config, node_id, pad);
+PODGATE_LAST(podgate_config, pad);
+
+PODGATE_FIRST(podgate_event, timestamp_ns);
+PODGATE_NEXT(podgate_event, timestamp_ns, cgroup_id);
+PODGATE_NEXT(podgate_event, cgroup_id, src_addr);
+PODGATE_NEXT(podgate_event, src_addr, dst_addr);
+PODGATE_NEXT(podgate_event, dst_addr, src_port);
+PODGATE_NEXT(podgate_event, src_port, dst_port);
+PODGATE_NEXT(podgate_event, dst_port, where);
+PODGATE_NEXT(podgate_event, where, verdict);
+PODGATE_NEXT(podgate_event, verdict, reason);
+PODGATE_NEXT(podgate_event, reason, protocol);
+PODGATE_NEXT(podgate_event, protocol, src_identity);
+PODGATE_NEXT(podgate_event, src_identity, dst_identity);
+PODGATE_NEXT(podgate_event, dst_identity, target_class);
+PODGATE_NEXT(podgate_event, target_class, policy_index);
+PODGATE_NEXT(podgate_event, policy_index, src_pod_id);
+PODGATE_NEXT(podgate_event, src_pod_id, dst_pod_id);
+PODGATE_NEXT(podgate_event, dst_pod_id, pid);
+PODGATE_NEXT(podgate_event, pid, pad);
+PODGATE_NEXT(podgate_event, pad, comm);
+PODGATE_LAST(podgate_event, comm);
+
+PODGATE_FIRST(podgate_report_key, src);
+PODGATE_NEXT(podgate_report_key, src, dst);
+PODGATE_NEXT(podgate_report_key, dst, src_port);
+PODGATE_NEXT(podgate_report_key, src_port, dst_port);
+PODGATE_NEXT(podgate_report_key, dst_port, protocol);
+PODGATE_NEXT(podgate_report_key, protocol, pad);
+PODGATE_LAST(podgate_report_key, pad);
 
 _Static_assert(sizeof(struct podgate_endpoint) == 64, "endpoint layout");
 _Static_assert(sizeof(struct podgate_addr) == 16, "addr layout");
