@@ -52,7 +52,7 @@ struct BypassTests {
         #expect(listener.nextLine() == "ready")
 
         // Raw SYNs with CAP_NET_RAW from outside any pod: no SYN-ACK comes back.
-        let sniff = try sandbox.spawn(script: BypassScript.text, cgroup: nil, namespace: clientSide, ["sniff-synack", "8080", "4"])
+        let sniff = try sandbox.spawn(script: BypassScript.text, cgroup: nil, namespace: clientSide, ["sniff-synack", "8080", "5"])  // outlasts the raw SYNs' start-up under load
         _ = sniff.nextLine()
         #expect(sniff.nextLine() == "ready")
         let raw = try sandbox.spawn(script: BypassScript.text, cgroup: nil, namespace: clientSide,
@@ -70,7 +70,7 @@ struct BypassTests {
         // Control: once the world may connect, the same raw SYN is answered and the listener accepts.
         try maps.apply([.updatePolicy(PolicyKey(targetClass: TargetClassID(8), source: .world, transport: .tcp, port: 8080,
                                                 portPrefixBits: 16), PolicyValue(policyIndex: 1))])
-        let sniffAgain = try sandbox.spawn(script: BypassScript.text, cgroup: nil, namespace: clientSide, ["sniff-synack", "8080", "4"])
+        let sniffAgain = try sandbox.spawn(script: BypassScript.text, cgroup: nil, namespace: clientSide, ["sniff-synack", "8080", "5"])  // outlasts the raw SYN's start-up under load
         _ = sniffAgain.nextLine()
         #expect(sniffAgain.nextLine() == "ready")
         _ = try sandbox.spawn(script: BypassScript.text, cgroup: nil, namespace: clientSide,
