@@ -15,7 +15,8 @@ public enum Bench {
       control      compile, recompile and map-write times and memory on synthetic clusters
                    of 1k, 10k and 150k pods
       propagation  manifest change to first allowed connection with the real agent
-      all          all three (under ten minutes on 2 cores)
+      all          all three (datapath alone: about 15 minutes on 2 shared cores;
+                   `datapath --check`: about 80 s)
     options:
       -o json         one JSON record per line (configuration, size, metric, median, ratio_to_a, ...)
       -o markdown     a Markdown table (what the README shows)
