@@ -21,7 +21,8 @@ public enum Bench {
       -o json         one JSON record per line (configuration, size, metric, median, ratio_to_a, ...)
       -o markdown     a Markdown table (what the README shows)
       --runs N        rounds per configuration, each A then X or X then A (default 30);
-                      every ratio is the median of the round ratios with its 95% interval
+                      every ratio is the Hodges-Lehmann estimate of the round ratios, with
+                      its 95% Wilcoxon signed-rank interval
       --seconds S     length of one run (default 0.2)
       --no-pin        do not pin the client to CPU 0 and the server to CPU 1
       --check         datapath: only the method's check, A vs A (must hold 1) and
