@@ -15,12 +15,14 @@ public enum Bench {
       control      compile, recompile and map-write times and memory on synthetic clusters
                    of 1k, 10k and 150k pods
       propagation  manifest change to first allowed connection with the real agent
-      all          all three (under ten minutes on 2 cores)
+      all          all three (datapath alone: about 15 minutes on 2 shared cores;
+                   `datapath --check`: about 80 s)
     options:
       -o json         one JSON record per line (configuration, size, metric, median, ratio_to_a, ...)
       -o markdown     a Markdown table (what the README shows)
       --runs N        rounds per configuration, each A then X or X then A (default 30);
-                      every ratio is the median of the round ratios with its 95% interval
+                      every ratio is the Hodges-Lehmann estimate of the round ratios, with
+                      its 95% Wilcoxon signed-rank interval
       --seconds S     length of one run (default 0.2)
       --no-pin        do not pin the client to CPU 0 and the server to CPU 1
       --check         datapath: only the method's check, A vs A (must hold 1) and

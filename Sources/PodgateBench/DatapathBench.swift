@@ -168,8 +168,8 @@ final class DatapathBench {
     /// `runs` rounds; each measures A and the configuration back to back (in
     /// alternating order), applying the configuration for its half and removing
     /// it after, so every ratio compares runs a second apart on a shared machine.
-    /// The ratio is the median of the per-round ratios, with the sign-test 95%
-    /// interval (PairedRatio); program statistics are read around the TCP_CRR runs only.
+    /// The ratio is PairedRatio's estimate from the per-round ratios, with its 95%
+    /// interval; program statistics are read around the TCP_CRR runs only.
     func measure(_ configuration: Enforcement) throws {
         // Per metric, per round: A's figure and X's.
         var a: [String: [Double]] = [:], x: [String: [Double]] = [:]
