@@ -76,25 +76,35 @@ extension ClusterFacts {
             for address in pod.addresses where seen.insert(address).inserted { claims[address, default: []].append(pod) }
         }
         for (address, claimants) in claims {
-            let ranked = claimants.sorted { claimPrecedes($0, $1, address: address) }
-            var holder: (owner: AddressOwner, name: String)
-            var losers = ranked[...]
-            if let existing = owners[address] {
-                holder = (existing, "node \(settings.nodeName)")
-            } else {
-                let winner = losers.removeFirst()
-                holder = (owner(of: winner, settings: settings), "pod \(winner.ref)")
-                owners[address] = holder.owner
-            }
-            for pod in losers {
-                // Host-network pods of one node all share its addresses: no conflict.
-                if pod.hostNetwork, owner(of: pod, settings: settings) == holder.owner { continue }
-                problems.append(Diagnostic(object: "Pod \(pod.ref)", field: "status.podIPs",
-                                           message: "address \(address) is already held by \(holder.name); ignored for this pod"))
-            }
+            let resolved = resolve(address, claimants: claimants, nodeOwned: owners[address] != nil, settings: settings)
+            owners[address] = resolved.owner
+            problems += resolved.problems
         }
-        problems.sort { $0.description < $1.description }
-        return (owners, problems)
+        return (owners, Compilation.canonicalOrder(problems))
+    }
+
+    /// The owner of one address and the losers' reports, given the pods
+    /// claiming it (each once, none finished) and whether it is one of this
+    /// node's own addresses. The one rule both compilers apply.
+    static func resolve(_ address: IPAddress, claimants: [Pod], nodeOwned: Bool, settings: AgentSettings)
+        -> (owner: AddressOwner?, problems: [Diagnostic]) {
+        var losers = claimants.sorted { claimPrecedes($0, $1, address: address) }[...]
+        let holder: (owner: AddressOwner, name: String)
+        if nodeOwned {
+            holder = (.node(settings.nodeName), "node \(settings.nodeName)")
+        } else if let winner = losers.popFirst() {
+            holder = (owner(of: winner, settings: settings), "pod \(winner.ref)")
+        } else {
+            return (nil, [])
+        }
+        var problems: [Diagnostic] = []
+        for pod in losers {
+            // Host-network pods of one node all share its addresses: no conflict.
+            if pod.hostNetwork, owner(of: pod, settings: settings) == holder.owner { continue }
+            problems.append(Diagnostic(object: "Pod \(pod.ref)", field: "status.podIPs",
+                                       message: "address \(address) is already held by \(holder.name); ignored for this pod"))
+        }
+        return (holder.owner, problems)
     }
 
     static func owner(of pod: Pod, settings: AgentSettings) -> AddressOwner {

@@ -6,13 +6,22 @@ import PodgateModel
 public struct Compilation: Hashable, Sendable {
     public var state: DesiredState
     public var allocation: Allocation
-    /// Invalid policies, unknown annotation values, address conflicts. Sorted.
+    /// Invalid policies, unknown annotation values, address conflicts, in
+    /// `canonicalOrder` (the full and the incremental compiler find them in
+    /// different orders; both report them in this one).
     public var diagnostics: [Diagnostic]
 
+    /// - Parameter diagnostics: in any order; kept in `canonicalOrder`.
     public init(state: DesiredState, allocation: Allocation, diagnostics: [Diagnostic]) {
         self.state = state
         self.allocation = allocation
-        self.diagnostics = diagnostics
+        self.diagnostics = Self.canonicalOrder(diagnostics)
+    }
+
+    /// The one order of a compile's diagnostics: by text, then by field
+    /// (two texts can only be equal when object and field split differently).
+    public static func canonicalOrder(_ diagnostics: [Diagnostic]) -> [Diagnostic] {
+        diagnostics.sorted { ($0.description, $0.object, $0.field) < ($1.description, $1.object, $1.field) }
     }
 
     public var identities: [IdentityID: IdentityKey] {

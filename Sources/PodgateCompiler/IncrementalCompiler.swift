@@ -76,16 +76,11 @@ public struct IncrementalCompiler: Sendable {
     var holders: [PolicyKey: [UInt32]] = [:]
 
     // Addresses.
-    struct Claim: Hashable, Comparable, Sendable {
-        var hostNetwork: Bool
-        var ref: PodRef
-        var index: Int
-        static func < (a: Self, b: Self) -> Bool {
-            ((a.hostNetwork ? 1 : 0), a.ref, a.index) < ((b.hostNetwork ? 1 : 0), b.ref, b.index)
-        }
-    }
-    var claims: [IPAddress: [Claim]] = [:]
-    var addressProblems: [IPAddress: [(claim: Claim, problem: Diagnostic)]] = [:]
+    /// The pods whose `addresses` hold each address (each pod once, finished
+    /// ones included: `refreshAddress` skips them), so that a change of one pod
+    /// re-decides only its own addresses.
+    var claims: [IPAddress: Set<PodRef>] = [:]
+    var addressProblems: [IPAddress: [Diagnostic]] = [:]
     let nodeAddresses: Set<IPAddress>
 
     // One batch of changes.
@@ -224,18 +219,18 @@ public struct IncrementalCompiler: Sendable {
         touchedCIDRs = [:]
     }
 
-    /// The same problems, in the same order, as the full compile reports.
+    /// The same problems as the full compile reports, in `Compilation.canonicalOrder`.
     public var diagnostics: [Diagnostic] {
-        var result = invalidPolicies.values.sorted { $0.description < $1.description }
+        var result = Array(invalidPolicies.values)
         var defaults = Set(namespaceProblems.values)
         for problems in podProblems.values { defaults.formUnion(problems) }
-        result += defaults.sorted { $0.description < $1.description }
+        result += defaults
         let unnumbered = Set(unnumberedPods.values).count
         if unnumbered > 0 {
             result.append(Diagnostic(object: "compiler", field: "", message: "out of numbers for pod identities: \(unnumbered) left unnumbered"))
         }
-        result += addressProblems.values.flatMap { $0 }.sorted { $0.claim < $1.claim }.map(\.problem)
-        return result
+        for problems in addressProblems.values { result += problems }
+        return Compilation.canonicalOrder(result)
     }
 
     public var compilation: Compilation {

@@ -7,18 +7,15 @@ extension IncrementalCompiler {
         let old = pods[ref]
         guard old != pod else { return }
         if let old {
-            for (index, address) in old.addresses.enumerated() {
-                claims[address]?.removeAll { $0 == Claim(hostNetwork: old.hostNetwork, ref: ref, index: index) }
+            for address in old.addresses {
+                claims[address]?.remove(ref)
                 if claims[address]?.isEmpty == true { claims[address] = nil }
             }
             dirtyAddresses.formUnion(old.addresses)
         }
         pods[ref] = pod
         if let pod {
-            for (index, address) in pod.addresses.enumerated() {
-                claims[address, default: []].append(Claim(hostNetwork: pod.hostNetwork, ref: ref, index: index))
-                claims[address]?.sort()
-            }
+            for address in pod.addresses { claims[address, default: []].insert(ref) }
             dirtyAddresses.formUnion(pod.addresses)
             podsByNamespace[ref.namespace, default: []].insert(ref)
             _ = allocation.pods.insert(ref)
@@ -200,26 +197,14 @@ extension IncrementalCompiler {
 
     // MARK: - Address and endpoint entries
 
-    /// The owner of an address as `ClusterFacts.addressOwners` decides it:
-    /// this node's own addresses, then the claims in (host network, PodRef) order.
+    /// The owner of an address as `ClusterFacts.addressOwners` decides it,
+    /// from the pods that claim this address only.
     mutating func refreshAddress(_ address: IPAddress) {
-        var owner: AddressOwner? = nodeAddresses.contains(address) ? .node(settings.nodeName) : nil
-        var claimant: PodRef?
-        var problems: [(claim: Claim, problem: Diagnostic)] = []
-        for claim in claims[address] ?? [] {
-            guard let pod = pods[claim.ref] else { continue }
-            let candidate: AddressOwner = pod.hostNetwork ? .node(ClusterFacts.node(of: pod, settings: settings)) : .pod(pod.ref)
-            guard let existing = owner else {
-                owner = candidate
-                claimant = pod.ref
-                continue
-            }
-            if existing == candidate, pod.hostNetwork { continue }
-            let holder = claimant.map { "pod \($0)" } ?? "node \(settings.nodeName)"
-            problems.append((claim, Diagnostic(object: "Pod \(pod.ref)", field: "status.podIPs",
-                                               message: "address \(address) is already held by \(holder); ignored for this pod")))
-        }
-        addressProblems[address] = problems.isEmpty ? nil : problems
+        let claimants = (claims[address] ?? []).compactMap { pods[$0] }.filter { !$0.isFinished }
+        let resolved = ClusterFacts.resolve(address, claimants: claimants, nodeOwned: nodeAddresses.contains(address),
+                                            settings: settings)
+        let owner = resolved.owner
+        addressProblems[address] = resolved.problems.isEmpty ? nil : resolved.problems
         var value: AddressValue?
         switch owner {
         case nil: value = nil

@@ -8,7 +8,8 @@ public enum PolicyCompiler {
     public static func compile(_ snapshot: ClusterSnapshot, settings: AgentSettings,
                                localCgroups: [PodRef: CgroupID] = [:], previous: Allocation = Allocation()) -> Compilation {
         var allocation = previous
-        var diagnostics = snapshot.invalidPolicies.values.sorted { $0.description < $1.description }
+        // In any order: the Compilation puts them in its canonical one.
+        var diagnostics = Array(snapshot.invalidPolicies.values)
         let pods = snapshot.pods.values.sorted { $0.ref < $1.ref }
         let policyPods = pods.filter { !$0.hostNetwork }
 
@@ -26,7 +27,7 @@ public enum PolicyCompiler {
                 defaultProblems.insert(ClusterFacts.unknownValue(raw, object: "Namespace \(namespace.name)"))
             }
         }
-        diagnostics += defaultProblems.sorted { $0.description < $1.description }
+        diagnostics += defaultProblems
 
         // Numbers: identities, then target classes (keyed by identity), CIDR classes, pods, policies.
         let placement = NetworkPlacement(snapshot)
@@ -70,8 +71,7 @@ public enum PolicyCompiler {
         compilation.state.addresses = entries.addresses(owners.owners)
         compilation.state.endpoints = entries.endpoints(localCgroups, cidrs: compilation.state)
 
-        compilation.diagnostics = diagnostics
-        return compilation
+        return Compilation(state: compilation.state, allocation: allocation, diagnostics: diagnostics)
     }
 
     private static func report<Key>(_ exhausted: [Key], _ what: String, _ diagnostics: inout [Diagnostic]) {

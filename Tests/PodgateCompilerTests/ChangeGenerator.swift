@@ -58,7 +58,30 @@ struct ChangeGenerator {
         return .namespace(name, namespace)
     }
 
-    // MARK: - Pods: labels, service account, annotation, ports (named), host network, node, addresses
+    // MARK: - Pods: labels, service account, annotation, ports (named), host network, node, addresses,
+    // and what decides a contested address: phase, deletion, creation time, the netns's addresses
+
+    /// `status.phase` (nil: not reported); Succeeded and Failed free the address.
+    static let phases: [String?] = [nil, "Pending", "Running", "Running", "Succeeded", "Failed"]
+    /// Few values, so that creation times tie; nil counts as oldest.
+    static let creationTimes: [String?] = [nil, "2026-11-30T00:00:00Z", "2026-11-30T00:00:05Z", "2026-11-30T01:00:00Z"]
+
+    /// The addresses seen in the pod's network namespace: mostly some of its
+    /// own (the holder of a contested one), sometimes another's.
+    static func netnsAddresses(of pod: Pod, _ random: inout SeededRandom) -> [IPAddress] {
+        var result = pod.addresses.filter { _ in Bool.random(using: &random) }
+        if Int.random(in: 0..<4, using: &random) == 0 { result.append(addresses.randomElement(using: &random)!) }
+        return result
+    }
+
+    /// Random lifecycle fields, as a pod from the API (or a hand-written one) has them.
+    static func lifecycle(_ pod: inout Pod, _ random: inout SeededRandom) {
+        pod.phase = phases.randomElement(using: &random)!
+        pod.isTerminating = Int.random(in: 0..<5, using: &random) == 0
+        pod.creationTimestamp = creationTimes.randomElement(using: &random)!
+        pod.netnsAddresses = Bool.random(using: &random) ? netnsAddresses(of: pod, &random) : []
+        pod.addressesReported = Int.random(in: 0..<4, using: &random) != 0
+    }
 
     func podChange(_ cluster: ClusterSnapshot, _ random: inout SeededRandom) -> ClusterChange {
         let existing = cluster.pods.keys.sorted()
@@ -66,7 +89,12 @@ struct ChangeGenerator {
             return .pod(existing.randomElement(using: &random)!, nil)
         }
         if !existing.isEmpty, Bool.random(using: &random), var pod = cluster.pods[existing.randomElement(using: &random)!] {
-            switch Int.random(in: 0..<8, using: &random) {
+            switch Int.random(in: 0..<13, using: &random) {
+            case 8: pod.phase = Self.phases.randomElement(using: &random)!
+            case 9: pod.isTerminating.toggle()
+            case 10: pod.creationTimestamp = Self.creationTimes.randomElement(using: &random)!
+            case 11: pod.netnsAddresses = Self.netnsAddresses(of: pod, &random)
+            case 12: pod.addressesReported.toggle()
             case 0: pod.labels["app"] = ["web", "db", "job"].randomElement(using: &random)!
             case 1: pod.labels["tier"] = ["1", "2", nil].randomElement(using: &random)!
             case 2: pod.serviceAccount = ["default", "sa1"].randomElement(using: &random)!
@@ -82,11 +110,12 @@ struct ChangeGenerator {
         let namespace = Self.namespaces.randomElement(using: &random)!
         var labels = ["app": ["web", "db", "job"].randomElement(using: &random)!]
         if Bool.random(using: &random) { labels["tier"] = ["1", "2"].randomElement(using: &random)! }
-        let pod = Pod(namespace: namespace, name: name, uid: "uid-\(name)", labels: labels,
+        var pod = Pod(namespace: namespace, name: name, uid: "uid-\(name)", labels: labels,
                       defaultInboundPolicy: Int.random(in: 0..<4, using: &random) == 0 ? Self.annotations.randomElement(using: &random)! : nil,
                       serviceAccount: Bool.random(using: &random) ? "default" : "sa1", ports: Self.ports(&random),
                       hostNetwork: Int.random(in: 0..<8, using: &random) == 0,
                       nodeName: ["a", "a", "b", nil].randomElement(using: &random)!, addresses: Self.podAddresses(&random))
+        if Int.random(in: 0..<4, using: &random) != 0 { Self.lifecycle(&pod, &random) }
         return .pod(pod.ref, pod)
     }
 
@@ -98,7 +127,10 @@ struct ChangeGenerator {
     }
 
     static func podAddresses(_ random: inout SeededRandom) -> [IPAddress] {
-        (0..<Int.random(in: 0...2, using: &random)).map { _ in addresses.randomElement(using: &random)! }
+        var result = (0..<Int.random(in: 0...2, using: &random)).map { _ in addresses.randomElement(using: &random)! }
+        // One address listed twice in a pod is no conflict.
+        if let first = result.first, Int.random(in: 0..<8, using: &random) == 0 { result.append(first) }
+        return result
     }
 
     // MARK: - Policies: target, ports, sources (every field), invalid ones
