@@ -71,7 +71,8 @@ public struct DatapathLoader: Sendable {
         let interfaces = try EdgeSelection.current()
         return try edgeProgram.withProgram { fd, applied in
             guard fd >= 0, interfaces != applied else { return nil }
-            try EdgeFilter.sync(programFD: fd, interfaces: interfaces, maps: maps)
+            let problems = try EdgeFilter.sync(programFD: fd, interfaces: interfaces, maps: maps, skippingFailures: true)
+            for problem in problems { (logger ?? LibbpfLog.standardError)(.warning, "edge interfaces (auto): \(problem)") }
             return interfaces
         } ? interfaces : nil
     }
@@ -153,8 +154,9 @@ public struct DatapathLoader: Sendable {
             while let current = program {
                 if String(cString: bpf_program__section_name(current)) == EdgeFilter.section {
                     let interfaces = autoEdges ? try EdgeSelection.current() : edgeInterfaces
-                    try EdgeFilter.sync(programFD: bpf_program__fd(current), interfaces: interfaces,
-                                        maps: try DatapathMaps(mapDirectory: mapDirectory))
+                    let problems = try EdgeFilter.sync(programFD: bpf_program__fd(current), interfaces: interfaces,
+                                                       maps: try DatapathMaps(mapDirectory: mapDirectory), skippingFailures: autoEdges)
+                    for problem in problems { (logger ?? LibbpfLog.standardError)(.warning, "edge interfaces (auto): \(problem)") }
                     edgeProgram.keep(bpf_program__fd(current), interfaces: interfaces)
                 } else {
                     try attach(current, cgroup: cgroup, cgroupPath: cgroupPath)
