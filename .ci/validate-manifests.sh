@@ -165,6 +165,11 @@ if check(ds is not None, "DaemonSet podgate missing"):
          and mounts.get("cgroup", {}).get("readOnly") is True, "host /sys/fs/cgroup mounted read-only"),
         ("--pin-dir=/sys/fs/bpf/podgate" in args and "--node-name=$(NODE_NAME)" in args
          and args[:1] == ["agent"], "args: agent --node-name=$(NODE_NAME) --pin-dir=/sys/fs/bpf/podgate"),
+        # Issue 13 item 4: without an edge filter a neighbour can forge a local
+        # pod's or the node's address (IPv6 has no rp_filter); auto covers the
+        # node's non-pod interfaces, including tunnels created after start.
+        ("--edge-interfaces=auto" in args and not any(a.startswith("--edge-interfaces=") and a != "--edge-interfaces=auto"
+                                                     for a in args), "args: --edge-interfaces=auto"),
         (any(e["name"] == "NODE_NAME" and e.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath")
              == "spec.nodeName" for e in c.get("env", [])), "NODE_NAME from spec.nodeName"),
         (all(probe_target(p) == (hhost, int(hport or 0), path) for p, path in

@@ -79,10 +79,10 @@ public final class Agent: @unchecked Sendable {
         // New maps (first start, upgrade, changed capacities) are filled BEFORE
         // any program uses them: see PinLayout for the atomic switch.
         loading = true
-        let datapath = try DatapathLoader(pinDirectory: options.pinDirectory, capacities: options.limits.mapCapacities,
-                                          logger: Self.libbpfLogger,
-                                          edgeInterfaces: options.edgeInterfaces)
-            .load(attachingTo: root, fillNewMaps: { [self] maps in try reconcileOrThrow(maps) })
+        var loader = DatapathLoader(pinDirectory: options.pinDirectory, capacities: options.limits.mapCapacities,
+                                    logger: Self.libbpfLogger, edgeInterfaces: options.edgeInterfaces)
+        loader.autoEdges = options.autoEdgeInterfaces
+        let datapath = try loader.load(attachingTo: root, fillNewMaps: { [self] maps in try reconcileOrThrow(maps) })
         loading = false
         try writeGeneration(generationAfterLoad)
         log.info("programs attached to \(root); maps pinned in \(options.pinDirectory)")
@@ -111,6 +111,9 @@ public final class Agent: @unchecked Sendable {
         defer { source.stop() }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [source] in await source.run() }
+            if options.autoEdgeInterfaces {
+                group.addTask { [loader, log] in await Self.followEdges(loader, datapath, log) }
+            }
             reconcile(datapath)
             // Loading the iterators (libbpf reads the kernel's BTF: ~0.1 s)
             // waits until the first state is published, so events have names.
@@ -122,6 +125,23 @@ public final class Agent: @unchecked Sendable {
                 reconcile(datapath)
             }
             group.cancelAll()
+        }
+    }
+
+    /// `--edge-interfaces auto`: a tunnel or uplink that appears after the
+    /// start (flannel.1 once flannel runs, wg0) gets podgate_edge within
+    /// `edgeRescan`; one that goes or becomes pod-side loses it.
+    static let edgeRescan: Duration = .seconds(2)
+    private static func followEdges(_ loader: DatapathLoader, _ maps: DatapathMaps, _ log: Logger) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: edgeRescan)
+            do {
+                if let edges = try loader.resyncAutoEdges(maps: maps) {
+                    log.info("edge interfaces (auto): \(edges.isEmpty ? "none" : edges.joined(separator: ", "))")
+                }
+            } catch {
+                log.warning("edge interfaces (auto): \(error); retrying in \(edgeRescan)")
+            }
         }
     }
 

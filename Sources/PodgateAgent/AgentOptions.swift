@@ -21,6 +21,9 @@ public struct AgentOptions: Sendable {
     public var revokeEstablished: Bool
     /// The node's non-pod interfaces that get the edge filter (anti-spoofing for packets from outside the node).
     public var edgeInterfaces: [String]
+    /// `--edge-interfaces auto` (the Kubernetes mode default): the agent picks
+    /// them (`EdgeSelection`) and follows interfaces that appear and go.
+    public var autoEdgeInterfaces: Bool
     /// `--log-level`: debug adds libbpf's debug output (the verifier log of a refused program included).
     public var logLevel: Logger.Level
     public var controlSocket: String { stateDirectory + "/agent.sock" }
@@ -40,7 +43,7 @@ public struct AgentOptions: Sendable {
             .init("cluster-networks", value: "CIDR,...", help: "The cluster's pod networks, for the cluster-* default policies"),
             .init("default-inbound-policy", value: "POLICY", default: "all-unauthenticated", help: "all-unauthenticated, cluster-unauthenticated, all-authenticated, cluster-authenticated, deny or audit"),
             .init("allow-from-host", value: "BOOL", default: "true", help: "Allow connections from this node's own addresses (kubelet probes)"),
-            .init("edge-interfaces", value: "IFACE,...", help: "The node's non-pod interfaces (uplinks, tunnel devices): a packet arriving there that claims this node's or a local pod's address is dropped and counted (tc ingress)"),
+            .init("edge-interfaces", value: "auto|none|IFACE,...", default: "auto in Kubernetes mode, none in local mode", help: "The node's non-pod interfaces (uplinks, tunnel devices): a packet arriving there that claims this node's or a local pod's address is dropped and counted (tc ingress). auto: every interface that is up and is not loopback, a pod's veth, a veth pair inside the node or a bridge with pod ports, re-scanned every few seconds"),
             .init("unknown-pod-policy", value: "allow|deny", default: "deny", help: "Inbound connections to a pod cgroup the agent has not registered yet"),
             .init("revoke-established", value: "BOOL", default: "true", help: "Close open connections (TCP, connected UDP) of local pods when a change refuses them; false keeps them open until they end"),
             .init("health-address", value: "HOST:PORT", default: "127.0.0.1:9808", help: "Serve /metrics, /healthz and /readyz here (port 0: any free port, written to <state-dir>/health-address)"),
@@ -72,7 +75,17 @@ public struct AgentOptions: Sendable {
         limits = try StateLimits(arguments)
         healthAddress = arguments.string("health-address", spec: spec) ?? "127.0.0.1:9808"
         revokeEstablished = try arguments.bool("revoke-established", default: true)
-        edgeInterfaces = arguments.list("edge-interfaces")
+        let edges = arguments.list("edge-interfaces")
+        switch edges {
+        case []: autoEdgeInterfaces = manifestsDirectory == nil; edgeInterfaces = []
+        case ["auto"]: autoEdgeInterfaces = true; edgeInterfaces = []
+        case ["none"]: autoEdgeInterfaces = false; edgeInterfaces = []
+        default:
+            if let word = edges.first(where: { $0 == "auto" || $0 == "none" }) {
+                throw UsageError("--edge-interfaces: \"\(word)\" stands alone, not in a list of interfaces")
+            }
+            autoEdgeInterfaces = false; edgeInterfaces = edges
+        }
         let levelText = arguments.value("log-level") ?? "info"
         guard let level = Logger.Level(name: levelText) else {
             throw UsageError("--log-level \"\(levelText)\" is not one of debug, info, warning, error")

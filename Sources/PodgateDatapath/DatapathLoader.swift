@@ -47,6 +47,12 @@ public struct DatapathLoader: Sendable {
     /// on tc ingress (`EdgeFilter`); interfaces recorded by an earlier load but
     /// not named now are detached.
     public var edgeInterfaces: [String]
+    /// `--edge-interfaces auto`: `EdgeSelection.current()` at each load and
+    /// `resyncAutoEdges`, instead of `edgeInterfaces`.
+    public var autoEdges = false
+    /// The loaded podgate_edge program, kept open so that `resyncAutoEdges`
+    /// can attach it to interfaces that appear later.
+    let edgeProgram = EdgeProgram()
 
     public init(pinDirectory: String = "/sys/fs/bpf/podgate", capacities: MapCapacities = MapCapacities(),
                 logger: DatapathLogger? = nil, edgeInterfaces: [String] = []) {
@@ -54,6 +60,21 @@ public struct DatapathLoader: Sendable {
         self.capacities = capacities
         self.logger = logger
         self.edgeInterfaces = edgeInterfaces
+    }
+
+    /// With `autoEdges`: scans the interfaces again and, if the edges
+    /// changed since the last load or resync, attaches podgate_edge to the new
+    /// ones and detaches it from those gone (or no longer edges). Returns the
+    /// new edges, nil when nothing changed. Called periodically by the agent.
+    public func resyncAutoEdges(maps: DatapathMaps) throws -> [String]? {
+        guard autoEdges else { return nil }
+        let interfaces = try EdgeSelection.current()
+        return try edgeProgram.withProgram { fd, applied in
+            guard fd >= 0, interfaces != applied else { return nil }
+            let problems = try EdgeFilter.sync(programFD: fd, interfaces: interfaces, maps: maps, skippingFailures: true)
+            for problem in problems { (logger ?? LibbpfLog.standardError)(.warning, "edge interfaces (auto): \(problem)") }
+            return interfaces
+        } ? interfaces : nil
     }
 
     /// The pin of the link attaching `program` (its function name).
@@ -132,8 +153,11 @@ public struct DatapathLoader: Sendable {
             var program = bpf_object__next_program(bpfObject, nil)
             while let current = program {
                 if String(cString: bpf_program__section_name(current)) == EdgeFilter.section {
-                    try EdgeFilter.sync(programFD: bpf_program__fd(current), interfaces: edgeInterfaces,
-                                        maps: try DatapathMaps(mapDirectory: mapDirectory))
+                    let interfaces = autoEdges ? try EdgeSelection.current() : edgeInterfaces
+                    let problems = try EdgeFilter.sync(programFD: bpf_program__fd(current), interfaces: interfaces,
+                                                       maps: try DatapathMaps(mapDirectory: mapDirectory), skippingFailures: autoEdges)
+                    for problem in problems { (logger ?? LibbpfLog.standardError)(.warning, "edge interfaces (auto): \(problem)") }
+                    edgeProgram.keep(bpf_program__fd(current), interfaces: interfaces)
                 } else {
                     try attach(current, cgroup: cgroup, cgroupPath: cgroupPath)
                 }

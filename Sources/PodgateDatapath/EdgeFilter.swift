@@ -22,26 +22,41 @@ public enum EdgeFilter {
     /// Records `interfaces` in `maps`, attaches `programFD` to each, then
     /// detaches podgate's filter from interfaces recorded before but not
     /// named now. Throws naming the interface that does not exist or refuses.
-    static func sync(programFD: Int32, interfaces: [String], maps: DatapathMaps) throws {
-        var wanted: [UInt32] = []
+    ///
+    /// `skippingFailures` (`--edge-interfaces auto`): an interface that went
+    /// away since the scan or refuses the filter is skipped and returned as a
+    /// problem instead of failing the whole load; one that refuses stays
+    /// recorded (routes through it still lead outside the node).
+    @discardableResult
+    static func sync(programFD: Int32, interfaces: [String], maps: DatapathMaps, skippingFailures: Bool = false) throws -> [DatapathError] {
+        var problems: [DatapathError] = []
+        var wanted: [(index: UInt32, name: String)] = []
         for name in interfaces {
             let index = if_nametoindex(name)
             guard index != 0 else {
-                throw DatapathError(operation: "find edge interface", object: name, errno: errno,
-                                    detail: "--edge-interfaces names an interface this node does not have")
+                let error = DatapathError(operation: "find edge interface", object: name, errno: errno,
+                                          detail: skippingFailures ? "gone since the scan" : "--edge-interfaces names an interface this node does not have")
+                guard skippingFailures else { throw error }
+                problems.append(error)
+                continue
             }
-            wanted.append(index)
+            wanted.append((index, name))
         }
-        for index in wanted {
+        for (index, _) in wanted {
             try DatapathMaps.update(maps.edgesFD, index, UInt32(0), map: PODGATE_MAP_EDGES, for: nil)
         }
-        for (index, name) in zip(wanted, interfaces) {
-            try DatapathError.check(podgate_tc_attach(Int32(index), programFD), "attach podgate_edge to tc ingress of", name)
+        for (index, name) in wanted {
+            do {
+                try DatapathError.check(podgate_tc_attach(Int32(index), programFD), "attach podgate_edge to tc ingress of", name)
+            } catch let error as DatapathError where skippingFailures {
+                problems.append(error)
+            }
         }
-        for index in try recorded(maps.edgesFD) where !wanted.contains(index) {
+        for index in try recorded(maps.edgesFD) where !wanted.contains(where: { $0.index == index }) {
             try DatapathError.check(podgate_tc_detach(Int32(index)), "detach podgate_edge from interface", "\(index)")
             try DatapathMaps.delete(maps.edgesFD, index, map: PODGATE_MAP_EDGES, for: nil)
         }
+        return problems
     }
 
     /// The ifindexes recorded in a podgate_edges map.

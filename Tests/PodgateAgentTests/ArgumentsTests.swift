@@ -54,4 +54,19 @@ import PodgateModel
         #expect(good.logLevel == .info)
         #expect(try AgentOptions(parseArguments(["--log-level", "debug"], spec: AgentOptions.spec)).logLevel == .debug)
     }
+
+    /// `--edge-interfaces`: auto by default in Kubernetes mode (issue 13 item 4), none in local mode; a list or none on request.
+    @Test func edgeInterfacesDefaultToAutoInKubernetesMode() throws {
+        func options(_ arguments: [String]) throws -> AgentOptions {
+            try AgentOptions(parseArguments(arguments + ["--node-address", "10.0.0.1"], spec: AgentOptions.spec))
+        }
+        #expect(try options([]).autoEdgeInterfaces, "Kubernetes mode")
+        #expect(try options(["--manifests", "/tmp"]).autoEdgeInterfaces == false, "local mode")
+        #expect(try options(["--manifests", "/tmp", "--edge-interfaces", "auto"]).autoEdgeInterfaces)
+        let none = try options(["--edge-interfaces", "none"])
+        #expect(!none.autoEdgeInterfaces && none.edgeInterfaces.isEmpty)
+        let named = try options(["--edge-interfaces", "eth0,flannel.1"])
+        #expect(!named.autoEdgeInterfaces && named.edgeInterfaces == ["eth0", "flannel.1"])
+        #expect { _ = try options(["--edge-interfaces", "eth0,auto"]) } throws: { "\($0)".contains("--edge-interfaces") }
+    }
 }

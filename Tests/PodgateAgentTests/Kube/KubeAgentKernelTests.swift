@@ -46,6 +46,9 @@ final class KubeAgentEnvironment: @unchecked Sendable {
         let process = try AgentProcess(executable: executable, arguments: [
             "--kubeconfig", kubeconfig, "--cgroup-root", cgroupRoot, "--node-name", "worker-1",
             "--pin-dir", pinDirectory, "--state-dir", stateDirectory, "--health-address", "127.0.0.1:0",
+            // This agent runs in the test machine's own network namespace: the
+            // Kubernetes-mode default (auto) would filter its real interfaces.
+            "--edge-interfaces", "none",
         ] + extra, logPath: directory + "/agent.log")
         agent = process
         return process
