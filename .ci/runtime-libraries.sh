@@ -41,8 +41,11 @@ while read -r p; do
 done < "$here/base-image-packages.txt"
 
 # NEEDED, recursively.
+# The loader's cache, read once. No reader in a pipe here stops early (awk's
+# `exit`, `head`): under pipefail the writer's SIGPIPE would end the script.
+ldcache=$(ldconfig -p)
 resolve() {  # soname -> path through the loader's cache
-  ldconfig -p | awk -v n="$1" '$1 == n && /x86-64|x86_64|\(libc6,/ {print $NF; exit}'
+  awk -v n="$1" '$1 == n && /x86-64|x86_64|\(libc6,/ && !found {print $NF; found = 1}' <<<"$ldcache"
 }
 needed() { readelf -d "$1" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; }
 declare -A seen=() paths=()
@@ -66,7 +69,7 @@ for name in $(printf '%s\n' "${!seen[@]}" | sort); do
   fi
   package=""
   for candidate in "$path" "$(readlink -f "$path")" "${path#/usr}" "/usr$path" "$(readlink -f "$path" | sed 's|^/usr||')"; do
-    package=$(dpkg -S "$candidate" 2>/dev/null | head -n1 | cut -d: -f1) && [ -n "$package" ] && break
+    package=$(dpkg -S "$candidate" 2>/dev/null | awk -F: 'NR == 1 {print $1}' || true) && [ -n "$package" ] && break
   done
   if [ -n "$package" ] && [ -n "${allowed[$package]:-}" ]; then
     printf '  %-26s %-45s %-18s %s\n' "$name" "$path" "$package" "${origin[$package]}"

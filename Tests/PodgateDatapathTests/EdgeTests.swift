@@ -70,6 +70,16 @@ struct EdgeTests {
                         "net.ipv4.conf.\(uplink).rp_filter=0", "net.ipv4.conf.all.accept_local=1", "net.ipv4.conf.\(uplink).accept_local=1"] {
             try KernelSandbox.run(["ip", "netns", "exec", node, "sysctl", "-qw", setting])
         }
+        // Static neighbours: a delivery count must not wait for (or lose to)
+        // neighbour discovery on a loaded machine (as in FailClosedNet).
+        let macs = (out: try FailClosedNet.mac(outside, "pgU\(tag)o"), up: try FailClosedNet.mac(node, uplink),
+                    pod: try FailClosedNet.mac(node, podVeth), db: try FailClosedNet.mac(db, "pgP\(tag)d"))
+        for (namespace, device, address, mac) in [(outside, "pgU\(tag)o", "10.201.0.2", macs.up), (outside, "pgU\(tag)o", "fd00:201::2", macs.up),
+                                                  (node, uplink, "10.201.0.1", macs.out), (node, uplink, "fd00:201::1", macs.out),
+                                                  (node, podVeth, "10.203.0.2", macs.db), (node, podVeth, "fd00:203::2", macs.db),
+                                                  (db, "pgP\(tag)d", "10.203.0.1", macs.pod), (db, "pgP\(tag)d", "fd00:203::1", macs.pod)] {
+            try KernelSandbox.run(["ip", "-n", namespace, "neigh", "replace", address, "lladdr", mac, "dev", device, "nud", "permanent"])
+        }
         let dbCgroup = sandbox.cgroupPath + "/db"
         try Cgroups.create(dbCgroup)
 
