@@ -254,7 +254,10 @@ struct RevocationTests {
             let p = try harness.sandbox.spawn(script: RevocationScript.text, cgroup: harness.cgroup("frontend"), namespace: harness.clients,
                                               ["hold", "10.201.0.1", setup.stop + "-\(round)", "web,tcp,10.201.0.2,8080"])
             _ = p.nextLine()
-            guard p.nextLine() == "ready" else { throw SandboxError(message: "round \(round): no connection") }
+            let ready = p.nextLine()
+            guard ready == "ready" else {
+                throw SandboxError(message: "round \(round): no connection (\(ready ?? "no output")); status:\n\((try? Self.status(harness)) ?? "-")\nagent log:\n\(harness.log.suffix(3000))")
+            }
             let changed = Self.monotonic()
             try harness.write(Self.policies(web: ["other"], dns: ["frontend", "other"]))
             let cut = Self.cuts(p, expecting: ["web"], timeout: 5)

@@ -120,11 +120,13 @@ import PodgateKubeFixtures
         cluster.setGoneForm(form)
         let recorder = try await Self.run(cluster, during: { recorder in
             try await Self.waitFor { recorder.syncCount == 1 && cluster.received.contains { $0.isWatch } }
-            // History compacted; b deleted and c created meanwhile. An open
+            // History compacted; c created and b deleted meanwhile. An open
             // watch gets the ERROR event; with .httpStatus the stream is cut
-            // first, and the new watch is refused with HTTP 410.
-            cluster.delete(KubeResource.pods.path, name: "b")
+            // first, and the new watch is refused with HTTP 410. (c before b:
+            // if the watch delivers both events before the compaction, the
+            // store holds 2 objects throughout, so lowWater 2 tests the relist.)
             cluster.put(KubeResource.pods.path, Self.pod("c"))
+            cluster.delete(KubeResource.pods.path, name: "b")
             if form == .httpStatus { cluster.setStalled(true); try await Task.sleep(for: .milliseconds(50)) }
             cluster.compact()
             if form == .httpStatus { cluster.dropWatches(); cluster.setStalled(false) }
