@@ -1,8 +1,3 @@
-import CLibbpf
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The benchmark's known cost: a cgroup_skb/ingress program on the server's
 /// cgroup that counts a register down from `iterations` to 0 and allows the
 /// packet. The loop is bounded (the verifier walks it once per iteration, so
@@ -11,8 +6,7 @@ import Glibc
 final class CalibrationProgram {
     static let maxIterations = 300_000
     let iterations: Int
-    let programFD: Int32
-    let linkFD: Int32
+    private let program: IngressProgram
 
     init(iterations: Int, attachingTo cgroupPath: String) throws {
         self.iterations = max(1, min(iterations, Self.maxIterations))
@@ -23,34 +17,15 @@ final class CalibrationProgram {
                              0x55, 0x01, 0xfe, 0xff, 0, 0, 0, 0,
                              0xb7, 0x00, 0, 0, 1, 0, 0, 0,
                              0x95, 0x00, 0, 0, 0, 0, 0, 0]
-        let fd = code.withUnsafeBytes { raw in
-            raw.withMemoryRebound(to: bpf_insn.self) { insns in
-                bpf_prog_load(BPF_PROG_TYPE_CGROUP_SKB, "pgb_calibrate", "GPL", insns.baseAddress, insns.count, nil)
-            }
-        }
-        guard fd >= 0 else { throw BenchError("load the calibration program (\(self.iterations) iterations): \(errnoText(-fd))") }
-        let cgroup = open(cgroupPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard cgroup >= 0 else { close(fd); throw BenchError("open \(cgroupPath): \(errnoText())") }
-        defer { close(cgroup) }
-        let link = bpf_link_create(fd, cgroup, BPF_CGROUP_INET_INGRESS, nil)
-        guard link >= 0 else { close(fd); throw BenchError("attach the calibration program: \(errnoText(-link))") }
-        programFD = fd
-        linkFD = link
+        program = try IngressProgram(name: "pgb_calibrate", code: code, attachingTo: cgroupPath,
+                                     what: "the calibration program (\(self.iterations) iterations)")
     }
 
     /// (run_time_ns, run_cnt) so far.
-    func stats() -> (runTime: UInt64, runs: UInt64) {
-        var info = bpf_prog_info()
-        var length = UInt32(MemoryLayout<bpf_prog_info>.size)
-        guard bpf_obj_get_info_by_fd(programFD, &info, &length) == 0 else { return (0, 0) }
-        return (info.run_time_ns, info.run_cnt)
-    }
+    func stats() -> (runTime: UInt64, runs: UInt64) { program.stats() }
 
     /// Detaches (the link is not pinned: closing it detaches).
-    func remove() {
-        close(linkFD)
-        close(programFD)
-    }
+    func remove() { program.remove() }
 }
 
 extension UInt32 {
