@@ -65,37 +65,41 @@ public enum SimHelper {
         server.run()
     }
 
+    /// The connection `probe` and `hold` make: --to, --port, --protocol, --family, --timeout.
+    struct Target {
+        var address: IPAddress, port: Int, transport: TransportProtocol, family: AddressFamily, timeout: Double
+
+        init(_ options: inout HelperOptions) throws {
+            guard let address = IPAddress(try options.required("--to")) else { throw SimError("--to is not an address") }
+            guard let port = Int(try options.required("--port")), (1...65535).contains(port) else { throw SimError("--port is not a port") }
+            guard let transport = TransportProtocol(rawValue: try options.required("--protocol").uppercased()) else {
+                throw SimError("--protocol is not TCP or UDP")
+            }
+            guard let family = AddressFamily(rawValue: try options.optional("--family") ?? "ipv4") else {
+                throw SimError("--family is not ipv4, ipv6 or ipv4-mapped")
+            }
+            guard let timeout = Double(try options.optional("--timeout") ?? "1"), timeout > 0 else { throw SimError("--timeout is not a number") }
+            (self.address, self.port, self.transport, self.family, self.timeout) = (address, port, transport, family, timeout)
+        }
+    }
+
     static func probe(_ options: inout HelperOptions) throws -> Int32 {
         try enter(&options, cgroupRequired: true)
-        guard let address = IPAddress(try options.required("--to")) else { throw SimError("--to is not an address") }
-        guard let port = Int(try options.required("--port")), (1...65535).contains(port) else { throw SimError("--port is not a port") }
-        guard let transport = TransportProtocol(rawValue: try options.required("--protocol").uppercased()) else {
-            throw SimError("--protocol is not TCP or UDP")
-        }
-        guard let family = AddressFamily(rawValue: try options.optional("--family") ?? "ipv4") else {
-            throw SimError("--family is not ipv4, ipv6 or ipv4-mapped")
-        }
-        guard let timeout = Double(try options.optional("--timeout") ?? "1"), timeout > 0 else { throw SimError("--timeout is not a number") }
+        let target = try Target(&options)
         try options.finish()
-        let outcome = ProbeClient(address: address, port: port, transport: transport, family: family, timeout: timeout).run()
+        let outcome = ProbeClient(address: target.address, port: target.port, transport: target.transport, family: target.family,
+                                  timeout: target.timeout).run()
         Files.standardOutput(outcome.line + "\n")
         return outcome.exitCode
     }
 
     static func hold(_ options: inout HelperOptions) throws -> Int32 {
         try enter(&options, cgroupRequired: true)
-        guard let address = IPAddress(try options.required("--to")) else { throw SimError("--to is not an address") }
-        guard let port = Int(try options.required("--port")), (1...65535).contains(port) else { throw SimError("--port is not a port") }
-        guard let transport = TransportProtocol(rawValue: try options.required("--protocol").uppercased()) else {
-            throw SimError("--protocol is not TCP or UDP")
-        }
-        guard let family = AddressFamily(rawValue: try options.optional("--family") ?? "ipv4") else {
-            throw SimError("--family is not ipv4, ipv6 or ipv4-mapped")
-        }
-        guard let timeout = Double(try options.optional("--timeout") ?? "1"), timeout > 0 else { throw SimError("--timeout is not a number") }
+        let target = try Target(&options)
         guard let seconds = Double(try options.optional("--seconds") ?? "600"), seconds > 0 else { throw SimError("--seconds is not a number") }
         try options.finish()
-        return HoldClient(address: address, port: port, transport: transport, family: family, timeout: timeout, seconds: seconds).run()
+        return HoldClient(address: target.address, port: target.port, transport: target.transport, family: target.family,
+                          timeout: target.timeout, seconds: seconds).run()
     }
 
     static func sysctl(_ options: inout HelperOptions) throws -> Int32 {
