@@ -230,6 +230,9 @@ public final class Agent: @unchecked Sendable {
         // While the loader fills a new map set no program uses it yet: the
         // generation is written once the links are switched (run()).
         if loading { generationAfterLoad = generation; return }
+        // This pass applied: its error report goes before the generation moves,
+        // so a reader that sees the generation never sees a stale error.
+        unlink("\(options.stateDirectory)/apply-error")
         try "\(generation)\n".write(toFile: "\(options.stateDirectory)/applied-generation", atomically: true, encoding: .utf8)
     }
 

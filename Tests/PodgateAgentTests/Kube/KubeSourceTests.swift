@@ -92,6 +92,10 @@ func uid(_ n: Int) -> String { String(format: "%08x-1111-4222-8333-%012x", n, n)
         }
         defer { policiesHang.stop() }
         let harness = try KubeSourceHarness(server: policiesHang.url)
+        // Every list asked for first (a loaded machine starts them late), then a second of waiting.
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !Set(policiesHang.received.map(\.path)).isSuperset(of: [APIPath.pods, APIPath.namespaces, APIPath.policies]),
+              ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         let reading = try await harness.read(within: 1) { _ in false }
         let listed = Set(policiesHang.received.map(\.path))
         await harness.close()
