@@ -146,7 +146,7 @@ public enum Demo {
         }
         say("  Each pod is a network namespace with its own cgroup; the node is a namespace of its own.")
 
-        let directory = try ManifestDirectory(path: "\(tmp)/manifests")
+        let directory = try AgentManifestDirectory(path: "\(tmp)/manifests")
         let fleet = AgentFleet(manifests: directory)
         try directory.write(first.manifests, placements: SimRunner.placements(first))
         try fleet.start(topology: topology, options: plan.scenario.agent, executable: executable, tmp: tmp, state: state)
@@ -194,16 +194,13 @@ public enum Demo {
             let deadline = Clock.now + 1
             var line: String?
             while line == nil, Clock.now < deadline {
-                line = events.rawLinesSinceMark().first { raw in
-                    guard let event = try? JSONDecoder().decode(AgentEvent.self, from: Data(raw.utf8)) else { return false }
-                    return event.concerns(result)
-                }
+                line = events.rawLinesSinceMark().first { raw in EventRecord(line: raw.utf8)?.concerns(result) == true }
                 if line == nil { usleep(50_000) }
             }
-            if let line, let event = try? JSONDecoder().decode(AgentEvent.self, from: Data(line.utf8)) {
+            if let line, let event = EventRecord(line: line.utf8) {
                 let process = event.pid.map { ", by process \(event.comm ?? "?") (pid \($0))" } ?? ""
-                say("  The agent reported it: \(event.verdict ?? "?") at the \(event.where ?? "?"), \(event.srcPod ?? event.src ?? "?") -> "
-                    + "\(event.dstPod ?? event.dst ?? "?"):\(event.dstPort.map(String.init) ?? "?"), reason \(event.reason ?? "?")\(process).")
+                say("  The agent reported it: \(event.verdict.rawValue) at the \(event.where.rawValue), \(event.srcPod ?? event.src) -> "
+                    + "\(event.dstPod ?? event.dst):\(event.dstPort), reason \(event.reason)\(process).")
                 say("  As JSON (one object per line in --events-file):\n    \(line)")
             } else {
                 say("  (no event arrived within a second)")

@@ -71,7 +71,7 @@ extension ScenarioDecoder {
     }
 
     /// nil for `-`: a cell left out.
-    func decodeVerdicts(_ value: DocumentValue, at field: String) throws -> [Verdict?] {
+    func decodeVerdicts(_ value: DocumentValue, at field: String) throws -> [ExpectedVerdict?] {
         var words: [String] = []
         if let items = value.list {
             words = try items.enumerated().map { index, item in

@@ -1,6 +1,7 @@
 import Foundation
 import PodgateAgent
 import PodgateCLI
+import PodgateModel
 import PodgateDatapath
 
 /// `podgate maps dump [SECTION]`: what the kernel holds right now, read
@@ -31,7 +32,7 @@ enum MapsCommand {
             guard section == "all" || MapsDump.sections.contains(section) else {
                 throw UsageError("unknown section \"\(section)\": use \((MapsDump.sections + ["all"]).joined(separator: ", "))")
             }
-            let pinDirectory = parsed.value("pin-dir") ?? "/sys/fs/bpf/podgate"
+            let pinDirectory = parsed.value("pin-dir") ?? AgentDefaults.pinDirectory
             guard FileManager.default.fileExists(atPath: pinDirectory) else {
                 throw UsageError("no pinned maps at \(pinDirectory): pass --pin-dir with the agent's --pin-dir")
             }
