@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "PodgateDatapath", dependencies: ["PodgateModel", "CPodgateABI", "CLibbpf", "CPodgateTC", "PodgateBPFObjects"]),
 
         // The shell: command-line plumbing, the node agent, the simulator and the benchmark.
-        .target(name: "PodgateCLI"),
+        .target(name: "PodgateCLI", dependencies: ["PodgateModel"]),
         .target(name: "PodgateAgent", dependencies: ["PodgateCLI", "PodgateModel", "PodgateCompiler", "PodgateManifests", "PodgateCgroups", "PodgateDatapath", "PodgateKube"]),
         .target(name: "PodgateSim", dependencies: ["PodgateModel", "PodgateManifests", "PodgateCgroups"]),
         .target(name: "PodgateBenchCore", dependencies: ["PodgateModel"]),

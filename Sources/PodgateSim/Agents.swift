@@ -53,7 +53,7 @@ final class AgentFleet {
             try Interrupts.check()
             pending.removeAll { agent in
                 let text = (try? Files.read("\(agent.stateDirectory)/applied-generation")) ?? ""
-                return Int(text.trimmingSpaces).map { $0 >= generation } ?? false
+                return Int(text.trimmingWhitespace).map { $0 >= generation } ?? false
             }
             for agent in pending {
                 if let status = Processes.poll(agent.pid) {

@@ -57,27 +57,8 @@ public enum Demo {
                   app: frontend
         """
 
-    public static let usage = """
-        Replay the seed walkthrough on a simulated node, explained step by step.
-
-        Usage: podgate demo
-
-        Builds a node from a network namespace and cgroups (pods frontend and backend in a
-        namespace whose default inbound policy is deny), runs the real agent on it, shows a
-        refused connection and the event that reports it, applies the NetworkAuthenticationPolicy
-        that opens backend:8080 to frontend, shows 8080 allowed and 9000 still refused, and
-        removes everything it created. Needs root.
-        """
-
-    public static func main(arguments: [String], executable: String, parseDocuments: @escaping Sim.ParseDocuments) -> Int32 {
-        if arguments.contains("--help") || arguments.contains("-h") {
-            Files.standardOutput(usage + "\n")
-            return 0
-        }
-        guard arguments.isEmpty else {
-            Files.standardError("podgate demo: takes no arguments (see podgate demo --help)\n")
-            return 2
-        }
+    /// `podgate demo` (its arguments are the CLI's: there are none).
+    public static func run(executable: String, parseDocuments: @escaping Sim.ParseDocuments) -> Int32 {
         guard getuid() == 0 else {
             Files.standardError("podgate demo: needs root: it creates network namespaces, cgroups and BPF programs (try: sudo podgate demo)\n")
             return 1

@@ -131,7 +131,7 @@ enum SimRunner {
     static func hold(_ fleet: AgentFleet, topology: Topology) throws {
         var text = "holding the cluster up; press Ctrl-C (or send SIGTERM) to clean up and exit\n"
         for agent in fleet.agents {
-            let health = ((try? Files.read(AgentDefaults.healthAddressFile(stateDirectory: agent.stateDirectory))) ?? "").trimmingSpaces
+            let health = ((try? Files.read(AgentDefaults.healthAddressFile(stateDirectory: agent.stateDirectory))) ?? "").trimmingWhitespace
             text += "node \(agent.node): --pin-dir \(agent.pinDirectory) --state-dir \(agent.stateDirectory)\n"
                 + "  socket \(agent.stateDirectory)/agent.sock, metrics http://\(health)/metrics, log \(agent.log)\n"
         }

@@ -94,7 +94,7 @@ public struct ScenarioDecoder {
             let items = networks.list ?? (networks.string?.split(separator: ",").map { .scalar(String($0), plain: false) } ?? [])
             guard !items.isEmpty || networks.list != nil else { throw error("agent.clusterNetworks", "must be a list of CIDRs") }
             options.clusterNetworks = try items.enumerated().map { index, item in
-                guard let text = item.string?.trimmingSpaces, let cidr = CIDR(text) else {
+                guard let text = item.string?.trimmingWhitespace, let cidr = CIDR(text) else {
                     throw error("agent.clusterNetworks[\(index)]", "\(quoted(item)) is not a CIDR")
                 }
                 return cidr
@@ -266,14 +266,5 @@ public struct ScenarioDecoder {
         if let text = value.string { return "\"\(text)\"" }
         if value.isNull { return "null" }
         return value.list != nil ? "a list" : "a map"
-    }
-}
-
-extension String {
-    var trimmingSpaces: String {
-        var text = Substring(self)
-        while text.first?.isWhitespace == true { text = text.dropFirst() }
-        while text.last?.isWhitespace == true { text = text.dropLast() }
-        return String(text)
     }
 }

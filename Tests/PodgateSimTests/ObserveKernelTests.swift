@@ -45,7 +45,7 @@ final class HeldCluster {
         }
         pinDirectory = field("--pin-dir")
         stateDirectory = field("--state-dir")
-        healthAddress = ((try? Files.read(AgentDefaults.healthAddressFile(stateDirectory: stateDirectory))) ?? "").trimmingSpaces
+        healthAddress = ((try? Files.read(AgentDefaults.healthAddressFile(stateDirectory: stateDirectory))) ?? "").trimmingWhitespace
     }
 
     /// SIGINT, as a user's Ctrl-C: the sim cleans up and exits 0.

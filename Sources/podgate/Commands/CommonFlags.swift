@@ -32,17 +32,4 @@ enum CommonFlags {
             return true
         }
     }
-
-    /// Runs a command body, turning errors into one clear line and an exit status.
-    static func run(_ name: String, _ body: () throws -> Int32) -> Int32 {
-        do {
-            return try body()
-        } catch let error as UsageError {
-            Output.err("\(name): \(error)")
-            return 2
-        } catch {
-            Output.err("\(name): \(error)")
-            return 1
-        }
-    }
 }

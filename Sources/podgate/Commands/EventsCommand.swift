@@ -21,17 +21,8 @@ enum EventsCommand {
         details: "Several tails may run at once; each sees every event. A reader that falls behind skips events\nand is told how many (a `skipped` line); it never slows the agent. -o json prints one object a line.")
 
     static func run(_ arguments: [String]) -> Int32 {
-        var arguments = arguments
-        if arguments.first == "tail" { arguments.removeFirst() } else if arguments.first.map({ !$0.hasPrefix("-") }) == true {
-            Output.err("podgate events: unknown subcommand \"\(arguments[0])\"; use `podgate events tail`")
-            return 2
-        }
-        let parsed: ParsedArguments
-        switch parseCommand(arguments, spec) {
-        case let .success(value): parsed = value
-        case let .failure(exit): return exit.code
-        }
-        return CommonFlags.run("podgate events tail") {
+        guard let arguments = CommandSpec.subcommand("tail", of: "podgate events", arguments) else { return 2 }
+        return spec.run(arguments) { parsed in
             let format = try OutputFormat(parsed)
             let verdict = try parsed.value("verdict").map { text in
                 guard let verdict = EventRecord.Verdict(rawValue: text) else {
