@@ -43,4 +43,17 @@ import PodgateModel
         #expect(record.summary == "revoked server UDP remote-node 10.0.0.1:5000 -> kube-system/dns 10.0.0.2:53 reason=not-authorized"
                 + " policies: kube-system/dns after: policy kube-system/dns changed")
     }
+
+    /// A source known only by its identity is named by the reserved
+    /// identity's one name (the names `maps dump` and `explain` print).
+    @Test func reservedIdentitiesNameTheSourceKind() {
+        #expect(IdentityID.reserved.map { $0.reservedName } == ["host", "world", "remote-node", "unknown-pod"])
+        for identity in IdentityID.reserved {
+            #expect(EventRecord.SourceKind(identity: identity).rawValue == identity.reservedName)
+        }
+        #expect(EventRecord.SourceKind(identity: IdentityID(IdentityID.firstPod)) == .pod)
+        #expect(EventRecord.SourceKind(identity: IdentityID(IdentityID.firstCIDR)) == .world, "a CIDR class is the world")
+        #expect(EventRecord.SourceKind(identity: .none) == .world)
+        #expect(IdentityID.none.reservedName == nil && IdentityID(IdentityID.firstPod).reservedName == nil)
+    }
 }
