@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import FoundationEssentials
-import PodgateCLI
+import PodgateLog
 import Synchronization
 
 /// Where enriched events go: the agent's log (a readable line) and, when

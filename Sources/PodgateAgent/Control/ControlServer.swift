@@ -1,5 +1,5 @@
 import Foundation
-import PodgateCLI
+import PodgateLog
 import PodgateDatapath
 
 /// The agent's local control socket (`<state-dir>/agent.sock`, mode 0600).

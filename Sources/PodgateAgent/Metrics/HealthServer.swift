@@ -1,5 +1,4 @@
 import Foundation
-import PodgateCLI
 import PodgateModel
 
 /// `--health-address`: a tiny HTTP/1.1 server on one dedicated thread for

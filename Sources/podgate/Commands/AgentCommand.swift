@@ -1,5 +1,6 @@
 import PodgateAgent
 import PodgateCLI
+import PodgateLog
 import PodgateDatapath
 
 enum AgentCommand {
@@ -31,7 +32,8 @@ enum AgentCommand {
                 }
                 return 0
             }
-            try await Agent(options: options).run()
+            try await Agent(options: options, datapath: KernelDatapath(options: options),
+                            source: Agent.clusterSource(for: options)).run()
             return 0
         } catch let error as UsageError {
             Output.err("podgate agent: \(error)")

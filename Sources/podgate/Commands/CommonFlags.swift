@@ -1,5 +1,6 @@
 import PodgateAgent
 import PodgateCLI
+import PodgateLog
 
 /// Flags shared by the commands that talk to an agent or read its pins.
 enum CommonFlags {

@@ -1,6 +1,7 @@
 import Foundation
 import PodgateAgent
 import PodgateCLI
+import PodgateLog
 
 /// `podgate events tail`: denied, audit and revoked events from the running agent,
 /// enriched with names, the policies considered and the nearest miss.

@@ -1,6 +1,7 @@
 import Foundation
 import PodgateAgent
 import PodgateCLI
+import PodgateLog
 import PodgateDatapath
 
 /// `podgate maps dump [SECTION]`: what the kernel holds right now, read

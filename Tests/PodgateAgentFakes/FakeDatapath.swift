@@ -1,0 +1,104 @@
+import PodgateAgent
+import PodgateDatapath
+import PodgateModel
+import Synchronization
+
+/// A datapath in memory: it holds a realized state (preloaded as a
+/// previous agent would have left it), applies diffs to it and records them,
+/// and fails writes on demand. No kernel, no privilege.
+public final class FakeDatapath: Datapath {
+    public struct WriteFailure: Error, CustomStringConvertible {
+        public var description: String
+        public init(_ description: String) { self.description = description }
+    }
+
+    private struct Store {
+        var state = RealizedState()
+        var applied: [[MapOperation]] = []
+        var failures: [WriteFailure] = []
+        var loadedFrom: String?
+    }
+    private let store: Mutex<Store>
+    /// The pin directory `status` shows.
+    public let pinDirectory = "/fake/podgate"
+
+    /// `realized`: what the maps hold before the agent starts (nil: nothing, as on a first start).
+    public init(realized: DesiredState? = nil) {
+        var store = Store()
+        if let realized { store.state = Self.realizedState(realized) }
+        self.store = Mutex(store)
+    }
+
+    /// The state as a RealizedState (what the kernel's maps read back as).
+    public static func realizedState(_ state: DesiredState) -> RealizedState {
+        var realized = RealizedState()
+        realized.config = state.config
+        realized.endpoints = state.endpoints
+        realized.addresses = state.addresses
+        realized.cidrs = state.cidrs
+        realized.policy = state.policy
+        return realized
+    }
+
+    /// Every diff handed to `apply`, in order (failed ones included).
+    public var appliedDiffs: [[MapOperation]] { store.withLock { $0.applied } }
+    /// What the maps hold now (nil: not configured).
+    public var held: DesiredState? { store.withLock { $0.state.desiredStateShape } }
+    /// The cgroup `load` attached to (nil: not loaded).
+    public var attachedTo: String? { store.withLock { $0.loadedFrom } }
+
+    /// The next `count` writes fail with `failure`, writing nothing.
+    public func failWrites(_ count: Int = 1, with failure: WriteFailure = WriteFailure("fake map write refused")) {
+        store.withLock { $0.failures += Array(repeating: failure, count: count) }
+    }
+
+    public func load(attachingTo cgroupRoot: String, fillNewMaps: (any DatapathWriter) throws -> Void) throws {
+        // Adopts what is "pinned": the preloaded state stays.
+        store.withLock { $0.loadedFrom = cgroupRoot }
+    }
+
+    public func realizedState() throws -> RealizedState { store.withLock { $0.state } }
+
+    public func apply(_ operations: [MapOperation]) throws {
+        try store.withLock { store in
+            store.applied.append(operations)
+            if !store.failures.isEmpty { throw store.failures.removeFirst() }
+            for operation in operations { Self.apply(operation, to: &store.state) }
+        }
+    }
+
+    static func apply(_ operation: MapOperation, to state: inout RealizedState) {
+        switch operation {
+        case let .setConfig(config): state.config = config
+        case let .updateCIDR(key, value): state.cidrs[key] = value
+        case let .updatePolicy(key, value): state.policy[key] = value
+        case let .updateAddress(key, value): state.addresses[key] = value
+        case let .updateEndpoint(key, value): state.endpoints[key] = value
+        case let .deleteEndpoint(key): state.endpoints[key] = nil
+        case let .deleteAddress(key): state.addresses[key] = nil
+        case let .deletePolicy(key): state.policy[key] = nil
+        case let .deleteCIDR(key): state.cidrs[key] = nil
+        }
+    }
+
+    public func counters() throws -> DatapathCounters { DatapathCounters() }
+    public func capacities() throws -> [String: UInt32] { [:] }
+    public func flowCount() throws -> Int? { nil }
+
+    public var followsEdgeInterfaces: Bool { false }
+    public func resyncEdgeInterfaces() throws -> [String]? { nil }
+
+    public func startEvents(_ onEvent: @escaping @Sendable (DatapathEvent) -> Void) throws -> any DatapathEventFeed {
+        FakeEventFeed()
+    }
+
+    public static let revocationProblem = "the fake datapath has no socket iterators"
+    public func revocationProblem(btfPath: String) -> String? { Self.revocationProblem }
+    public func makeRevoker() throws -> any ConnectionRevoker { throw WriteFailure(Self.revocationProblem) }
+}
+
+/// Delivers nothing.
+final class FakeEventFeed: DatapathEventFeed {
+    var undecodable: Int { 0 }
+    func stop() {}
+}

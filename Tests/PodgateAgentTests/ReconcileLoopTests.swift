@@ -1,0 +1,123 @@
+import Testing
+import PodgateAgent
+import PodgateAgentFakes
+import PodgateCompiler
+import PodgateModel
+
+/// The reconcile loop through its ports, unprivileged: a fake datapath that
+/// records each diff and a fake source that answers scripted readings. The
+/// agent's own files (`applied-generation`, `apply-error`) say when a pass is done.
+@Suite struct ReconcileLoopTests {
+    static func cluster(backendLabel: String = "backend", withFrontend: Bool = true) -> (ClusterSnapshot, [PodRef: CgroupID]) {
+        let frontend = Pod(namespace: "demo", name: "frontend", labels: ["app": "frontend"], nodeName: "a",
+                           addresses: [IPAddress("10.244.0.10")!])
+        let backend = Pod(namespace: "demo", name: "backend", labels: ["app": backendLabel],
+                          ports: [ContainerPort(name: "http", port: 8080)], nodeName: "a", addresses: [IPAddress("10.244.0.11")!])
+        let policy = Policy(namespace: "demo", name: "frontend-to-backend", target: LabelSelector(matchLabels: ["app": "backend"]),
+                            ports: [PolicyPort(port: .named("http"))],
+                            sources: [PolicySource(podSelector: LabelSelector(matchLabels: ["app": "frontend"]))])
+        var pods = [backend.ref: backend]
+        var cgroups = [backend.ref: CgroupID(12)]
+        if withFrontend {
+            pods[frontend.ref] = frontend
+            cgroups[frontend.ref] = CgroupID(11)
+        }
+        let snapshot = ClusterSnapshot(namespaces: ["demo": Namespace(name: "demo")], pods: pods, policies: [policy.ref: policy])
+        return (snapshot, cgroups)
+    }
+
+    /// What the agent should hold for `cluster`, numbered as a first compile numbers it.
+    static func compiled(_ cluster: (ClusterSnapshot, [PodRef: CgroupID]), after earlier: (ClusterSnapshot, [PodRef: CgroupID])? = nil) throws -> DesiredState {
+        let settings = try FakeAgentRun.options(stateDirectory: "/unused").settings
+        let previous = earlier.map { PolicyCompiler.compile($0.0, settings: settings, localCgroups: $0.1, previous: Allocation()).allocation }
+        return PolicyCompiler.compile(cluster.0, settings: settings, localCgroups: cluster.1, previous: previous ?? Allocation()).state
+    }
+
+    @Test func nothingIsWrittenBeforeTheSourceIsReadyAndTheAdoptedStateStays() async throws {
+        // A previous agent left the one-pod cluster in the maps.
+        let source = FakeClusterSource()
+        let pinned = try Self.compiled(Self.cluster(withFrontend: false))
+
+        let datapath = FakeDatapath(realized: pinned)
+        let run = try FakeAgentRun(datapath: datapath, source: source)
+        // Two passes while not ready: the second read means the first pass is over.
+        try await run.wait(for: "the first read") { source.reads >= 1 }
+        source.wake()
+        try await run.wait(for: "a second not-ready pass") { source.reads >= 2 }
+        #expect(datapath.appliedDiffs.isEmpty)
+        #expect(datapath.held == pinned)
+        #expect(run.appliedGeneration == nil)
+
+        let cluster = Self.cluster()
+        source.script(FakeClusterSource.ready(cluster.0, cgroups: cluster.1, generation: 1))
+        source.wake()
+        try await run.wait(for: "generation 1") { run.appliedGeneration == 1 }
+        #expect(datapath.appliedDiffs.count == 1)
+        #expect(datapath.held == (try Self.compiled(cluster)))
+        try await run.stop()
+    }
+
+    @Test func aPassThatFindsNothingNewWritesNothing() async throws {
+        let cluster = Self.cluster()
+        let source = FakeClusterSource(reading: FakeClusterSource.ready(cluster.0, cgroups: cluster.1, generation: 1))
+        let datapath = FakeDatapath()
+        let run = try FakeAgentRun(datapath: datapath, source: source)
+        try await run.wait(for: "generation 1") { run.appliedGeneration == 1 }
+        #expect(datapath.appliedDiffs.count == 1)
+        #expect(datapath.appliedDiffs.first?.isEmpty == false)
+
+        // The same cluster again (a resync): the pass moves the generation and writes nothing.
+        source.script(FakeClusterSource.ready(cluster.0, cgroups: cluster.1, generation: 2))
+        source.wake()
+        try await run.wait(for: "generation 2") { run.appliedGeneration == 2 }
+        #expect(datapath.appliedDiffs.count == 1)
+
+        // A change is written.
+        let relabelled = Self.cluster(backendLabel: "other")
+        source.script(FakeClusterSource.ready(relabelled.0, cgroups: relabelled.1, generation: 3))
+        source.wake()
+        try await run.wait(for: "generation 3") { run.appliedGeneration == 3 }
+        #expect(datapath.appliedDiffs.count == 2)
+        #expect(datapath.appliedDiffs.last?.isEmpty == false)
+        #expect(datapath.held == (try Self.compiled(relabelled, after: cluster)))
+        try await run.stop()
+    }
+
+    @Test func aFailedWriteIsReportedRetriedAndClearedBySuccess() async throws {
+        let cluster = Self.cluster()
+        let source = FakeClusterSource(reading: FakeClusterSource.ready(cluster.0, cgroups: cluster.1, generation: 1))
+        let datapath = FakeDatapath()
+        datapath.failWrites(1, with: FakeDatapath.WriteFailure("podgate_policy: no space left (fake)"))
+        let run = try FakeAgentRun(datapath: datapath, source: source)
+        try await run.wait(for: "the apply error") { run.applyError != nil }
+        #expect(run.applyError?.contains("podgate_policy: no space left (fake)") == true)
+        #expect(run.appliedGeneration == nil)
+        #expect(datapath.held == nil)
+
+        // The next pass (a wake-up or the resync) writes the whole diff again, from what the kernel holds.
+        source.wake()
+        try await run.wait(for: "generation 1") { run.appliedGeneration == 1 }
+        #expect(run.applyError == nil)
+        #expect(datapath.appliedDiffs.count == 2)
+        #expect(datapath.appliedDiffs.last == datapath.appliedDiffs.first)
+        #expect(datapath.held == (try Self.compiled(cluster)))
+        try await run.stop()
+    }
+
+    @Test func pinnedStateIsAdoptedAndDiffedNeverFlushed() async throws {
+        let cluster = Self.cluster()
+        let source = FakeClusterSource(reading: FakeClusterSource.ready(cluster.0, cgroups: cluster.1, generation: 1))
+        var pinned = try Self.compiled(cluster)
+        // What the previous agent held, plus a pod that went while no agent ran.
+        let stale = CgroupID(99)
+        pinned.endpoints[stale] = pinned.endpoints.values.first
+
+        let datapath = FakeDatapath(realized: pinned)
+        let run = try FakeAgentRun(datapath: datapath, source: source)
+        try await run.wait(for: "generation 1") { run.appliedGeneration == 1 }
+        // One write: the stale entry goes, nothing else is touched.
+        #expect(datapath.appliedDiffs == [[.deleteEndpoint(stale)]])
+        #expect(datapath.held == (try Self.compiled(cluster)))
+        try await run.stop()
+    }
+}
