@@ -78,6 +78,7 @@ public final class Agent: @unchecked Sendable {
         let view = AgentView(datapath: datapath, hub: hub, cgroupRoot: root, stateDirectory: options.stateDirectory)
         self.view = view
         cgroupRoot = root
+        // Bound now (a taken address fails the start); served in the task group below.
         let control = try ControlServer(view: view, path: options.controlSocket)
         defer { control.stop() }
         let health = try HealthServer(view: view, address: options.healthAddress)
@@ -94,6 +95,8 @@ public final class Agent: @unchecked Sendable {
         let changes = try source.start(cgroupRoot: root)
         defer { source.stop() }
         await withTaskGroup(of: Void.self) { group in
+            let services: [any Service] = [control, health]
+            for service in services { group.addTask { await service.run() } }
             group.addTask { [source] in await source.run() }
             if datapath.followsEdgeInterfaces {
                 group.addTask { [log] in await Self.followEdges(datapath, log) }

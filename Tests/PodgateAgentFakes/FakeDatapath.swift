@@ -13,7 +13,9 @@ public final class FakeDatapath: Datapath {
     }
 
     private struct Store {
-        var state = RealizedState()
+        /// The maps' entries; the config counts only once written (`configured`).
+        var state = DesiredState(config: DatapathConfig(allowFromHost: false, denyUnknownPods: false))
+        var configured = false
         var applied: [[MapOperation]] = []
         var failures: [WriteFailure] = []
         var loadedFrom: String?
@@ -25,25 +27,14 @@ public final class FakeDatapath: Datapath {
     /// `realized`: what the maps hold before the agent starts (nil: nothing, as on a first start).
     public init(realized: DesiredState? = nil) {
         var store = Store()
-        if let realized { store.state = Self.realizedState(realized) }
+        if let realized { (store.state, store.configured) = (realized, true) }
         self.store = Mutex(store)
-    }
-
-    /// The state as a RealizedState (what the kernel's maps read back as).
-    public static func realizedState(_ state: DesiredState) -> RealizedState {
-        var realized = RealizedState()
-        realized.config = state.config
-        realized.endpoints = state.endpoints
-        realized.addresses = state.addresses
-        realized.cidrs = state.cidrs
-        realized.policy = state.policy
-        return realized
     }
 
     /// Every diff handed to `apply`, in order (failed ones included).
     public var appliedDiffs: [[MapOperation]] { store.withLock { $0.applied } }
     /// What the maps hold now (nil: not configured).
-    public var held: DesiredState? { store.withLock { $0.state.desiredStateShape } }
+    public var held: DesiredState? { store.withLock { $0.configured ? $0.state : nil } }
     /// The cgroup `load` attached to (nil: not loaded).
     public var attachedTo: String? { store.withLock { $0.loadedFrom } }
 
@@ -57,27 +48,25 @@ public final class FakeDatapath: Datapath {
         store.withLock { $0.loadedFrom = cgroupRoot }
     }
 
-    public func realizedState() throws -> RealizedState { store.withLock { $0.state } }
+    /// As the kernel's maps read back.
+    public func realizedState() throws -> RealizedState {
+        store.withLock { store in
+            var realized = RealizedState()
+            realized.config = store.configured ? store.state.config : nil
+            realized.endpoints = store.state.endpoints
+            realized.addresses = store.state.addresses
+            realized.cidrs = store.state.cidrs
+            realized.policy = store.state.policy
+            return realized
+        }
+    }
 
     public func apply(_ operations: [MapOperation]) throws {
         try store.withLock { store in
             store.applied.append(operations)
             if !store.failures.isEmpty { throw store.failures.removeFirst() }
-            for operation in operations { Self.apply(operation, to: &store.state) }
-        }
-    }
-
-    static func apply(_ operation: MapOperation, to state: inout RealizedState) {
-        switch operation {
-        case let .setConfig(config): state.config = config
-        case let .updateCIDR(key, value): state.cidrs[key] = value
-        case let .updatePolicy(key, value): state.policy[key] = value
-        case let .updateAddress(key, value): state.addresses[key] = value
-        case let .updateEndpoint(key, value): state.endpoints[key] = value
-        case let .deleteEndpoint(key): state.endpoints[key] = nil
-        case let .deleteAddress(key): state.addresses[key] = nil
-        case let .deletePolicy(key): state.policy[key] = nil
-        case let .deleteCIDR(key): state.cidrs[key] = nil
+            store.state = store.state.applying(operations)
+            if operations.contains(where: { if case .setConfig = $0 { true } else { false } }) { store.configured = true }
         }
     }
 

@@ -8,24 +8,6 @@ import PodgateModel
 /// records each diff and a fake source that answers scripted readings. The
 /// agent's own files (`applied-generation`, `apply-error`) say when a pass is done.
 @Suite struct ReconcileLoopTests {
-    static func cluster(backendLabel: String = "backend", withFrontend: Bool = true) -> (ClusterSnapshot, [PodRef: CgroupID]) {
-        let frontend = Pod(namespace: "demo", name: "frontend", labels: ["app": "frontend"], nodeName: "a",
-                           addresses: [IPAddress("10.244.0.10")!])
-        let backend = Pod(namespace: "demo", name: "backend", labels: ["app": backendLabel],
-                          ports: [ContainerPort(name: "http", port: 8080)], nodeName: "a", addresses: [IPAddress("10.244.0.11")!])
-        let policy = Policy(namespace: "demo", name: "frontend-to-backend", target: LabelSelector(matchLabels: ["app": "backend"]),
-                            ports: [PolicyPort(port: .named("http"))],
-                            sources: [PolicySource(podSelector: LabelSelector(matchLabels: ["app": "frontend"]))])
-        var pods = [backend.ref: backend]
-        var cgroups = [backend.ref: CgroupID(12)]
-        if withFrontend {
-            pods[frontend.ref] = frontend
-            cgroups[frontend.ref] = CgroupID(11)
-        }
-        let snapshot = ClusterSnapshot(namespaces: ["demo": Namespace(name: "demo")], pods: pods, policies: [policy.ref: policy])
-        return (snapshot, cgroups)
-    }
-
     /// What the agent should hold for `cluster`, numbered as a first compile numbers it.
     static func compiled(_ cluster: (ClusterSnapshot, [PodRef: CgroupID]), after earlier: (ClusterSnapshot, [PodRef: CgroupID])? = nil) throws -> DesiredState {
         let settings = try FakeAgentRun.options(stateDirectory: "/unused").settings
@@ -36,7 +18,7 @@ import PodgateModel
     @Test func nothingIsWrittenBeforeTheSourceIsReadyAndTheAdoptedStateStays() async throws {
         // A previous agent left the one-pod cluster in the maps.
         let source = FakeClusterSource()
-        let pinned = try Self.compiled(Self.cluster(withFrontend: false))
+        let pinned = try Self.compiled(CompileStepTests.cluster(withFrontend: false))
 
         let datapath = FakeDatapath(realized: pinned)
         let run = try FakeAgentRun(datapath: datapath, source: source)
@@ -48,7 +30,7 @@ import PodgateModel
         #expect(datapath.held == pinned)
         #expect(run.appliedGeneration == nil)
 
-        let cluster = Self.cluster()
+        let cluster = CompileStepTests.cluster()
         source.script(FakeClusterSource.ready(cluster.0, cgroups: cluster.1, generation: 1))
         source.wake()
         try await run.wait(for: "generation 1") { run.appliedGeneration == 1 }
@@ -58,7 +40,7 @@ import PodgateModel
     }
 
     @Test func aPassThatFindsNothingNewWritesNothing() async throws {
-        let cluster = Self.cluster()
+        let cluster = CompileStepTests.cluster()
         let source = FakeClusterSource(reading: FakeClusterSource.ready(cluster.0, cgroups: cluster.1, generation: 1))
         let datapath = FakeDatapath()
         let run = try FakeAgentRun(datapath: datapath, source: source)
@@ -73,7 +55,7 @@ import PodgateModel
         #expect(datapath.appliedDiffs.count == 1)
 
         // A change is written.
-        let relabelled = Self.cluster(backendLabel: "other")
+        let relabelled = CompileStepTests.cluster(backendLabel: "other")
         source.script(FakeClusterSource.ready(relabelled.0, cgroups: relabelled.1, generation: 3))
         source.wake()
         try await run.wait(for: "generation 3") { run.appliedGeneration == 3 }
@@ -84,28 +66,33 @@ import PodgateModel
     }
 
     @Test func aFailedWriteIsReportedRetriedAndClearedBySuccess() async throws {
-        let cluster = Self.cluster()
+        let cluster = CompileStepTests.cluster()
         let source = FakeClusterSource(reading: FakeClusterSource.ready(cluster.0, cgroups: cluster.1, generation: 1))
         let datapath = FakeDatapath()
-        datapath.failWrites(1, with: FakeDatapath.WriteFailure("podgate_policy: no space left (fake)"))
         let run = try FakeAgentRun(datapath: datapath, source: source)
+        try await run.wait(for: "generation 1") { run.appliedGeneration == 1 }
+
+        // A change whose write fails: reported, and the kernel keeps the last good state.
+        datapath.failWrites(1, with: FakeDatapath.WriteFailure("podgate_policy: no space left (fake)"))
+        let relabelled = CompileStepTests.cluster(backendLabel: "other")
+        source.script(FakeClusterSource.ready(relabelled.0, cgroups: relabelled.1, generation: 2))
+        source.wake()
         try await run.wait(for: "the apply error") { run.applyError != nil }
         #expect(run.applyError?.contains("podgate_policy: no space left (fake)") == true)
-        #expect(run.appliedGeneration == nil)
-        #expect(datapath.held == nil)
-
-        // The next pass (a wake-up or the resync) writes the whole diff again, from what the kernel holds.
-        source.wake()
-        try await run.wait(for: "generation 1") { run.appliedGeneration == 1 }
-        #expect(run.applyError == nil)
-        #expect(datapath.appliedDiffs.count == 2)
-        #expect(datapath.appliedDiffs.last == datapath.appliedDiffs.first)
+        #expect(run.appliedGeneration == 1)
         #expect(datapath.held == (try Self.compiled(cluster)))
+
+        // The next pass (a wake-up or the resync) writes the change again, from what the kernel holds.
+        source.wake()
+        try await run.wait(for: "generation 2") { run.appliedGeneration == 2 }
+        #expect(run.applyError == nil)
+        #expect(datapath.appliedDiffs.count == 3)
+        #expect(datapath.held == (try Self.compiled(relabelled, after: cluster)))
         try await run.stop()
     }
 
     @Test func pinnedStateIsAdoptedAndDiffedNeverFlushed() async throws {
-        let cluster = Self.cluster()
+        let cluster = CompileStepTests.cluster()
         let source = FakeClusterSource(reading: FakeClusterSource.ready(cluster.0, cgroups: cluster.1, generation: 1))
         var pinned = try Self.compiled(cluster)
         // What the previous agent held, plus a pod that went while no agent ran.
