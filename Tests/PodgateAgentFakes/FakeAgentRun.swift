@@ -1,6 +1,7 @@
 import Foundation
 import PodgateAgent
 import PodgateCLI
+import PodgateModel
 import Synchronization
 
 /// An agent running on the fakes, with its state directory in /tmp: the
@@ -60,6 +61,14 @@ public final class FakeAgentRun: Sendable {
             guard Date() < deadline else { throw FakeDatapath.WriteFailure("waited \(Int(seconds)) s for \(what)") }
             try await Task.sleep(for: .milliseconds(5))
         }
+    }
+
+    /// Scripts a complete picture of `cluster` and wakes the agent; returns
+    /// once the pass is over (`generation` applied, written or unchanged).
+    public func pass(_ cluster: (ClusterSnapshot, [PodRef: CgroupID]), generation: Int) async throws {
+        source.script(FakeClusterSource.ready(cluster.0, cgroups: cluster.1, generation: generation))
+        source.wake()
+        try await wait(for: "generation \(generation)") { appliedGeneration == generation }
     }
 
     /// Ends the wake-ups, waits for `run` to return and removes the state directory.

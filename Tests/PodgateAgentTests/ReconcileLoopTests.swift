@@ -15,6 +15,14 @@ import PodgateModel
         return PolicyCompiler.compile(cluster.0, settings: settings, localCgroups: cluster.1, previous: previous ?? Allocation()).state
     }
 
+    /// An agent whose source is ready with `cluster` from the start, after its first pass.
+    static func started(_ cluster: (ClusterSnapshot, [PodRef: CgroupID]), on datapath: FakeDatapath) async throws -> FakeAgentRun {
+        let source = FakeClusterSource(reading: FakeClusterSource.ready(cluster.0, cgroups: cluster.1, generation: 1))
+        let run = try FakeAgentRun(datapath: datapath, source: source)
+        try await run.wait(for: "generation 1") { run.appliedGeneration == 1 }
+        return run
+    }
+
     @Test func nothingIsWrittenBeforeTheSourceIsReadyAndTheAdoptedStateStays() async throws {
         // A previous agent left the one-pod cluster in the maps.
         let source = FakeClusterSource()
@@ -31,9 +39,7 @@ import PodgateModel
         #expect(run.appliedGeneration == nil)
 
         let cluster = CompileStepTests.cluster()
-        source.script(FakeClusterSource.ready(cluster.0, cgroups: cluster.1, generation: 1))
-        source.wake()
-        try await run.wait(for: "generation 1") { run.appliedGeneration == 1 }
+        try await run.pass(cluster, generation: 1)
         #expect(datapath.appliedDiffs.count == 1)
         #expect(datapath.held == (try Self.compiled(cluster)))
         try await run.stop()
@@ -41,24 +47,18 @@ import PodgateModel
 
     @Test func aPassThatFindsNothingNewWritesNothing() async throws {
         let cluster = CompileStepTests.cluster()
-        let source = FakeClusterSource(reading: FakeClusterSource.ready(cluster.0, cgroups: cluster.1, generation: 1))
         let datapath = FakeDatapath()
-        let run = try FakeAgentRun(datapath: datapath, source: source)
-        try await run.wait(for: "generation 1") { run.appliedGeneration == 1 }
+        let run = try await Self.started(cluster, on: datapath)
         #expect(datapath.appliedDiffs.count == 1)
         #expect(datapath.appliedDiffs.first?.isEmpty == false)
 
         // The same cluster again (a resync): the pass moves the generation and writes nothing.
-        source.script(FakeClusterSource.ready(cluster.0, cgroups: cluster.1, generation: 2))
-        source.wake()
-        try await run.wait(for: "generation 2") { run.appliedGeneration == 2 }
+        try await run.pass(cluster, generation: 2)
         #expect(datapath.appliedDiffs.count == 1)
 
         // A change is written.
         let relabelled = CompileStepTests.cluster(backendLabel: "other")
-        source.script(FakeClusterSource.ready(relabelled.0, cgroups: relabelled.1, generation: 3))
-        source.wake()
-        try await run.wait(for: "generation 3") { run.appliedGeneration == 3 }
+        try await run.pass(relabelled, generation: 3)
         #expect(datapath.appliedDiffs.count == 2)
         #expect(datapath.appliedDiffs.last?.isEmpty == false)
         #expect(datapath.held == (try Self.compiled(relabelled, after: cluster)))
@@ -67,23 +67,21 @@ import PodgateModel
 
     @Test func aFailedWriteIsReportedRetriedAndClearedBySuccess() async throws {
         let cluster = CompileStepTests.cluster()
-        let source = FakeClusterSource(reading: FakeClusterSource.ready(cluster.0, cgroups: cluster.1, generation: 1))
         let datapath = FakeDatapath()
-        let run = try FakeAgentRun(datapath: datapath, source: source)
-        try await run.wait(for: "generation 1") { run.appliedGeneration == 1 }
+        let run = try await Self.started(cluster, on: datapath)
 
         // A change whose write fails: reported, and the kernel keeps the last good state.
         datapath.failWrites(1, with: FakeDatapath.WriteFailure("podgate_policy: no space left (fake)"))
         let relabelled = CompileStepTests.cluster(backendLabel: "other")
-        source.script(FakeClusterSource.ready(relabelled.0, cgroups: relabelled.1, generation: 2))
-        source.wake()
+        run.source.script(FakeClusterSource.ready(relabelled.0, cgroups: relabelled.1, generation: 2))
+        run.source.wake()
         try await run.wait(for: "the apply error") { run.applyError != nil }
         #expect(run.applyError?.contains("podgate_policy: no space left (fake)") == true)
         #expect(run.appliedGeneration == 1)
         #expect(datapath.held == (try Self.compiled(cluster)))
 
         // The next pass (a wake-up or the resync) writes the change again, from what the kernel holds.
-        source.wake()
+        run.source.wake()
         try await run.wait(for: "generation 2") { run.appliedGeneration == 2 }
         #expect(run.applyError == nil)
         #expect(datapath.appliedDiffs.count == 3)
@@ -93,15 +91,13 @@ import PodgateModel
 
     @Test func pinnedStateIsAdoptedAndDiffedNeverFlushed() async throws {
         let cluster = CompileStepTests.cluster()
-        let source = FakeClusterSource(reading: FakeClusterSource.ready(cluster.0, cgroups: cluster.1, generation: 1))
         var pinned = try Self.compiled(cluster)
         // What the previous agent held, plus a pod that went while no agent ran.
         let stale = CgroupID(99)
         pinned.endpoints[stale] = pinned.endpoints.values.first
 
         let datapath = FakeDatapath(realized: pinned)
-        let run = try FakeAgentRun(datapath: datapath, source: source)
-        try await run.wait(for: "generation 1") { run.appliedGeneration == 1 }
+        let run = try await Self.started(cluster, on: datapath)
         // One write: the stale entry goes, nothing else is touched.
         #expect(datapath.appliedDiffs == [[.deleteEndpoint(stale)]])
         #expect(datapath.held == (try Self.compiled(cluster)))

@@ -61,20 +61,22 @@ final class HealthServer: Service {
 
     private static func fill(_ storage: inout sockaddr_storage, host: IPAddress, port: UInt16) -> socklen_t {
         let text = host.description
+        func store<Address>(_ address: Address) -> socklen_t {
+            withUnsafeMutableBytes(of: &storage) { raw in withUnsafeBytes(of: address) { raw.copyMemory(from: $0) } }
+            return socklen_t(MemoryLayout<Address>.size)
+        }
         if host.isIPv4 {
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
             address.sin_port = port.bigEndian
             inet_pton(AF_INET, text, &address.sin_addr)
-            withUnsafeMutableBytes(of: &storage) { raw in withUnsafeBytes(of: address) { raw.copyMemory(from: $0) } }
-            return socklen_t(MemoryLayout<sockaddr_in>.size)
+            return store(address)
         }
         var address = sockaddr_in6()
         address.sin6_family = sa_family_t(AF_INET6)
         address.sin6_port = port.bigEndian
         inet_pton(AF_INET6, text, &address.sin6_addr)
-        withUnsafeMutableBytes(of: &storage) { raw in withUnsafeBytes(of: address) { raw.copyMemory(from: $0) } }
-        return socklen_t(MemoryLayout<sockaddr_in6>.size)
+        return store(address)
     }
 
     private func answer(_ fd: Int32) {
