@@ -24,8 +24,12 @@ public final class FakeDatapath: Datapath {
     /// The pin directory `status` shows.
     public let pinDirectory = "/fake/podgate"
 
+    private let revoker: FakeRevoker?
+
     /// `realized`: what the maps hold before the agent starts (nil: nothing, as on a first start).
-    public init(realized: DesiredState? = nil) {
+    /// `revoker`: closes open connections (nil: revocation is unavailable, as on a kernel without it).
+    public init(realized: DesiredState? = nil, revoker: FakeRevoker? = nil) {
+        self.revoker = revoker
         var store = Store()
         if let realized { (store.state, store.configured) = (realized, true) }
         self.store = Mutex(store)
@@ -82,8 +86,30 @@ public final class FakeDatapath: Datapath {
     }
 
     public static let revocationProblem = "the fake datapath has no socket iterators"
-    public func revocationProblem(btfPath: String) -> String? { Self.revocationProblem }
-    public func makeRevoker() throws -> any ConnectionRevoker { throw WriteFailure(Self.revocationProblem) }
+    public func revocationProblem(btfPath: String) -> String? { revoker == nil ? Self.revocationProblem : nil }
+    public func makeRevoker() throws -> any ConnectionRevoker {
+        guard let revoker else { throw WriteFailure(Self.revocationProblem) }
+        return revoker
+    }
+}
+
+/// Counts its passes and reports the problems it was given; closes nothing.
+public final class FakeRevoker: ConnectionRevoker {
+    private let state = Mutex((passes: 0, problems: [String]()))
+
+    public init(problems: [String] = []) {
+        state.withLock { $0.problems = problems }
+    }
+
+    /// How many revocation passes the agent ran.
+    public var passes: Int { state.withLock { $0.passes } }
+
+    public func run(inNetworkNamespaces namespaces: [String]) -> SocketRevoker.Pass {
+        state.withLock { state in
+            state.passes += 1
+            return SocketRevoker.Pass(problems: state.problems)
+        }
+    }
 }
 
 /// Delivers nothing.

@@ -103,4 +103,20 @@ import PodgateModel
         #expect(datapath.held == (try Self.compiled(cluster)))
         try await run.stop()
     }
+
+    @Test func aWriteThatChangesTheMapsRunsRevocationAndAnUnchangedPassDoesNot() async throws {
+        let revoker = FakeRevoker(problems: ["fake: one namespace could not be entered"])
+        let cluster = CompileStepTests.cluster()
+        let run = try await Self.started(cluster, on: FakeDatapath(revoker: revoker))
+        // The first write came before the iterators were loaded: revoked once they are.
+        try await run.wait(for: "the first revocation pass") { revoker.passes == 1 }
+        try await run.pass(cluster, generation: 2)
+        #expect(revoker.passes == 1)
+        try await run.pass(CompileStepTests.cluster(backendLabel: "other"), generation: 3)
+        #expect(revoker.passes == 2)
+        let revocation = try AgentServicesTests.status(run).revocation ?? ""
+        #expect(revocation.hasPrefix("on: "))
+        #expect(revocation.contains("last pass: fake: one namespace could not be entered"))
+        try await run.stop()
+    }
 }
