@@ -71,6 +71,12 @@ public final class FakeAgentRun: Sendable {
         try await wait(for: "generation \(generation)") { appliedGeneration == generation }
     }
 
+    /// A test that failed before `stop`: the agent is ended and its directory removed all the same.
+    deinit {
+        source.finish()
+        try? FileManager.default.removeItem(atPath: stateDirectory)
+    }
+
     /// Ends the wake-ups, waits for `run` to return and removes the state directory.
     public func stop() async throws {
         source.finish()
