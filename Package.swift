@@ -35,13 +35,14 @@ let package = Package(
         .target(name: "PodgateDatapath", dependencies: ["PodgateModel", "CPodgateABI", "CLibbpf", "CPodgateTC", "PodgateBPFObjects"]),
 
         // The shell: command-line plumbing, the node agent, the simulator and the benchmark.
+        .target(name: "PodgateLog"),  // Logger and Output: leveled lines on standard error
         .target(name: "PodgateCLI", dependencies: ["PodgateModel"]),
-        .target(name: "PodgateAgent", dependencies: ["PodgateCLI", "PodgateModel", "PodgateCompiler", "PodgateManifests", "PodgateCgroups", "PodgateDatapath", "PodgateKube"]),
+        .target(name: "PodgateAgent", dependencies: ["PodgateLog", "PodgateCLI", "PodgateModel", "PodgateCompiler", "PodgateManifests", "PodgateCgroups", "PodgateDatapath", "PodgateKube"]),
         .target(name: "PodgateSim", dependencies: ["PodgateModel", "PodgateManifests", "PodgateCgroups"]),
         .target(name: "PodgateBenchCore", dependencies: ["PodgateModel"]),
-        .target(name: "PodgateBench", dependencies: ["PodgateBenchCore", "PodgateModel", "PodgateCompiler", "PodgateDatapath", "PodgateCgroups", "PodgateCLI", "CLibbpf"]),
+        .target(name: "PodgateBench", dependencies: ["PodgateBenchCore", "PodgateModel", "PodgateCompiler", "PodgateDatapath", "PodgateCgroups", "PodgateLog", "CLibbpf"]),
 
-        .executableTarget(name: "podgate", dependencies: ["PodgateCLI", "PodgateAgent", "PodgateSim", "PodgateDatapath", "PodgateManifests", "PodgateCompiler", "PodgateBench"]),
+        .executableTarget(name: "podgate", dependencies: ["PodgateLog", "PodgateCLI", "PodgateAgent", "PodgateSim", "PodgateDatapath", "PodgateManifests", "PodgateCompiler", "PodgateBench"]),
 
         .testTarget(name: "PodgateModelTests", dependencies: ["PodgateModel"]),
         .testTarget(name: "PodgateCompilerTests", dependencies: ["PodgateCompiler", "PodgateModel", "PodgateManifests"]),
@@ -50,8 +51,12 @@ let package = Package(
         .target(name: "PodgateTestSupport", path: "Tests/PodgateTestSupport"),
         .testTarget(name: "PodgateDatapathTests", dependencies: ["PodgateDatapath", "PodgateCgroups", "PodgateModel", "PodgateCompiler", "CPodgateABI", "CLibbpf",
                                                              "PodgateTestSupport"]),
+        // Test support: the agent's ports as fakes (a datapath and a cluster source in memory).
+        .target(name: "PodgateAgentFakes", dependencies: ["PodgateAgent", "PodgateDatapath", "PodgateModel", "PodgateCLI"],
+                path: "Tests/PodgateAgentFakes"),
         .testTarget(name: "PodgateAgentTests", dependencies: ["PodgateAgent", "PodgateCLI", "PodgateModel", "PodgateCompiler", "PodgateDatapath",
-                                                          "PodgateKube", "PodgateKubeFixtures", "PodgateCgroups", "PodgateManifests", "PodgateTestSupport"]),
+                                                          "PodgateKube", "PodgateKubeFixtures", "PodgateCgroups", "PodgateManifests", "PodgateTestSupport",
+                                                          "PodgateAgentFakes"]),
         // Test support: a fixture API server on loopback and API objects as kubectl prints them.
         .target(name: "PodgateKubeFixtures", dependencies: ["PodgateKube", "PodgateModel"], path: "Tests/PodgateKubeFixtures"),
         .testTarget(name: "PodgateKubeTests", dependencies: ["PodgateKube", "PodgateModel", "PodgateKubeFixtures"]),
