@@ -44,7 +44,8 @@ let package = Package(
         .testTarget(name: "PodgateModelTests", dependencies: ["PodgateModel"]),
         .testTarget(name: "PodgateCompilerTests", dependencies: ["PodgateCompiler", "PodgateModel", "PodgateManifests"]),
         .testTarget(name: "PodgateManifestsTests", dependencies: ["PodgateManifests", "PodgateModel"]),
-        // Test support: the podgate executable the kernel suites start (PODGATE_EXECUTABLE).
+        // Test support: the kernel gate, the podgate executable the kernel suites start
+        // (PODGATE_EXECUTABLE), its helper sessions, namespaces, commands.
         .target(name: "PodgateTestSupport", path: "Tests/PodgateTestSupport"),
         .testTarget(name: "PodgateDatapathTests", dependencies: ["PodgateDatapath", "PodgateCgroups", "PodgateModel", "PodgateCompiler", "CPodgateABI", "CLibbpf",
                                                              "PodgateTestSupport"]),
@@ -54,7 +55,7 @@ let package = Package(
         .target(name: "PodgateKubeFixtures", dependencies: ["PodgateKube", "PodgateModel"], path: "Tests/PodgateKubeFixtures"),
         .testTarget(name: "PodgateKubeTests", dependencies: ["PodgateKube", "PodgateModel", "PodgateKubeFixtures"]),
         .testTarget(name: "PodgateSimTests", dependencies: ["PodgateSim", "PodgateModel", "PodgateTestSupport", "CPodgateABI"]),
-        .testTarget(name: "PodgateBenchTests", dependencies: ["PodgateBenchCore", "PodgateBench", "PodgateCompiler", "PodgateModel"]),
+        .testTarget(name: "PodgateBenchTests", dependencies: ["PodgateBenchCore", "PodgateBench", "PodgateCompiler", "PodgateModel", "PodgateTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

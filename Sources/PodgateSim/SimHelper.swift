@@ -37,6 +37,7 @@ public enum SimHelper {
             case "sysctl": return try sysctl(&options)
             case "exec": return try execute(&options)
             case "flood": return try FloodHelper.run(&options)
+            case "session": return HelperSession.run(Array(arguments.dropFirst()))
             default: throw SimError("unknown sim-helper command \(command)")
             }
         } catch {

@@ -1,19 +1,12 @@
+import PodgateTestSupport
 import Testing
 @testable import PodgateBenchCore
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A seeded generator, so every run of these tests draws the same samples.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// Seeded (PodgateTestSupport's SplitMix64), so every run of these tests draws the same samples.
+extension SplitMix64 {
     mutating func uniform() -> Double { (Double(next() >> 11) + 0.5) / Double(1 << 53) }
     /// Box-Muller.
     mutating func normal() -> Double { sqrt(-2 * log(uniform())) * cos(2 * Double.pi * uniform()) }

@@ -1,4 +1,5 @@
 import Foundation
+import PodgateTestSupport
 import PodgateCgroups
 import PodgateModel
 import Testing
@@ -16,8 +17,8 @@ struct AntiSpoofingTests {
     static let impersonated = AddressValue(kind: .pod, identity: IdentityID(302), targetClass: TargetClassID(9), podID: 3,
                                            defaultPolicy: .allUnauthenticated)
 
-    func sniffer(_ sandbox: KernelSandbox, namespace: String, seconds: Double) throws -> ProbeProcess {
-        let sniffer = try sandbox.spawn(script: BypassScript.text, cgroup: nil, namespace: namespace, ["sniff", "8080", "\(seconds)"])
+    func sniffer(_ sandbox: KernelSandbox, namespace: String, seconds: Double) throws -> HelperProcess {
+        let sniffer = try sandbox.session(cgroup: nil, namespace: namespace, ["sniff", "8080", "\(seconds)"])
         #expect(sniffer.nextLine()?.hasPrefix("pid") == true)
         #expect(sniffer.nextLine() == "ready")
         return sniffer
@@ -37,13 +38,13 @@ struct AntiSpoofingTests {
         defer { reader.stop() }
 
         let sniff = try sniffer(sandbox, namespace: observer, seconds: 8)  // long enough for three probes to start under load
-        let forged = try sandbox.spawn(script: BypassScript.text, cgroup: sandbox.cgroupPath, namespace: pod,
+        let forged = try sandbox.session(cgroup: sandbox.cgroupPath, namespace: pod,
                                        ["raw-syn", "10.201.0.3", "10.201.0.1", "8080", "5"]).finish()
         #expect(forged.lines.count == 5 && !forged.lines.contains("sent"), "forged SYNs must not leave: \(forged.lines)")
-        let transparent = try sandbox.spawn(script: BypassScript.text, cgroup: sandbox.cgroupPath, namespace: pod,
+        let transparent = try sandbox.session(cgroup: sandbox.cgroupPath, namespace: pod,
                                          ["transparent-udp", "10.201.0.3", "10.201.0.1", "8080"]).finish()
         #expect(transparent.lines != ["sent"], "an IP_TRANSPARENT socket must not send from a foreign address: \(transparent.lines)")
-        let honest = try sandbox.spawn(script: BypassScript.text, cgroup: sandbox.cgroupPath, namespace: pod,
+        let honest = try sandbox.session(cgroup: sandbox.cgroupPath, namespace: pod,
                                        ["raw-syn", "10.201.0.2", "10.201.0.1", "8080", "1"]).finish()
         #expect(honest.lines == ["sent"])
         let seen = sniff.finish().lines
@@ -73,10 +74,10 @@ struct AntiSpoofingTests {
         try maps.apply([.setConfig(DatapathConfig(allowFromHost: true, denyUnknownPods: true)),
                         .updateAddress(IPAddress("10.201.0.3")!, Self.impersonated)])
         let sniff = try sniffer(sandbox, namespace: observer, seconds: 6)  // long enough for the probes to start under load
-        let forged = try sandbox.spawn(script: BypassScript.text, cgroup: sandbox.cgroupPath, namespace: pod,
+        let forged = try sandbox.session(cgroup: sandbox.cgroupPath, namespace: pod,
                                        ["raw-syn", "10.201.0.3", "10.201.0.1", "8080", "2"]).finish()
         #expect(!forged.lines.contains("sent"))
-        let unclaimed = try sandbox.spawn(script: BypassScript.text, cgroup: sandbox.cgroupPath, namespace: pod,
+        let unclaimed = try sandbox.session(cgroup: sandbox.cgroupPath, namespace: pod,
                                           ["raw-syn", "10.201.0.9", "10.201.0.1", "8080", "1"]).finish()
         #expect(unclaimed.lines == ["sent"])
         let seen = sniff.finish().lines

@@ -1,5 +1,6 @@
 import CLibbpf
 import Foundation
+import PodgateTestSupport
 import PodgateCgroups
 import Testing
 @testable import PodgateDatapath

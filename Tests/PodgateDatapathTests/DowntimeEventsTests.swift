@@ -1,4 +1,5 @@
 import Foundation
+import PodgateTestSupport
 import Testing
 @testable import PodgateDatapath
 

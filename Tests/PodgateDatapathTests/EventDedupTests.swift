@@ -1,4 +1,5 @@
 import Foundation
+import PodgateTestSupport
 import PodgateCgroups
 import PodgateModel
 import Testing
@@ -19,15 +20,15 @@ struct EventDedupTests {
         defer { reader.stop() }
         // The listener must outlive both probes (~4 s plus two interpreter starts,
         // far more under load): gone, its port answers RST ("refused"). Killed in tearDown.
-        let listener = try sandbox.probe(cgroup: sandbox.cgroupPath, namespace: serverSide, ["listen", "10.201.0.2", "8080", "60"])
+        let listener = try sandbox.session(cgroup: sandbox.cgroupPath, namespace: serverSide, ["listen", "10.201.0.2", "8080", "60"])
         _ = listener.nextLine()
         #expect(listener.nextLine() == "ready")
 
         // One connect() waiting 3.5 s: the SYN goes out at 0, ~1 and ~3 s.
-        let denied = try sandbox.probe(cgroup: nil, namespace: clientSide, ["connect", "10.201.0.2", "8080", "tcp", "3.5"]).finish()
+        let denied = try sandbox.session(cgroup: nil, namespace: clientSide, ["connect", "10.201.0.2", "8080", "tcp", "3.5"]).finish()
         #expect(denied.lines == ["timeout"])
         // A second connection (a new source port) is a new refusal: reported.
-        let again = try sandbox.probe(cgroup: nil, namespace: clientSide, ["connect", "10.201.0.2", "8080", "tcp", "0.5"]).finish()
+        let again = try sandbox.session(cgroup: nil, namespace: clientSide, ["connect", "10.201.0.2", "8080", "tcp", "0.5"]).finish()
         #expect(again.lines == ["timeout"])
         usleep(300_000)
 

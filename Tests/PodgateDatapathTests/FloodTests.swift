@@ -1,4 +1,5 @@
 import Foundation
+import PodgateTestSupport
 import PodgateCgroups
 import Testing
 @testable import PodgateDatapath
@@ -110,7 +111,7 @@ struct FloodTests {
         // 2. Raw SYNs (no pod cgroup: only the server judges them) from a
         // known pod's address, cycling over a few source ports: every SYN is
         // counted, the first of each flow reported, the retransmits deduplicated.
-        let raw = try await harness.sandbox.spawn(script: BypassScript.text, cgroup: nil, namespace: harness.clients,
+        let raw = try await harness.sandbox.session(cgroup: nil, namespace: harness.clients,
                                             ["raw-flood", "10.201.0.3", "10.201.0.2", "8080", "\(synSize)", "\(synPorts)"]).finishedAsync()
         #expect(raw.lines == ["sent \(synSize)"], "\(raw.lines)")
         try await settle {

@@ -1,4 +1,5 @@
 import Foundation
+import PodgateTestSupport
 import PodgateCgroups
 import Testing
 @testable import PodgateDatapath
@@ -48,7 +49,7 @@ struct HostNetworkTests {
 
         func connect(_ pod: String?, from source: String, port: Int) async throws -> String {
             let cgroup = pod.map { harness.cgroup($0) }
-            let lines = try await harness.sandbox.spawn(script: BypassScript.text, cgroup: cgroup, namespace: harness.clients,
+            let lines = try await harness.sandbox.session(cgroup: cgroup, namespace: harness.clients,
                                                   ["connect-from", source, "10.201.0.2", "\(port)", "1.5"]).finishedAsync().lines
             return lines.joined(separator: " ")
         }

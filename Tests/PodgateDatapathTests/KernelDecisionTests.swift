@@ -1,4 +1,5 @@
 import Foundation
+import PodgateTestSupport
 import PodgateCgroups
 import PodgateModel
 import Testing
@@ -48,7 +49,7 @@ struct KernelDecisionTests {
             var caller = KernelTests.client
             caller.inCluster4 = item.callerInCluster
             try maps.apply([.updateAddress(KernelTests.target!, target), .updateEndpoint(cgroup, caller)])
-            let result = try sandbox.probe(cgroup: sandbox.cgroupPath, namespace: namespace,
+            let result = try sandbox.session(cgroup: sandbox.cgroupPath, namespace: namespace,
                                            ["connect", "10.200.0.1", "9000", "tcp"]).finish()
             #expect(result.lines == [item.expected], "\(item)")
             if item.reason == nil {
@@ -57,7 +58,7 @@ struct KernelDecisionTests {
                 var fenceTarget = target
                 fenceTarget.defaultPolicy = .deny
                 try maps.apply([.updateAddress(KernelTests.target!, fenceTarget)])
-                let fence = try sandbox.probe(cgroup: sandbox.cgroupPath, namespace: namespace,
+                let fence = try sandbox.session(cgroup: sandbox.cgroupPath, namespace: namespace,
                                               ["connect", "10.200.0.1", "9000", "tcp"]).finish()
                 #expect(fence.lines == ["EPERM"], "\(item): the fence")
                 #expect(collector.wait(timeout: 10) { $0.pid == fence.pid } != nil, "\(item): the fence's event")
@@ -72,7 +73,7 @@ struct KernelDecisionTests {
         #expect(try maps.counters()[.client, .audit, .defaultDeny] == 1)
 
         // A host process (no registered cgroup) is left to the server...
-        let host = try sandbox.probe(cgroup: nil, namespace: namespace, ["connect", "10.200.0.1", "9000", "tcp"]).finish()
+        let host = try sandbox.session(cgroup: nil, namespace: namespace, ["connect", "10.200.0.1", "9000", "tcp"]).finish()
         #expect(host.lines == ["refused"])
         // A container cgroup below a registered pod cgroup is that pod (ancestor walk):
         // with all-authenticated, the pod identity is allowed.
@@ -82,11 +83,11 @@ struct KernelDecisionTests {
         target.defaultPolicy = .allAuthenticated
         try maps.apply([.updateAddress(KernelTests.target!, target),
                         .setConfig(DatapathConfig(allowFromHost: true, denyUnknownPods: true))])
-        let member = try sandbox.probe(cgroup: container, namespace: namespace, ["connect", "10.200.0.1", "9000", "tcp"]).finish()
+        let member = try sandbox.session(cgroup: container, namespace: namespace, ["connect", "10.200.0.1", "9000", "tcp"]).finish()
         #expect(member.lines == ["refused"])
         // Unregistered, with unknown cgroups distrusted: judged as unknown-pod, not authenticated.
         try maps.apply([.deleteEndpoint(cgroup)])
-        let stranger = try sandbox.probe(cgroup: container, namespace: namespace, ["connect", "10.200.0.1", "9000", "tcp"]).finish()
+        let stranger = try sandbox.session(cgroup: container, namespace: namespace, ["connect", "10.200.0.1", "9000", "tcp"]).finish()
         #expect(stranger.lines == ["EPERM"])
         let event = collector.wait { $0.pid == stranger.pid }
         #expect(event?.sourceIdentity == .unknownPod)
@@ -104,19 +105,19 @@ struct KernelDecisionTests {
                                 address4: IPAddress("10.201.0.2"))
         try maps.apply([.setConfig(KernelTests.config), .updateEndpoint(try Cgroups.id(of: sandbox.cgroupPath), pod)])
 
-        let echo = try sandbox.probe(cgroup: nil, namespace: outside, ["udp-echo", "10.201.0.1", "5300", "3"])
+        let echo = try sandbox.session(cgroup: nil, namespace: outside, ["udp-echo", "10.201.0.1", "5300", "3"])
         _ = echo.nextLine()
         #expect(echo.nextLine() == "ready")
-        let ask = try sandbox.probe(cgroup: sandbox.cgroupPath, namespace: podSide, ["udp-ask", "10.201.0.1", "5300", "2"]).finish()
+        let ask = try sandbox.session(cgroup: sandbox.cgroupPath, namespace: podSide, ["udp-ask", "10.201.0.1", "5300", "2"]).finish()
         #expect(ask.lines == ["answered"])
         #expect(echo.finish().lines == ["echoed 10.201.0.2"])
         #expect(try maps.counters().repliesPassed >= 1)
 
         // The reverse: the outside asks the pod, whose ingress drops the datagram.
-        let podEcho = try sandbox.probe(cgroup: sandbox.cgroupPath, namespace: podSide, ["udp-echo", "10.201.0.2", "5301", "2"])
+        let podEcho = try sandbox.session(cgroup: sandbox.cgroupPath, namespace: podSide, ["udp-echo", "10.201.0.2", "5301", "2"])
         _ = podEcho.nextLine()
         #expect(podEcho.nextLine() == "ready")
-        let unsolicited = try sandbox.probe(cgroup: nil, namespace: outside, ["udp-ask", "10.201.0.2", "5301", "1"]).finish()
+        let unsolicited = try sandbox.session(cgroup: nil, namespace: outside, ["udp-ask", "10.201.0.2", "5301", "1"]).finish()
         #expect(unsolicited.lines == ["timeout"])
         #expect(podEcho.finish().lines == ["timeout"])
         #expect(try maps.counters()[.server, .denied, .defaultDeny] >= 1)

@@ -1,4 +1,5 @@
 import Foundation
+import PodgateTestSupport
 import PodgateCgroups
 import PodgateModel
 import Testing
@@ -32,7 +33,7 @@ struct KernelTests {
     /// The target address inside a namespace of our own.
     static func clientNamespace(_ sandbox: KernelSandbox) throws -> String {
         let namespace = try sandbox.makeNamespace("c")
-        try KernelSandbox.run(["ip", "-n", namespace, "addr", "add", "10.200.0.1/32", "dev", "lo"])
+        try Command.run(["ip", "-n", namespace, "addr", "add", "10.200.0.1/32", "dev", "lo"])
         return namespace
     }
 
@@ -48,12 +49,12 @@ struct KernelTests {
 
         // Not configured yet (abi_version 0): everything is allowed.
         try maps.apply([.updateAddress(Self.target!, Self.targetValue)])
-        var result = try sandbox.probe(cgroup: sandbox.cgroupPath, namespace: namespace,
+        var result = try sandbox.session(cgroup: sandbox.cgroupPath, namespace: namespace,
                                        ["connect", "10.200.0.1", "9000", "tcp"]).finish()
         #expect(result.lines == ["refused"])
 
         try maps.apply(Self.baseOperations(try Cgroups.id(of: sandbox.cgroupPath)))
-        result = try sandbox.probe(cgroup: sandbox.cgroupPath, namespace: namespace,
+        result = try sandbox.session(cgroup: sandbox.cgroupPath, namespace: namespace,
                                    ["connect", "10.200.0.1", "9000", "tcp"]).finish()
         #expect(result.lines == ["EPERM"])
         let event = collector.wait { $0.pid == result.pid }
@@ -69,13 +70,13 @@ struct KernelTests {
         #expect(event?.command != nil)
 
         // An AF_INET6 socket to ::ffff:10.200.0.1 runs connect6: same decision.
-        let mapped = try sandbox.probe(cgroup: sandbox.cgroupPath, namespace: namespace,
+        let mapped = try sandbox.session(cgroup: sandbox.cgroupPath, namespace: namespace,
                                        ["connect", "::ffff:10.200.0.1", "9000", "tcp"]).finish()
         #expect(mapped.lines == ["EPERM"])
         #expect(collector.wait { $0.pid == mapped.pid } != nil)
 
         // UDP connect is judged the same way.
-        let udp = try sandbox.probe(cgroup: sandbox.cgroupPath, namespace: namespace,
+        let udp = try sandbox.session(cgroup: sandbox.cgroupPath, namespace: namespace,
                                     ["connect", "10.200.0.1", "9000", "udp"]).finish()
         #expect(udp.lines == ["EPERM"])
 
@@ -84,7 +85,7 @@ struct KernelTests {
         #expect(counters.eventsLost == 0)
 
         // A process outside the cgroup is not judged by the client hooks.
-        let outside = try sandbox.probe(cgroup: nil, namespace: namespace, ["connect", "10.200.0.1", "9000", "tcp"]).finish()
+        let outside = try sandbox.session(cgroup: nil, namespace: namespace, ["connect", "10.200.0.1", "9000", "tcp"]).finish()
         #expect(outside.lines == ["refused"])
     }
 
@@ -99,10 +100,10 @@ struct KernelTests {
                               portPrefixBits: 16)
         let covered = PolicyKey(targetClass: TargetClassID(8), source: .none, transport: .tcp, port: 9000, portPrefixBits: 16)
         try maps.apply([.updatePolicy(allow, PolicyValue(policyIndex: 3)), .updatePolicy(covered, PolicyValue(policyIndex: 3))])
-        let allowed = try sandbox.probe(cgroup: sandbox.cgroupPath, namespace: namespace,
+        let allowed = try sandbox.session(cgroup: sandbox.cgroupPath, namespace: namespace,
                                         ["connect", "10.200.0.1", "9000", "tcp"]).finish()
         #expect(allowed.lines == ["refused"])  // reached the (closed) port: not EPERM
-        let mapped = try sandbox.probe(cgroup: sandbox.cgroupPath, namespace: namespace,
+        let mapped = try sandbox.session(cgroup: sandbox.cgroupPath, namespace: namespace,
                                        ["connect", "::ffff:10.200.0.1", "9000", "tcp"]).finish()
         #expect(mapped.lines == ["refused"])
 
@@ -114,7 +115,7 @@ struct KernelTests {
         let reader = try DatapathEventReader(maps: maps, onEvent: collector.append)
         try reader.start()
         defer { reader.stop() }
-        let denied = try sandbox.probe(cgroup: sandbox.cgroupPath, namespace: namespace,
+        let denied = try sandbox.session(cgroup: sandbox.cgroupPath, namespace: namespace,
                                        ["connect", "10.200.0.1", "9002", "tcp"]).finish()
         #expect(denied.lines == ["EPERM"])
         let event = collector.wait { $0.pid == denied.pid }
@@ -219,10 +220,10 @@ struct KernelTests {
         try reader.start()
         defer { reader.stop() }
 
-        var listener = try sandbox.probe(cgroup: sandbox.cgroupPath, namespace: serverSide, ["listen", "10.201.0.2", "8080", "3"])
+        var listener = try sandbox.session(cgroup: sandbox.cgroupPath, namespace: serverSide, ["listen", "10.201.0.2", "8080", "3"])
         #expect(listener.nextLine()?.hasPrefix("pid") == true)
         #expect(listener.nextLine() == "ready")
-        let denied = try sandbox.probe(cgroup: nil, namespace: clientSide, ["connect", "10.201.0.2", "8080", "tcp", "1.5"]).finish()
+        let denied = try sandbox.session(cgroup: nil, namespace: clientSide, ["connect", "10.201.0.2", "8080", "tcp", "1.5"]).finish()
         #expect(denied.lines == ["timeout"])
         #expect(listener.finish().lines == ["timeout"])
         let event = collector.wait { $0.location == .server }
@@ -237,10 +238,10 @@ struct KernelTests {
         // An allow entry for the world identity on that port lets it in.
         try maps.apply([.updatePolicy(PolicyKey(targetClass: TargetClassID(8), source: .world, transport: .tcp, port: 8080,
                                                 portPrefixBits: 16), PolicyValue(policyIndex: 1))])
-        listener = try sandbox.probe(cgroup: sandbox.cgroupPath, namespace: serverSide, ["listen", "10.201.0.2", "8080", "3"])
+        listener = try sandbox.session(cgroup: sandbox.cgroupPath, namespace: serverSide, ["listen", "10.201.0.2", "8080", "3"])
         _ = listener.nextLine()
         #expect(listener.nextLine() == "ready")
-        let allowed = try sandbox.probe(cgroup: nil, namespace: clientSide, ["connect", "10.201.0.2", "8080", "tcp", "2"]).finish()
+        let allowed = try sandbox.session(cgroup: nil, namespace: clientSide, ["connect", "10.201.0.2", "8080", "tcp", "2"]).finish()
         #expect(allowed.lines == ["connected"])
         #expect(listener.finish().lines == ["accepted 10.201.0.1"])
         #expect(try maps.counters()[.server, .denied, .defaultDeny] >= 1)

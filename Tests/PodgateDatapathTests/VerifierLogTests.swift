@@ -1,4 +1,5 @@
 import Foundation
+import PodgateTestSupport
 import Synchronization
 import Testing
 @testable import PodgateDatapath
@@ -32,7 +33,7 @@ struct VerifierLogTests {
                            "-c", directory + "/bad.bpf.c", "-o", directory + "/bad.bpf.o"]
         try clang.run()
         clang.waitUntilExit()
-        guard clang.terminationStatus == 0 else { throw SandboxError(message: "clang failed to compile the test program") }
+        guard clang.terminationStatus == 0 else { throw CommandError(message: "clang failed to compile the test program") }
         return try Data(contentsOf: URL(fileURLWithPath: directory + "/bad.bpf.o"))
     }
 
