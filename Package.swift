@@ -42,11 +42,11 @@ let package = Package(
         .executableTarget(name: "podgate", dependencies: ["PodgateCLI", "PodgateAgent", "PodgateSim", "PodgateDatapath", "PodgateManifests", "PodgateCompiler", "PodgateBench"]),
 
         .testTarget(name: "PodgateModelTests", dependencies: ["PodgateModel"]),
-        .testTarget(name: "PodgateCompilerTests", dependencies: ["PodgateCompiler", "PodgateModel", "PodgateManifests"]),
-        .testTarget(name: "PodgateManifestsTests", dependencies: ["PodgateManifests", "PodgateModel"]),
+        .testTarget(name: "PodgateCompilerTests", dependencies: ["PodgateCompiler", "PodgateModel", "PodgateManifests", "PodgateTestSupport"]),
+        .testTarget(name: "PodgateManifestsTests", dependencies: ["PodgateManifests", "PodgateModel", "PodgateTestSupport"]),
         // Test support: the kernel gate, the podgate executable the kernel suites start
         // (PODGATE_EXECUTABLE), its helper sessions, namespaces, commands.
-        .target(name: "PodgateTestSupport", path: "Tests/PodgateTestSupport"),
+        .target(name: "PodgateTestSupport", dependencies: ["PodgateModel", "PodgateKube"], path: "Tests/PodgateTestSupport"),
         .testTarget(name: "PodgateDatapathTests", dependencies: ["PodgateDatapath", "PodgateCgroups", "PodgateModel", "PodgateCompiler", "CPodgateABI", "CLibbpf",
                                                              "PodgateTestSupport"]),
         .testTarget(name: "PodgateAgentTests", dependencies: ["PodgateAgent", "PodgateCLI", "PodgateModel", "PodgateCompiler", "PodgateDatapath",

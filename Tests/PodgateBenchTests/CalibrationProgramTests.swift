@@ -9,7 +9,7 @@ import Glibc
 /// The known cost of `bench datapath --check` must load at every size it may be
 /// given: the verifier walks the bounded loop once per iteration.
 @Suite(.serialized) struct CalibrationProgramTests {
-    @Test(.enabled(if: KernelGate.enabled)) func loopLoadsAndAttachesFromOneToTheLargestSize() throws {
+    @Test(.kernel) func loopLoadsAndAttachesFromOneToTheLargestSize() throws {
         let cgroup = try Host.cgroup2Mount() + "/podgate-test-calibration-\(getpid())"
         try Host.makeDirectories(cgroup)
         defer { rmdir(cgroup) }

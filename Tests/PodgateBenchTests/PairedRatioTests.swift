@@ -63,7 +63,7 @@ extension SplitMix64 {
     /// The interval covers the true centre as often as promised,
     /// for a light-tailed and a heavy-tailed distribution of round ratios.
     @Test func coverageOfAKnownMedian() {
-        var generator = SplitMix64(state: 15)
+        var generator = SplitMix64(seed: 15)
         let trueRatio = 0.97
         for (name, draw) in [("log-normal", { (g: inout SplitMix64) in g.normal() * 0.05 }),
                              ("log-Cauchy", { (g: inout SplitMix64) in max(-30, min(30, g.cauchy() * 0.05)) })] {
@@ -98,7 +98,7 @@ extension SplitMix64 {
     /// The method's power: with 3% round-to-round noise, 40 paired rounds tell a
     /// 3% cost from none in nearly every seeded trial, and A against A almost never.
     @Test func fortyRoundsResolveThreePercentAtThreePercentNoise() {
-        var generator = SplitMix64(state: 8)
+        var generator = SplitMix64(seed: 8)
         var resolved = 0, falseAlarms = 0
         let trials = 500
         for _ in 0..<trials {

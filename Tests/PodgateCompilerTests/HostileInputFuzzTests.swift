@@ -73,7 +73,7 @@ import Testing
     @Test func mutatedCorpusNeverCrashesOrStalls() throws {
         let corpus = try Self.corpus()
         #expect(corpus.count >= 10)
-        var random = SplitMix64(state: 0x5eed_0001)
+        var random = SplitMix64(seed: 0x5eed_0001)
         var stats = Stats()
         for file in corpus { Self.run(file.bytes, file.name, &stats) }
         for round in 0..<1500 {
@@ -104,7 +104,7 @@ import Testing
 
     /// Structured hostile documents, generated.
     @Test func generatedHostileDocumentsNeverCrashOrStall() {
-        var random = SplitMix64(state: 0x5eed_0002)
+        var random = SplitMix64(seed: 0x5eed_0002)
         var stats = Stats()
         for round in 0..<600 {
             let kind = round % 8

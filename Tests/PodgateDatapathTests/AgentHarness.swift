@@ -10,9 +10,6 @@ import Testing
 /// namespace a, servers (10.201.0.2, .4) in namespace b. Everything it
 /// creates is removed by `tearDown()` (the sandbox's, plus its files).
 final class AgentHarness: @unchecked Sendable {  // used from one test at a time
-    static var packageRoot: String {
-        "/" + "\(#filePath)".split(separator: "/").dropLast(3).joined(separator: "/")
-    }
     static var executable: String? { PodgateExecutable.path }
 
     let sandbox: KernelSandbox

@@ -8,7 +8,7 @@ import Testing
 /// The agent's life, with the real executable: SIGKILL and restart, a pod
 /// started while the agent is down, policies flipping under load, a state
 /// that does not fit the maps. Probes run continuously throughout.
-@Suite(.serialized, .enabled(if: KernelGate.enabled, "needs root (or CI=true)"))
+@Suite(.serialized, .kernel)
 struct AgentLifecycleTests {
     static let basePods = [
         "ns.yaml": Manifests.namespace(),

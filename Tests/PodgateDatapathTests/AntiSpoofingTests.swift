@@ -10,7 +10,7 @@ import Testing
 /// allowed pod (10.201.0.3) with a raw socket and with IP_TRANSPARENT; an
 /// observer on the other end of the veth sniffs what actually arrives.
 /// Without the egress program the forged SYNs arrive: this test fails.
-@Suite(.serialized, .enabled(if: KernelGate.enabled, "needs root (or CI=true)"))
+@Suite(.serialized, .kernel)
 struct AntiSpoofingTests {
     static let attacker = EndpointValue(identity: IdentityID(300), targetClass: TargetClassID(7), podID: 1,
                                         defaultPolicy: .allUnauthenticated, address4: IPAddress("10.201.0.2"))
@@ -32,10 +32,7 @@ struct AntiSpoofingTests {
         let cgroup = try Cgroups.id(of: sandbox.cgroupPath)
         try maps.apply([.setConfig(KernelTests.config), .updateAddress(IPAddress("10.201.0.3")!, Self.impersonated),
                         .updateEndpoint(cgroup, Self.attacker)])
-        let collector = EventCollector()
-        let reader = try DatapathEventReader(maps: maps, onEvent: collector.append)
-        try reader.start()
-        defer { reader.stop() }
+        let collector = try sandbox.collectEvents(maps)
 
         let sniff = try sniffer(sandbox, namespace: observer, seconds: 8)  // long enough for three probes to start under load
         let forged = try sandbox.session(cgroup: sandbox.cgroupPath, namespace: pod,

@@ -7,7 +7,7 @@ import Testing
 
 /// The known ways around a cgroup-based check, each tried for real.
 /// `BypassTests.tried` counts them for the closing note.
-@Suite(.serialized, .enabled(if: KernelGate.enabled, "needs root (or CI=true)"))
+@Suite(.serialized, .kernel)
 struct BypassTests {
     /// Client side (KernelTests' setup: the target 10.200.0.1 denies by default,
     /// nothing listens, so anything that gets past the check is "refused").

@@ -12,7 +12,7 @@ import Testing
 /// and the reason. The kernel's answer is read from its decision counters
 /// (exact: where, verdict, reason), cross-checked with what the socket saw.
 /// Rules as numbered in docs/policy-semantics.md.
-@Suite(.serialized, .enabled(if: KernelGate.enabled, "needs root (or CI=true)"))
+@Suite(.serialized, .kernel)
 struct DecisionTableTests {
     struct Case: Sendable, CustomStringConvertible {
         var name: String

@@ -17,7 +17,7 @@ import Testing
 ///   node 10.203.0.1 | fd00:203::1  --pod veth--  db 10.203.0.2 | fd00:203::2
 ///   pod X: 10.203.0.5 | fd00:203::5 (local, routed to the pod veth; db admits it on UDP 5353)
 ///   remote pod R: 10.244.9.9 | fd00:244::9 (routed to the uplink; db admits it on UDP 5353)
-@Suite(.serialized, .enabled(if: KernelGate.enabled, "needs root (or CI=true)"))
+@Suite(.serialized, .kernel)
 struct EdgeTests {
     /// Runs `body` on this thread inside network namespace `name` (setns
     /// affects the calling thread only), then returns to the original one.

@@ -7,17 +7,14 @@ import Testing
 
 /// "Each refused connection is reported once": a denied SYN that the client
 /// retransmits is counted every time but reported as one event.
-@Suite(.serialized, .enabled(if: KernelGate.enabled, "needs root (or CI=true)"))
+@Suite(.serialized, .kernel)
 struct EventDedupTests {
     @Test func retransmittedSYNsAreCountedButReportedOnce() throws {
         let sandbox = try KernelSandbox()
         defer { sandbox.tearDown() }
         let maps = try sandbox.loader.load(attachingTo: sandbox.cgroupPath)
         let (clientSide, serverSide) = try sandbox.serverBehindVeth(maps)
-        let collector = EventCollector()
-        let reader = try DatapathEventReader(maps: maps, onEvent: collector.append)
-        try reader.start()
-        defer { reader.stop() }
+        let collector = try sandbox.collectEvents(maps)
         // The listener must outlive both probes (~4 s plus two interpreter starts,
         // far more under load): gone, its port answers RST ("refused"). Killed in tearDown.
         let listener = try sandbox.session(cgroup: sandbox.cgroupPath, namespace: serverSide, ["listen", "10.201.0.2", "8080", "60"])

@@ -15,7 +15,7 @@ import Testing
 /// joined by a veth to namespace "pod" (10.201.0.2, fd00:201::2). Pods are
 /// cgroups below the sandbox cgroup; a pod's process joins its cgroup first,
 /// then the namespace.
-@Suite(.serialized, .enabled(if: KernelGate.enabled, "needs root (or CI=true)"))
+@Suite(.serialized, .kernel)
 struct FailClosedTests {
     static let podAddress4 = IPAddress("10.201.0.2")!
     static let podAddress6 = IPAddress("fd00:201::2")!
@@ -353,7 +353,7 @@ struct FailClosedNet {
 ///
 ///   refused pod 10.202.0.2 -- node 10.202.0.1 | 10.201.0.1 -- db 10.201.0.2:8080
 ///   node: DNAT 10.202.0.1:30080 -> 10.201.0.2:8080, SNAT to 10.201.0.1
-@Suite(.serialized, .enabled(if: KernelGate.enabled, "needs root (or CI=true)"))
+@Suite(.serialized, .kernel)
 struct MasqueradeTests {
     @Test func allowFromHostFalseClosesTheMasqueradeThroughTheNode() throws {
         let sandbox = try KernelSandbox()

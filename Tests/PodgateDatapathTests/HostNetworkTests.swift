@@ -11,7 +11,7 @@ import Testing
 /// and only while `--allow-from-host` is true. Its labels never match a
 /// podSelector; a host-network pod of another node is that other node.
 /// (The simulator covers the same in Tests/scenarios-more/multi-node.yaml.)
-@Suite(.serialized, .enabled(if: KernelGate.enabled, "needs root (or CI=true)"))
+@Suite(.serialized, .kernel)
 struct HostNetworkTests {
     static func hostPod(_ name: String, ip: String, node: String? = nil) -> String {
         let nodeName = node.map { "nodeName: \($0), " } ?? ""

@@ -7,7 +7,7 @@ import Testing
 
 /// The decision table of policy.h, exercised through real connect() calls,
 /// and UDP reply tracking through a real exchange over a veth pair.
-@Suite(.serialized, .enabled(if: KernelGate.enabled, "needs root (or CI=true)"))
+@Suite(.serialized, .kernel)
 struct KernelDecisionTests {
     struct Case: Sendable, CustomStringConvertible {
         var policy: DefaultInboundPolicy
@@ -38,10 +38,7 @@ struct KernelDecisionTests {
         let namespace = try KernelTests.clientNamespace(sandbox)
         let cgroup = try Cgroups.id(of: sandbox.cgroupPath)
         try maps.apply(KernelTests.baseOperations(cgroup))
-        let collector = EventCollector()
-        let reader = try DatapathEventReader(maps: maps, onEvent: collector.append)
-        try reader.start()
-        defer { reader.stop() }
+        let collector = try sandbox.collectEvents(maps)
 
         for item in Self.cases {
             var target = KernelTests.targetValue

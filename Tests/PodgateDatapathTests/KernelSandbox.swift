@@ -16,7 +16,7 @@ final class KernelSandbox: @unchecked Sendable {  // used from one test at a tim
     let cgroupMount: String
     let cgroupPath: String
     let pinDirectory: String
-    var children: [Process] = []  // other children (started by hand), killed in tearDown
+    private var stops: [() -> Void] = []  // event readers, stopped first in tearDown
 
     init() throws {
         cgroupMount = try Cgroups.mountPoint()
@@ -28,11 +28,8 @@ final class KernelSandbox: @unchecked Sendable {  // used from one test at a tim
     var loader: DatapathLoader { DatapathLoader(pinDirectory: pinDirectory) }
 
     func tearDown() {
-        for child in children where child.isRunning {
-            kill(child.processIdentifier, SIGKILL)
-            child.waitUntilExit()
-        }
-        children.removeAll()
+        for stop in stops.reversed() { stop() }
+        stops.removeAll()
         lab.tearDown()
         do { try DatapathLoader.detachAndRemove(pinDirectory: pinDirectory) } catch { print("teardown: \(error)") }
         do { try Cgroups.remove(cgroupPath) } catch { print("teardown: \(error)") }
@@ -53,6 +50,17 @@ final class KernelSandbox: @unchecked Sendable {  // used from one test at a tim
     /// tied to the cgroup they are created in. Modes: HelperSession's.
     func session(cgroup: String?, namespace: String, _ arguments: [String]) throws -> HelperProcess {
         try lab.session(cgroup: cgroup, namespace: namespace, arguments)
+    }
+}
+
+extension KernelSandbox {
+    /// The ring buffer events of `maps`, collected until `tearDown()`.
+    func collectEvents(_ maps: DatapathMaps) throws -> EventCollector {
+        let collector = EventCollector()
+        let reader = try DatapathEventReader(maps: maps, onEvent: collector.append)
+        try reader.start()
+        stops.append { reader.stop() }
+        return collector
     }
 }
 

@@ -7,7 +7,7 @@ import Testing
 
 /// Real-kernel tests: programs attached to a throwaway cgroup, probes that
 /// join it before opening sockets, real connect() and real SYNs.
-@Suite(.serialized, .enabled(if: KernelGate.enabled, "needs root (or CI=true)"))
+@Suite(.serialized, .kernel)
 struct KernelTests {
     // The probing pod: identity 300, pod 1. The target pod: identity 301,
     // target class 8, pod 2, default policy deny, at 10.200.0.1.
@@ -42,10 +42,7 @@ struct KernelTests {
         defer { sandbox.tearDown() }
         let maps = try sandbox.loader.load(attachingTo: sandbox.cgroupPath)
         let namespace = try Self.clientNamespace(sandbox)
-        let collector = EventCollector()
-        let reader = try DatapathEventReader(maps: maps, onEvent: collector.append)
-        try reader.start()
-        defer { reader.stop() }
+        let collector = try sandbox.collectEvents(maps)
 
         // Not configured yet (abi_version 0): everything is allowed.
         try maps.apply([.updateAddress(Self.target!, Self.targetValue)])
@@ -111,10 +108,7 @@ struct KernelTests {
         // policy that does not allow us: not-authorized.
         let other = PolicyKey(targetClass: TargetClassID(8), source: .none, transport: .tcp, port: 9002, portPrefixBits: 16)
         try maps.apply([.updatePolicy(other, PolicyValue(policyIndex: 4))])
-        let collector = EventCollector()
-        let reader = try DatapathEventReader(maps: maps, onEvent: collector.append)
-        try reader.start()
-        defer { reader.stop() }
+        let collector = try sandbox.collectEvents(maps)
         let denied = try sandbox.session(cgroup: sandbox.cgroupPath, namespace: namespace,
                                        ["connect", "10.200.0.1", "9002", "tcp"]).finish()
         #expect(denied.lines == ["EPERM"])
@@ -215,10 +209,7 @@ struct KernelTests {
         defer { sandbox.tearDown() }
         let maps = try sandbox.loader.load(attachingTo: sandbox.cgroupPath)
         let (clientSide, serverSide) = try sandbox.serverBehindVeth(maps)
-        let collector = EventCollector()
-        let reader = try DatapathEventReader(maps: maps, onEvent: collector.append)
-        try reader.start()
-        defer { reader.stop() }
+        let collector = try sandbox.collectEvents(maps)
 
         var listener = try sandbox.session(cgroup: sandbox.cgroupPath, namespace: serverSide, ["listen", "10.201.0.2", "8080", "3"])
         #expect(listener.nextLine()?.hasPrefix("pid") == true)

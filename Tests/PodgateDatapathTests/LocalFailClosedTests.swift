@@ -10,7 +10,7 @@ import Testing
 /// duplicate; edited into an invalid policy; an annotation typo) while two
 /// probers run the whole time. Nothing allowed may fail and nothing denied may
 /// get through; each attack is reported in the agent's problems.
-@Suite(.serialized, .enabled(if: KernelGate.enabled, "needs root (or CI=true)"))
+@Suite(.serialized, .kernel)
 struct LocalFailClosedTests {
     /// The policy with its `ports:` line last: enforced without it, it would mean every port.
     static let policy = """

@@ -12,7 +12,7 @@ import Testing
 /// (capacities, ABI version, the unversioned layout of version 1) is rebuilt
 /// and switched to without a window. A client probes continuously through
 /// all of it: the allowed port never fails, the denied one never connects.
-@Suite(.serialized, .enabled(if: KernelGate.enabled, "needs root (or CI=true)"))
+@Suite(.serialized, .kernel)
 struct UpgradeAndCleanupTests {
     static func state(_ cgroup: CgroupID) -> [MapOperation] {
         KernelTests.baseOperations(cgroup) + [

@@ -7,7 +7,7 @@ import Testing
 /// A program the kernel refuses: the error carries the end of the verifier
 /// log (it used to say "libbpf's debug log has the details", a log that was
 /// dropped). The program is compiled here by the toolchain's clang.
-@Suite(.serialized, .enabled(if: KernelGate.enabled, "needs root (or CI=true)"))
+@Suite(.serialized, .kernel)
 struct VerifierLogTests {
     /// Reads packet data without the bounds check the verifier demands.
     static let source = """

@@ -8,7 +8,7 @@ import PodgateModel
 
     @Test func mangledScenarioManifestsNeverCrash() throws {
         let files = try ManifestDirectory.readFiles(at: ObjectDecodingTests.scenarioDirectory)
-        var random = SplitMix64(state: 7)
+        var random = SplitMix64(seed: 7)
         let alphabet = Array("{}[]:,-&*!|>'\"\n #\t?%@`".utf8) + [0x00, 0xFF, 0xC3]
         var parsed = 0
         for file in files {

@@ -5,5 +5,5 @@ import Testing
 /// they compare the machine's namespaces and state files before and after.
 /// `KernelGate` (PodgateTestSupport): root and the built `podgate`; skipped
 /// loudly outside CI, failed under CI=true.
-@Suite(.serialized, .enabled(if: KernelGate.enabled))
+@Suite(.serialized, .kernel)
 enum KernelSuites {}

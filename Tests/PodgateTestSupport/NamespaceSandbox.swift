@@ -45,6 +45,13 @@ public final class NamespaceSandbox: @unchecked Sendable {  // used from one tes
         return helper
     }
 
+    /// Starts `podgate ARGUMENTS...` (a sim-helper of another kind, say), stopped in `tearDown()`.
+    public func podgate(_ arguments: [String]) throws -> HelperProcess {
+        let helper = try HelperProcess(executable: try KernelGate.executable(), arguments: arguments)
+        helpers.append(helper)
+        return helper
+    }
+
     public func tearDown() {
         for helper in helpers { helper.stop() }
         helpers.removeAll()

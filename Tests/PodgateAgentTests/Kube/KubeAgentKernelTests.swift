@@ -111,7 +111,7 @@ func systemdUID(_ uid: String) -> String { uid.replacingOccurrences(of: "-", wit
 
 /// The real agent process in Kubernetes mode, against the fixture API
 /// server and a fake kubelet tree of real cgroups for both drivers.
-@Suite(.serialized, .enabled(if: KernelGate.enabled))
+@Suite(.serialized, .kernel)
 struct KubeAgentKernelTests {
     static func pod(_ name: String, _ n: Int, app: String, ip: String, node: String = "worker-1", qos: String = "BestEffort") -> String {
         Fixtures.podJSON(name, uid: uid(n), resourceVersion: FixtureCluster.rvPlaceholder, app: app, ip: ip, node: node, qos: qos)

@@ -41,7 +41,7 @@ func monotonicSeconds() -> Double {
 /// A pod is known from its first packet: the agent learns a local pod's
 /// address from its network namespace, long before the kubelet reports
 /// `status.podIPs` (here: 5 s late, or not until the measurement is over).
-@Suite(.serialized, .enabled(if: KernelGate.enabled))
+@Suite(.serialized, .kernel)
 struct KubeNetnsKernelTests {
     @Test func aPodWhoseAddressTheAPIReportsLateIsEnforcedFromItsNetworkNamespace() async throws {
         let executable = try KernelGate.executable()
