@@ -21,6 +21,8 @@ import PodgateModel
 ///         connects as fast as --rate allows, to benchmark event delivery.
 ///     exec --cgroup DIR [--netns NAME] -- PROGRAM ARGS...
 ///         runs PROGRAM there (the agents, so their cgroup can be cleaned up).
+///     session [--netns-first] CGROUP|- NETNS MODE ARGS...
+///         the kernel tests' socket experiments, one line per outcome (HelperSession).
 public enum SimHelper {
     public static func main(arguments: [String]) -> Int32 {
         signal(SIGPIPE, SIG_IGN)
