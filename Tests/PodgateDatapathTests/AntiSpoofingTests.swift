@@ -25,9 +25,8 @@ struct AntiSpoofingTests {
     }
 
     @Test func forgedSourcesAreDroppedCountedAndReported() throws {
-        let sandbox = try KernelSandbox()
+        let (sandbox, maps) = try KernelSandbox.loaded()
         defer { sandbox.tearDown() }
-        let maps = try sandbox.loader.load(attachingTo: sandbox.cgroupPath)
         let (observer, pod) = try sandbox.makeVethPair()
         let cgroup = try Cgroups.id(of: sandbox.cgroupPath)
         try maps.apply([.setConfig(KernelTests.config), .updateAddress(IPAddress("10.201.0.3")!, Self.impersonated),
@@ -64,9 +63,8 @@ struct AntiSpoofingTests {
     /// unknown cgroups distrusted: it may not claim a known pod's address;
     /// addresses no one claims are only "world" and pass.
     @Test func unregisteredCgroupsCannotClaimKnownPodAddresses() throws {
-        let sandbox = try KernelSandbox()
+        let (sandbox, maps) = try KernelSandbox.loaded()
         defer { sandbox.tearDown() }
-        let maps = try sandbox.loader.load(attachingTo: sandbox.cgroupPath)
         let (observer, pod) = try sandbox.makeVethPair()
         try maps.apply([.setConfig(DatapathConfig(allowFromHost: true, denyUnknownPods: true)),
                         .updateAddress(IPAddress("10.201.0.3")!, Self.impersonated)])

@@ -12,9 +12,8 @@ struct BypassTests {
     /// Client side (KernelTests' setup: the target 10.200.0.1 denies by default,
     /// nothing listens, so anything that gets past the check is "refused").
     @Test func clientSideCannotBeSkipped() throws {
-        let sandbox = try KernelSandbox()
+        let (sandbox, maps) = try KernelSandbox.loaded()
         defer { sandbox.tearDown() }
-        let maps = try sandbox.loader.load(attachingTo: sandbox.cgroupPath)
         let namespace = try KernelTests.clientNamespace(sandbox)
         try maps.apply(KernelTests.baseOperations(try Cgroups.id(of: sandbox.cgroupPath)))
         func run(_ arguments: [String]) throws -> [String] {
@@ -39,9 +38,8 @@ struct BypassTests {
     /// Server side: what the client side cannot stop (raw sockets, sockets
     /// outside any pod cgroup, dual-stack listeners) is judged at the server.
     @Test func serverSideDropsWhatTheClientSideCannotSee() throws {
-        let sandbox = try KernelSandbox()
+        let (sandbox, maps) = try KernelSandbox.loaded()
         defer { sandbox.tearDown() }
-        let maps = try sandbox.loader.load(attachingTo: sandbox.cgroupPath)
         let (clientSide, serverSide) = try sandbox.serverBehindVeth(maps, extra: [
                         .updateAddress(IPAddress("10.201.0.2")!, AddressValue(kind: .pod, identity: IdentityID(301),
                                                                               targetClass: TargetClassID(8), podID: 2, defaultPolicy: .deny))])
@@ -86,9 +84,8 @@ struct BypassTests {
     /// (policy-semantics rule 1), even with default deny, over IPv4, IPv6
     /// loopback and the IPv4-mapped own address.
     @Test func aPodReachesItselfEvenWhenEverythingElseIsDenied() throws {
-        let sandbox = try KernelSandbox()
+        let (sandbox, maps) = try KernelSandbox.loaded()
         defer { sandbox.tearDown() }
-        let maps = try sandbox.loader.load(attachingTo: sandbox.cgroupPath)
         let (_, serverSide) = try sandbox.makeVethPair()
         let pod = EndpointValue(identity: IdentityID(301), targetClass: TargetClassID(8), podID: 2, defaultPolicy: .deny,
                                 address4: IPAddress("10.201.0.2"))

@@ -10,9 +10,8 @@ import Testing
 @Suite(.serialized, .kernel)
 struct EventDedupTests {
     @Test func retransmittedSYNsAreCountedButReportedOnce() throws {
-        let sandbox = try KernelSandbox()
+        let (sandbox, maps) = try KernelSandbox.loaded()
         defer { sandbox.tearDown() }
-        let maps = try sandbox.loader.load(attachingTo: sandbox.cgroupPath)
         let (clientSide, serverSide) = try sandbox.serverBehindVeth(maps)
         let collector = try sandbox.collectEvents(maps)
         // The listener must outlive both probes (~4 s plus two interpreter starts,

@@ -85,9 +85,8 @@ struct FailClosedTests {
     /// martian check is off, as `accept_local` allows); configured, none does,
     /// each is counted. The pod reaching itself over loopback still works.
     @Test func aForgedSelfSourceFromOutsideIsDropped() throws {
-        let sandbox = try KernelSandbox()
+        let (sandbox, maps) = try KernelSandbox.loaded()
         defer { sandbox.tearDown() }
-        let maps = try sandbox.loader.load(attachingTo: sandbox.cgroupPath)
         let net = try FailClosedNet(sandbox)
         let pod = try net.podCgroup("server")
         let count = 20
@@ -130,9 +129,8 @@ struct FailClosedTests {
     /// echo requests without any socket); the pod's
     /// own UDP-Lite question gets its answer (reply tracking).
     @Test func otherTransportsAreJudgedByTheDefaultPolicy() throws {
-        let sandbox = try KernelSandbox()
+        let (sandbox, maps) = try KernelSandbox.loaded()
         defer { sandbox.tearDown() }
-        let maps = try sandbox.loader.load(attachingTo: sandbox.cgroupPath)
         let net = try FailClosedNet(sandbox)
         let server = try net.podCgroup("server"), client = try net.podCgroup("client")
         // The client pod lives in the outside namespace (10.201.0.1); a pod identity.
@@ -216,9 +214,8 @@ struct FailClosedTests {
     /// (default 300000: 4.6 times the old shared table's 65536). The answer must
     /// still count as a reply.
     @Test func aPeerFloodFromAnotherPodCannotTurnRepliesIntoNewConnections() throws {
-        let sandbox = try KernelSandbox()
+        let (sandbox, maps) = try KernelSandbox.loaded()
         defer { sandbox.tearDown() }
-        let maps = try sandbox.loader.load(attachingTo: sandbox.cgroupPath)
         let net = try FailClosedNet(sandbox)
         let victim = try net.podCgroup("victim"), flooder = try net.podCgroup("flooder")
         // Both pods share the pod namespace; the flooder owns a second address there.
@@ -263,9 +260,8 @@ struct FailClosedTests {
     /// leaves (a sniffer on the other end sees only the node's own address),
     /// each is counted. Sending from the node's addresses works.
     @Test func aHostNetworkPodMaySendOnlyFromTheNodesAddresses() throws {
-        let sandbox = try KernelSandbox()
+        let (sandbox, maps) = try KernelSandbox.loaded()
         defer { sandbox.tearDown() }
-        let maps = try sandbox.loader.load(attachingTo: sandbox.cgroupPath)
         let net = try FailClosedNet(sandbox)
         let hostPod = try net.podCgroup("hostnet")
         // In this test the "pod" namespace plays the node: 10.201.0.2 and fd00:201::2 are its addresses.
@@ -356,9 +352,8 @@ struct FailClosedNet {
 @Suite(.serialized, .kernel)
 struct MasqueradeTests {
     @Test func allowFromHostFalseClosesTheMasqueradeThroughTheNode() throws {
-        let sandbox = try KernelSandbox()
+        let (sandbox, maps) = try KernelSandbox.loaded()
         defer { sandbox.tearDown() }
-        let maps = try sandbox.loader.load(attachingTo: sandbox.cgroupPath)
         let client = try sandbox.makeNamespace("cl"), node = try sandbox.makeNamespace("nd"), db = try sandbox.makeNamespace("db")
         let tag = sandbox.tag.prefix(7)
         func link(_ a: String, _ aAddress: String, _ b: String, _ bAddress: String, _ name: String) throws {

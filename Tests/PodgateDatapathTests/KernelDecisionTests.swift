@@ -32,9 +32,8 @@ struct KernelDecisionTests {
     ]
 
     @Test func defaultInboundPoliciesDecideUncoveredPorts() throws {
-        let sandbox = try KernelSandbox()
+        let (sandbox, maps) = try KernelSandbox.loaded()
         defer { sandbox.tearDown() }
-        let maps = try sandbox.loader.load(attachingTo: sandbox.cgroupPath)
         let namespace = try KernelTests.clientNamespace(sandbox)
         let cgroup = try Cgroups.id(of: sandbox.cgroupPath)
         try maps.apply(KernelTests.baseOperations(cgroup))
@@ -94,9 +93,8 @@ struct KernelDecisionTests {
     /// A pod whose default is deny still gets answers to datagrams it sent
     /// (DNS-like), but an unsolicited datagram is dropped at its ingress.
     @Test func udpRepliesPassAndUnsolicitedDatagramsAreDropped() throws {
-        let sandbox = try KernelSandbox()
+        let (sandbox, maps) = try KernelSandbox.loaded()
         defer { sandbox.tearDown() }
-        let maps = try sandbox.loader.load(attachingTo: sandbox.cgroupPath)
         let (outside, podSide) = try sandbox.makeVethPair()
         let pod = EndpointValue(identity: IdentityID(301), targetClass: TargetClassID(8), podID: 2, defaultPolicy: .deny,
                                 address4: IPAddress("10.201.0.2"))

@@ -27,6 +27,18 @@ final class KernelSandbox: @unchecked Sendable {  // used from one test at a tim
 
     var loader: DatapathLoader { DatapathLoader(pinDirectory: pinDirectory) }
 
+    /// A sandbox with the datapath loaded and attached to its cgroup (torn
+    /// down again if that fails); the caller defers `tearDown()`.
+    static func loaded() throws -> (KernelSandbox, DatapathMaps) {
+        let sandbox = try KernelSandbox()
+        do {
+            return (sandbox, try sandbox.loader.load(attachingTo: sandbox.cgroupPath))
+        } catch {
+            sandbox.tearDown()
+            throw error
+        }
+    }
+
     func tearDown() {
         for stop in stops.reversed() { stop() }
         stops.removeAll()

@@ -38,9 +38,8 @@ struct KernelTests {
     }
 
     @Test func deniedConnectFailsWithEPERMOnBothSocketFamilies() throws {
-        let sandbox = try KernelSandbox()
+        let (sandbox, maps) = try KernelSandbox.loaded()
         defer { sandbox.tearDown() }
-        let maps = try sandbox.loader.load(attachingTo: sandbox.cgroupPath)
         let namespace = try Self.clientNamespace(sandbox)
         let collector = try sandbox.collectEvents(maps)
 
@@ -87,9 +86,8 @@ struct KernelTests {
     }
 
     @Test func allowEntryLetsTheConnectionThroughAndCountsHits() throws {
-        let sandbox = try KernelSandbox()
+        let (sandbox, maps) = try KernelSandbox.loaded()
         defer { sandbox.tearDown() }
-        let maps = try sandbox.loader.load(attachingTo: sandbox.cgroupPath)
         let namespace = try Self.clientNamespace(sandbox)
         try maps.apply(Self.baseOperations(try Cgroups.id(of: sandbox.cgroupPath)))
 
@@ -124,9 +122,8 @@ struct KernelTests {
     }
 
     @Test func realizedStateReadsBackWhatWasWritten() throws {
-        let sandbox = try KernelSandbox()
+        let (sandbox, maps) = try KernelSandbox.loaded()
         defer { sandbox.tearDown() }
-        let maps = try sandbox.loader.load(attachingTo: sandbox.cgroupPath)
         #expect(try maps.realizedState().config == nil)
 
         var desired = DesiredState(config: Self.config)
@@ -205,9 +202,8 @@ struct KernelTests {
     /// A real SYN over a veth pair from another namespace: the server pod's
     /// ingress program drops it (the client times out) and reports it.
     @Test func serverDropsDeniedSYNFromAnotherNamespace() throws {
-        let sandbox = try KernelSandbox()
+        let (sandbox, maps) = try KernelSandbox.loaded()
         defer { sandbox.tearDown() }
-        let maps = try sandbox.loader.load(attachingTo: sandbox.cgroupPath)
         let (clientSide, serverSide) = try sandbox.serverBehindVeth(maps)
         let collector = try sandbox.collectEvents(maps)
 
