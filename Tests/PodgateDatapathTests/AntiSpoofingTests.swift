@@ -18,9 +18,7 @@ struct AntiSpoofingTests {
                                            defaultPolicy: .allUnauthenticated)
 
     func sniffer(_ sandbox: KernelSandbox, namespace: String, seconds: Double) throws -> HelperProcess {
-        let sniffer = try sandbox.session(cgroup: nil, namespace: namespace, ["sniff", "8080", "\(seconds)"])
-        #expect(sniffer.nextLine()?.hasPrefix("pid") == true)
-        #expect(sniffer.nextLine() == "ready")
+        let sniffer = try sandbox.ready(cgroup: nil, namespace: namespace, ["sniff", "8080", "\(seconds)"])
         return sniffer
     }
 

@@ -16,9 +16,7 @@ struct EventDedupTests {
         let collector = try sandbox.collectEvents(maps)
         // The listener must outlive both probes (~4 s plus two interpreter starts,
         // far more under load): gone, its port answers RST ("refused"). Killed in tearDown.
-        let listener = try sandbox.session(cgroup: sandbox.cgroupPath, namespace: serverSide, ["listen", "10.201.0.2", "8080", "60"])
-        _ = listener.nextLine()
-        #expect(listener.nextLine() == "ready")
+        let listener = try sandbox.ready(cgroup: sandbox.cgroupPath, namespace: serverSide, ["listen", "10.201.0.2", "8080", "60"])
 
         // One connect() waiting 3.5 s: the SYN goes out at 0, ~1 and ~3 s.
         let denied = try sandbox.session(cgroup: nil, namespace: clientSide, ["connect", "10.201.0.2", "8080", "tcp", "3.5"]).finish()

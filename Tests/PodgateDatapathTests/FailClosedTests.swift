@@ -36,9 +36,7 @@ struct FailClosedTests {
     }
 
     func started(_ sandbox: KernelSandbox, _ cgroup: String?, _ namespace: String, _ arguments: [String]) throws -> HelperProcess {
-        let probe = try sandbox.session(cgroup: cgroup, namespace: namespace, arguments)
-        #expect(probe.nextLine()?.hasPrefix("pid") == true)
-        #expect(probe.nextLine() == "ready")
+        let probe = try sandbox.ready(cgroup: cgroup, namespace: namespace, arguments)
         return probe
     }
 
@@ -395,9 +393,7 @@ struct MasqueradeTests {
                           PolicyValue(policyIndex: 1)),
         ]
         try maps.apply([.setConfig(DatapathConfig(allowFromHost: true, denyUnknownPods: true))] + state)
-        let server = try sandbox.session(cgroup: dbPod, namespace: db, ["accept-loop", "10.201.0.2", "8080"])
-        _ = server.nextLine()
-        #expect(server.nextLine() == "ready")
+        let server = try sandbox.ready(cgroup: dbPod, namespace: db, ["accept-loop", "10.201.0.2", "8080"])
         func connect(_ address: String, _ port: Int) throws -> String {
             try sandbox.session(cgroup: refused, namespace: client, ["connect", address, "\(port)", "tcp", "1.5"])
                 .finish().lines.joined(separator: " ")

@@ -100,18 +100,14 @@ struct KernelDecisionTests {
                                 address4: IPAddress("10.201.0.2"))
         try maps.apply([.setConfig(KernelTests.config), .updateEndpoint(try Cgroups.id(of: sandbox.cgroupPath), pod)])
 
-        let echo = try sandbox.session(cgroup: nil, namespace: outside, ["udp-echo", "10.201.0.1", "5300", "3"])
-        _ = echo.nextLine()
-        #expect(echo.nextLine() == "ready")
+        let echo = try sandbox.ready(cgroup: nil, namespace: outside, ["udp-echo", "10.201.0.1", "5300", "3"])
         let ask = try sandbox.session(cgroup: sandbox.cgroupPath, namespace: podSide, ["udp-ask", "10.201.0.1", "5300", "2"]).finish()
         #expect(ask.lines == ["answered"])
         #expect(echo.finish().lines == ["echoed 10.201.0.2"])
         #expect(try maps.counters().repliesPassed >= 1)
 
         // The reverse: the outside asks the pod, whose ingress drops the datagram.
-        let podEcho = try sandbox.session(cgroup: sandbox.cgroupPath, namespace: podSide, ["udp-echo", "10.201.0.2", "5301", "2"])
-        _ = podEcho.nextLine()
-        #expect(podEcho.nextLine() == "ready")
+        let podEcho = try sandbox.ready(cgroup: sandbox.cgroupPath, namespace: podSide, ["udp-echo", "10.201.0.2", "5301", "2"])
         let unsolicited = try sandbox.session(cgroup: nil, namespace: outside, ["udp-ask", "10.201.0.2", "5301", "1"]).finish()
         #expect(unsolicited.lines == ["timeout"])
         #expect(podEcho.finish().lines == ["timeout"])

@@ -63,6 +63,14 @@ final class KernelSandbox: @unchecked Sendable {  // used from one test at a tim
     func session(cgroup: String?, namespace: String, _ arguments: [String]) throws -> HelperProcess {
         try lab.session(cgroup: cgroup, namespace: namespace, arguments)
     }
+
+    /// `session`, once it has said `pid N` and then `ready` (a listener bound, a sniffer open).
+    func ready(cgroup: String?, namespace: String, _ arguments: [String]) throws -> HelperProcess {
+        let helper = try session(cgroup: cgroup, namespace: namespace, arguments)
+        #expect(helper.nextLine()?.hasPrefix("pid") == true)
+        #expect(helper.nextLine() == "ready")
+        return helper
+    }
 }
 
 extension KernelSandbox {
