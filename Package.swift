@@ -45,10 +45,11 @@ let package = Package(
         .executableTarget(name: "podgate", dependencies: ["PodgateLog", "PodgateCLI", "PodgateAgent", "PodgateSim", "PodgateDatapath", "PodgateManifests", "PodgateCompiler", "PodgateBench"]),
 
         .testTarget(name: "PodgateModelTests", dependencies: ["PodgateModel"]),
-        .testTarget(name: "PodgateCompilerTests", dependencies: ["PodgateCompiler", "PodgateModel", "PodgateManifests"]),
-        .testTarget(name: "PodgateManifestsTests", dependencies: ["PodgateManifests", "PodgateModel"]),
-        // Test support: the podgate executable the kernel suites start (PODGATE_EXECUTABLE).
-        .target(name: "PodgateTestSupport", path: "Tests/PodgateTestSupport"),
+        .testTarget(name: "PodgateCompilerTests", dependencies: ["PodgateCompiler", "PodgateModel", "PodgateManifests", "PodgateTestSupport"]),
+        .testTarget(name: "PodgateManifestsTests", dependencies: ["PodgateManifests", "PodgateModel", "PodgateTestSupport"]),
+        // Test support: the kernel gate, the podgate executable the kernel suites start
+        // (PODGATE_EXECUTABLE), its helper sessions, namespaces, commands.
+        .target(name: "PodgateTestSupport", dependencies: ["PodgateModel", "PodgateKube"], path: "Tests/PodgateTestSupport"),
         .testTarget(name: "PodgateDatapathTests", dependencies: ["PodgateDatapath", "PodgateCgroups", "PodgateModel", "PodgateCompiler", "CPodgateABI", "CLibbpf",
                                                              "PodgateTestSupport"]),
         // Test support: the agent's ports as fakes (a datapath and a cluster source in memory).
@@ -61,7 +62,7 @@ let package = Package(
         .target(name: "PodgateKubeFixtures", dependencies: ["PodgateKube", "PodgateModel"], path: "Tests/PodgateKubeFixtures"),
         .testTarget(name: "PodgateKubeTests", dependencies: ["PodgateKube", "PodgateModel", "PodgateKubeFixtures"]),
         .testTarget(name: "PodgateSimTests", dependencies: ["PodgateSim", "PodgateModel", "PodgateTestSupport", "CPodgateABI"]),
-        .testTarget(name: "PodgateBenchTests", dependencies: ["PodgateBenchCore", "PodgateBench", "PodgateCompiler", "PodgateModel"]),
+        .testTarget(name: "PodgateBenchTests", dependencies: ["PodgateBenchCore", "PodgateBench", "PodgateCompiler", "PodgateModel", "PodgateTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,3 +1,4 @@
+import PodgateTestSupport
 import Testing
 import PodgateCompiler
 import PodgateModel

@@ -1,18 +1,9 @@
+import PodgateTestSupport
 import PodgateModel
 @testable import PodgateCompiler
 
-/// A small deterministic generator (SplitMix64) so random tests replay by seed.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// Seeded random tests replay by seed (PodgateTestSupport).
+typealias SeededRandom = SplitMix64
 
 func ip(_ text: String) -> IPAddress {
     guard let address = IPAddress(text) else { fatalError("bad test address \(text)") }
