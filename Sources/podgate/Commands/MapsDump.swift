@@ -38,12 +38,14 @@ struct MapsDump {
         case .world: return "world"
         case .remoteNode: return "remote-node"
         case .unknownPod: return "unknown-pod"
+        case .allPods: return "every pod"
         default:
             if let identity = names?.identities[id.description] {
                 let labels = identity.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
                 return "\(identity.namespace) {\(labels)}"
             }
             if let cidr = names?.cidrClasses[id.description] { return "cidr \(cidr)" }
+            if id.isNamespaceClass { return "namespace class" }
             return id.isCIDRClass ? "cidr class" : "pod identity"
         }
     }
@@ -82,7 +84,7 @@ struct MapsDump {
         for id in ids.sorted() {
             let pods = podsOf(identity: id)
             guard keep(pods) else { continue }
-            let kind = id.isPod ? "pod" : (id.isCIDRClass ? "cidr" : "reserved")
+            let kind = id.isPod ? "pod" : (id.isCIDRClass ? "cidr" : (id.isNamespaceClass ? "namespace" : "reserved"))
             var meaning = name(ofIdentity: id)
             if let cidr = cidrOf[id] {
                 meaning = "cidr \(cidr)" + (realized.cidrs[cidr]?.inCluster == true ? " (cluster network)" : "")
