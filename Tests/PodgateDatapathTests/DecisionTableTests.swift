@@ -1,3 +1,4 @@
+import CPodgateABI
 import Foundation
 import PodgateCgroups
 import PodgateCompiler
@@ -258,6 +259,34 @@ struct DecisionTableTests {
             let denied = expected.verdict == .denied
             #expect(probe.lines == [denied ? "timeout" : "connected"], "\(item): \(probe.lines)")
         }
+    }
+
+    /// ABI 4: a single-port key is in the hash map (podgate_exact) and only
+    /// there; shorter prefixes are in the trie (podgate_policy); reading the
+    /// maps back gives the state written, and a delete removes from the right one.
+    @Test func singlePortEntriesAreHashedAndTheRestInTheTrie() throws {
+        let sandbox = try KernelSandbox()
+        defer { sandbox.tearDown() }
+        let maps = try sandbox.loader.load(attachingTo: sandbox.cgroupPath)
+        let cgroup = try Cgroups.id(of: sandbox.cgroupPath)
+        var state = Self.clientBase(cgroup)
+        state.policy = Self.allow(Self.callerIdentity, .tcp, port: 9000, bits: 16)
+            .merging(Self.allow(Self.otherIdentity, .tcp, port: 9000, bits: 13)) { a, _ in a }
+            .merging(Self.allow(.allPods, nil)) { a, _ in a }
+        try maps.apply(StateDiff.operations(from: nil, to: state))
+        func keys(_ fd: Int32, _ name: String) throws -> Set<PolicyKey> {
+            Set(try DatapathMaps.entries(fd, map: name, key: podgate_policy_key(), value: podgate_policy_value()).map { try PolicyKey($0.0) })
+        }
+        let exact = try keys(maps.exactFD, PODGATE_MAP_EXACT)
+        let trie = try keys(maps.policyFD, PODGATE_MAP_POLICY)
+        #expect(exact == Set(state.policy.keys.filter { $0.portPrefixBits == 16 }))
+        #expect(exact.count == 2 && trie.count == 4 && exact.isDisjoint(with: trie))
+        #expect(try maps.realizedState().policy == state.policy)
+        var smaller = state
+        smaller.policy = Self.allow(Self.otherIdentity, .tcp, port: 9000, bits: 13)
+        try maps.apply(StateDiff.operations(from: state, to: smaller))
+        #expect(try keys(maps.exactFD, PODGATE_MAP_EXACT).isEmpty)
+        #expect(try maps.realizedState().policy == smaller.policy)
     }
 
     /// The (verdict, reason) pairs counted at `location` between two readings.

@@ -9,7 +9,8 @@
  *      loopback device -> allowed; from outside claiming to be the pod (a
  *      loopback source, or its own address) -> dropped.
  *   2. From the node (c->from_node): allowed with --allow-from-host.
- *   3. Authorized-only ports. Lookups in podgate_policy, a longest-prefix
+ *   3. Authorized-only ports. Lookups in podgate_exact (one port, hashed)
+ *      then podgate_policy, a longest-prefix
  *      match over (target class T, source, protocol p, port P), so an entry
  *      for "all protocols" (PODGATE_POLICY_PREFIX_ALL), "all ports of p"
  *      (_PROTOCOL) or a port prefix (_PORT + k) all match P:
@@ -45,7 +46,11 @@ podgate_policy_lookup(__u32 target_class, __u32 source, __u8 protocol, __u16 por
 		.pad = 0,
 		.port = bpf_htons(port),
 	};
-	struct podgate_policy_value *value = bpf_map_lookup_elem(&podgate_policy, &key);
+	/* One port: a hash lookup, whatever the number of entries. Then the trie,
+	 * which holds only the shorter prefixes (ranges, protocols, everything). */
+	struct podgate_policy_value *value = bpf_map_lookup_elem(&podgate_exact, &key);
+	if (!value)
+		value = bpf_map_lookup_elem(&podgate_policy, &key);
 #ifndef PODGATE_POLICY_NO_HITS /* revoke.bpf.c re-judges open connections: not new hits */
 	if (value)
 		__sync_fetch_and_add(&value->hits, 1);

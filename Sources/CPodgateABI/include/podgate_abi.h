@@ -22,7 +22,10 @@
  * 4: source classes: podgate_endpoint and podgate_addr_info carry the pod's
  *    namespace class (was pad), and podgate_policy keys may name a namespace
  *    class or PODGATE_ID_ALL_PODS as the source, so "every pod of these
- *    namespaces" costs one entry per namespace, not one per identity. */
+ *    namespaces" costs one entry per namespace, not one per identity.
+ *    Map podgate_exact: the single-port policy entries, as a hash map, so the
+ *    common lookup costs the same at 1 and 100k entries; podgate_policy (LPM)
+ *    keeps the port ranges, whole protocols and "everything" entries. */
 #define PODGATE_ABI_VERSION 4
 
 /* Map names (the kernel keeps at most 15 characters). */
@@ -30,6 +33,7 @@
 #define PODGATE_MAP_IPCACHE   "podgate_ipcache"
 #define PODGATE_MAP_CIDRS     "podgate_cidrs"
 #define PODGATE_MAP_POLICY    "podgate_policy"
+#define PODGATE_MAP_EXACT     "podgate_exact"
 #define PODGATE_MAP_FLOWS     "podgate_flows"
 #define PODGATE_MAP_EVENTS    "podgate_events"
 #define PODGATE_MAP_COUNTERS  "podgate_counter"
@@ -196,6 +200,13 @@ struct podgate_policy_key {
 	__u8  pad;            /* zero */
 	__u16 port;           /* NETWORK order, so prefixes are the high bits */
 };
+
+/* ---- podgate_exact: HASH, struct podgate_policy_key -> podgate_policy_value
+ * The entries of one port (prefixlen PODGATE_POLICY_KEY_BITS, always): an
+ * exact lookup, tried before the trie. The agent writes every full-length
+ * key here and every shorter one to podgate_policy, so a key is in exactly
+ * one of the two and the longest match is: this map's, else the trie's.
+ * Capacity: that of podgate_policy. */
 
 struct podgate_policy_value {
 	__u32 policy_index;   /* host order: the agent's number for one policy that put it here */
