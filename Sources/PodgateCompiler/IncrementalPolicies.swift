@@ -53,9 +53,12 @@ extension IncrementalCompiler {
         // Sources: the candidate identities (as SourceResolution picks them), then the CIDR classes.
         // Whole namespaces as classes: those holding an identity (numbers
         // from an earlier allocation may name namespaces now empty).
-        let classes = allocation.namespaceClasses.ids.filter { identitiesByNamespace[$0.key] != nil }
-            .map { ($0.key, IdentityID($0.value)) }
-        var sources = SourceClasses.sources(of: policy, namespaces: classes, labels: { self.labels(ofNamespace: $0) })
+        var sources: Set<IdentityID> = []
+        if namespaceClassPolicies.contains(ref) {
+            let classes = allocation.namespaceClasses.ids.filter { identitiesByNamespace[$0.key] != nil }
+                .map { ($0.key, IdentityID($0.value)) }
+            sources = SourceClasses.sources(of: policy, namespaces: classes, labels: { self.labels(ofNamespace: $0) })
+        }
         for id in candidateIdentities(of: policy) where policyMatches(ref, id) { sources.insert(id) }
         if cidrPolicies.contains(ref) {
             for (prefix, raw) in allocation.cidrClasses.ids where cidrMatches(policy, prefix) { sources.insert(IdentityID(raw)) }
@@ -151,7 +154,8 @@ extension IncrementalCompiler {
     /// The identities a policy's entries can reach (a superset; `policyMatches` decides).
     func candidateIdentities(of policy: Policy) -> Set<IdentityID> {
         var result: Set<IdentityID> = []
-        for entry in policy.sources {
+        // Whole-namespace entries hold classes, not identities.
+        for entry in policy.sources where !entry.isClassSource {
             if let selector = entry.namespaceSelector {
                 for (namespace, ids) in identitiesByNamespace where selector.matches(labels(ofNamespace: namespace)) { result.formUnion(ids) }
             } else if entry.podSelector != nil {

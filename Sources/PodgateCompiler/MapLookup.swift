@@ -92,8 +92,9 @@ public enum MapLookup {
         }
     }
 
-    /// The LPM trie lookup of `podgate_policy`: the longest stored prefix of
-    /// (class, source, protocol, port), from a single port up to "everything".
+    /// The lookup of `podgate_exact` (a single port, hashed) then the LPM trie
+    /// `podgate_policy` (the shorter prefixes): together the longest stored
+    /// prefix of (class, source, protocol, port), from a single port up to "everything".
     public static func policyLookup(_ state: DesiredState, _ targetClass: TargetClassID, _ source: IdentityID,
                                     _ port: UInt16, _ transport: TransportProtocol) -> PolicyValue? {
         for bits in stride(from: 16, through: 0, by: -1) {

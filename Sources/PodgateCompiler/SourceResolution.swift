@@ -41,8 +41,12 @@ struct SourceResolution {
     }
 
     func sources(of policy: Policy) -> Set<IdentityID> {
-        var result = SourceClasses.sources(of: policy, namespaces: namespaceClasses.map { ($0.key, $0.value) },
+        // Whole-namespace entries: classes (only policies that have one look at every namespace).
+        var result: Set<IdentityID> = []
+        if policy.sources.contains(where: \.isClassSource) {
+            result = SourceClasses.sources(of: policy, namespaces: namespaceClasses.map { ($0.key, $0.value) },
                                            labels: { namespaceLabels[$0] ?? ClusterFacts.namespaceLabels($0, in: snapshot) })
+        }
         for entry in policy.sources { result.formUnion(sources(of: entry, in: policy.namespace)) }
         return result
     }
