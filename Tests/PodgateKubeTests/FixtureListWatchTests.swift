@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import PodgateTestSupport
 import PodgateModel
 @testable import PodgateKube
 import PodgateKubeFixtures
@@ -24,7 +25,7 @@ import PodgateKubeFixtures
         let recorder = Recorder()
         let listWatch = ListWatch(client: HTTPClient(config: KubeConfig(server: cluster.url), timeouts: timeouts),
                                   resource: .pods, settings: settings)
-        let task = Task { await listWatch.run(onChange: recorder.change, onReport: recorder.report) }
+        let task = Task(executorPreference: ThreadExecutor.shared) { await listWatch.run(onChange: recorder.change, onReport: recorder.report) }
         defer { task.cancel() }
         try await during(recorder)
         let deadline = ContinuousClock.now + .seconds(60)

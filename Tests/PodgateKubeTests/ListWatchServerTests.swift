@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import PodgateTestSupport
 import PodgateModel
 @testable import PodgateKube
 import PodgateKubeFixtures
@@ -52,7 +53,7 @@ final class Recorder: Sendable {
         let recorder = Recorder()
         let client = HTTPClient(config: config ?? KubeConfig(server: server.url), timeouts: timeouts)
         let listWatch = ListWatch(client: client, resource: .pods, settings: fast)
-        let task = Task { await listWatch.run(onChange: recorder.change, onReport: recorder.report) }
+        let task = Task(executorPreference: ThreadExecutor.shared) { await listWatch.run(onChange: recorder.change, onReport: recorder.report) }
         let deadline = ContinuousClock.now + .seconds(60)  // generous: the full suite loads both cores
         while !done(recorder), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         task.cancel()
@@ -216,7 +217,7 @@ final class Recorder: Sendable {
         let recorder = Recorder()
         let client = HTTPClient(config: KubeConfig(server: url))
         let listWatch = ListWatch(client: client, resource: .pods, settings: Self.fast)
-        let task = Task { await listWatch.run(onChange: recorder.change, onReport: recorder.report) }
+        let task = Task(executorPreference: ThreadExecutor.shared) { await listWatch.run(onChange: recorder.change, onReport: recorder.report) }
         try await Task.sleep(for: .milliseconds(300))
         task.cancel()
         await task.value

@@ -3,6 +3,7 @@ import PodgateCLI
 import PodgateKube
 import PodgateKubeFixtures
 import PodgateModel
+import PodgateTestSupport
 @testable import PodgateAgent
 
 /// API paths of the three watched collections.
@@ -59,7 +60,7 @@ final class KubeSourceHarness: @unchecked Sendable {
         source = try KubeSource(options: options)
         wakeups = try source.start(cgroupRoot: try source.cgroupRoot())
         let source = self.source
-        task = Task { await source.run() }
+        task = Task(executorPreference: ThreadExecutor.shared) { await source.run() }
     }
 
     /// Reads like the agent does: `previous` becomes what was read when ready.
