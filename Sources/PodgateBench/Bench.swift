@@ -1,3 +1,4 @@
+import PodgateLab
 import PodgateBenchCore
 #if canImport(Glibc)
 import Glibc
@@ -37,7 +38,10 @@ public enum Bench {
 
     """
 
-    public static func ownExecutable() -> String { Host.ownExecutable() }
+    public static func ownExecutable() -> String { Files.ownExecutable() }
+
+    static func log(_ text: String) { Files.standardError("podgate bench: " + text + "\n") }
+    static func out(_ text: String) { Files.standardOutput(text + "\n") }
 
     public static func main(_ arguments: [String], executable: String) -> Int32 {
         var suites: [String] = []
@@ -54,29 +58,29 @@ public enum Bench {
         while index < arguments.count {
             switch arguments[index] {
             case "-h", "--help":
-                Host.write(1, usage)
+                Files.standardOutput(usage)
                 return 0
             case "--cleanup":
                 let removed = Sandbox.sweepLeftovers()
-                Host.log("removed \(removed.count) leftover(s)\(removed.isEmpty ? "" : ": " + removed.joined(separator: ", "))")
+                Bench.log("removed \(removed.count) leftover(s)\(removed.isEmpty ? "" : ": " + removed.joined(separator: ", "))")
                 return 0
             case "-o", "--output":
-                guard let f = value(), ["json", "table", "markdown"].contains(f) else { Host.log("-o needs json, table or markdown"); return 2 }
+                guard let f = value(), ["json", "table", "markdown"].contains(f) else { Bench.log("-o needs json, table or markdown"); return 2 }
                 format = f
             case "--runs":
-                guard let n = value().flatMap({ Int($0) }), n > 0 else { Host.log("--runs needs a positive number"); return 2 }
+                guard let n = value().flatMap({ Int($0) }), n > 0 else { Bench.log("--runs needs a positive number"); return 2 }
                 datapath.runs = n
             case "--seconds":
-                guard let s = value().flatMap({ Double($0) }), s > 0 else { Host.log("--seconds needs a positive number"); return 2 }
+                guard let s = value().flatMap({ Double($0) }), s > 0 else { Bench.log("--seconds needs a positive number"); return 2 }
                 datapath.seconds = s
             case "--changes":
-                guard let n = value().flatMap({ Int($0) }), n > 0 else { Host.log("--changes needs a positive number"); return 2 }
+                guard let n = value().flatMap({ Int($0) }), n > 0 else { Bench.log("--changes needs a positive number"); return 2 }
                 changes = n
             case "--max-pods":
-                guard let n = value().flatMap({ Int($0) }), n > 0 else { Host.log("--max-pods needs a positive number"); return 2 }
+                guard let n = value().flatMap({ Int($0) }), n > 0 else { Bench.log("--max-pods needs a positive number"); return 2 }
                 maxPods = n
             case "--save":
-                guard let f = value() else { Host.log("--save needs a file"); return 2 }
+                guard let f = value() else { Bench.log("--save needs a file"); return 2 }
                 saveFile = f
             case "--quick": datapath.quick = true
             case "--no-pin": datapath.pin = false
@@ -84,25 +88,25 @@ public enum Bench {
             case "datapath", "control", "propagation": suites.append(arguments[index])
             case "all": suites += ["datapath", "control", "propagation"]
             default:
-                Host.log("unknown argument \(arguments[index])\n\(usage)")
+                Bench.log("unknown argument \(arguments[index])\n\(usage)")
                 return 2
             }
             index += 1
         }
         guard !suites.isEmpty else {
-            Host.write(2, usage)
+            Files.standardError(usage)
             return 2
         }
         guard getuid() == 0 else {
-            Host.log("needs root (network namespaces, cgroups, BPF)")
+            Bench.log("needs root (network namespaces, cgroups, BPF)")
             return 2
         }
         Interrupts.install()
-        let started = Host.seconds
+        let started = Monotonic.seconds
         var records: [BenchRecord] = []
         let sandbox: Sandbox
         do { sandbox = try Sandbox() } catch {
-            Host.log("\(error)")
+            Bench.log("\(error)")
             return 2
         }
         defer { sandbox.cleanup() }
@@ -130,19 +134,19 @@ public enum Bench {
                 }
             }
         } catch {
-            Host.log("failed: \(error)")
+            Bench.log("failed: \(error)")
             print(records, format: format, saveFile: saveFile)
-            return Interrupts.received != 0 ? 128 + Interrupts.received : 1
+            return Interrupts.signal.map { 128 + $0 } ?? 1
         }
         print(records, format: format, saveFile: saveFile)
-        Host.log("done in \(ReportFormat.fixed(Host.seconds - started, digits: 0)) s")
+        Bench.log("done in \(ReportFormat.fixed(Monotonic.seconds - started, digits: 0)) s")
         return 0
     }
 
     static func print(_ records: [BenchRecord], format: String, saveFile: String?) {
         if let saveFile {
-            do { try Host.writeFile(saveFile, records.map(ReportFormat.json).joined(separator: "\n") + "\n") } catch {
-                Host.log("cannot save: \(error)")
+            do { try Files.write(saveFile, records.map(ReportFormat.json).joined(separator: "\n") + "\n", atomically: false) } catch {
+                Bench.log("cannot save: \(error)")
             }
         }
         print(records, format: format)
@@ -150,9 +154,9 @@ public enum Bench {
 
     static func print(_ records: [BenchRecord], format: String) {
         switch format {
-        case "json": for record in records { Host.out(ReportFormat.json(record)) }
-        case "markdown": Host.out(ReportFormat.markdown(records))
-        default: Host.out(ReportFormat.table(records))
+        case "json": for record in records { Bench.out(ReportFormat.json(record)) }
+        case "markdown": Bench.out(ReportFormat.markdown(records))
+        default: Bench.out(ReportFormat.table(records))
         }
     }
 }

@@ -10,13 +10,11 @@ struct HelperLauncher: Sendable {
     let logDirectory: String
 
     func sysctl(netns: String, _ settings: [String]) throws {
-        try Interrupts.check()
-        let result = try Processes.run(executable, ["sim-helper", "sysctl", "--netns", netns] + settings)
-        guard result.status == 0 else { throw SimError("sysctl in \(netns) failed: \(result.output.trimmingSpaces)") }
+        try InPodHelper.sysctl(executable: executable, netns: netns, settings)
     }
 
     /// Starts the pod's echo server and waits until it has bound every port.
-    func startListener(_ pod: Topology.PodHandle, state: RunState) throws -> pid_t? {
+    func startListener(_ pod: Topology.PodHandle, state: CleanupRegistry) throws -> pid_t? {
         let tcp = pod.pod.ports.filter { $0.transport == .tcp }.map(\.port)
         let udp = pod.pod.ports.filter { $0.transport == .udp }.map(\.port)
         guard !tcp.isEmpty || !udp.isEmpty else { return nil }
@@ -28,18 +26,18 @@ struct HelperLauncher: Sendable {
         state.recordProcess(child.pid)
         defer { close(child.output!) }
         var text = ""
-        let deadline = Clock.now + 5
+        let deadline = Monotonic.seconds + 5
         var buffer = [UInt8](repeating: 0, count: 64)
         while !text.contains("ready") {
             try Interrupts.check()
             guard Sockets.wait(child.output!, for: Int16(POLLIN), until: deadline) else {
-                throw SimError("listener of \(pod.pod.ref) did not start within 5 s; see \(log)")
+                throw LabError("listener of \(pod.pod.ref) did not start within 5 s; see \(log)")
             }
             let n = read(child.output!, &buffer, buffer.count)
             if n > 0 { text += String(decoding: buffer[0..<n], as: UTF8.self); continue }
             if n < 0 && errno == EINTR { continue }
             let reason = (try? Files.read(log))?.trimmingSpaces ?? ""
-            throw SimError("listener of \(pod.pod.ref) exited: \(reason)")
+            throw LabError("listener of \(pod.pod.ref) exited: \(reason)")
         }
         return child.pid
     }

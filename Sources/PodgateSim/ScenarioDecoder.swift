@@ -267,12 +267,3 @@ public struct ScenarioDecoder {
         return value.list != nil ? "a list" : "a map"
     }
 }
-
-extension String {
-    var trimmingSpaces: String {
-        var text = Substring(self)
-        while text.first?.isWhitespace == true { text = text.dropFirst() }
-        while text.last?.isWhitespace == true { text = text.dropLast() }
-        return String(text)
-    }
-}

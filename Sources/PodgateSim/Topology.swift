@@ -22,7 +22,7 @@ import PodgateModel
 final class Topology {
     let run: String
     let ip: IPCommand
-    let state: RunState
+    let state: CleanupRegistry
     let helper: HelperLauncher
     let plan: AddressPlan
     let cgroupRoot: String     // <cgroup2>/podgate-sim-RUN
@@ -38,7 +38,7 @@ final class Topology {
     private(set) var pods: [PodRef: PodHandle] = [:]
     private var nextPodIndex = 0
 
-    init(run: String, ip: IPCommand, state: RunState, helper: HelperLauncher, plan: AddressPlan, cgroup2: String) {
+    init(run: String, ip: IPCommand, state: CleanupRegistry, helper: HelperLauncher, plan: AddressPlan, cgroup2: String) {
         self.run = run
         self.ip = ip
         self.state = state
@@ -64,13 +64,13 @@ final class Topology {
     /// Fabric, nodes and externals: everything but the pods.
     func buildBase() throws {
         try state.recordCgroup(cgroupRoot)
-        try SimCgroups.create(externalCgroup)
+        try CgroupTree.create(externalCgroup)
         try addNetns(fabric, router: true)
         for (index, node) in plan.nodes.enumerated() {
             let addresses = plan.nodeAddresses(node)!
             let netns = nodeNetns(node)
             try addNetns(netns, router: true)
-            for dir in [podsCgroup(node), hostCgroup(node), "\(nodeCgroup(node))/agent"] { try SimCgroups.create(dir) }
+            for dir in [podsCgroup(node), hostCgroup(node), "\(nodeCgroup(node))/agent"] { try CgroupTree.create(dir) }
             let link = linkName("n", index)
             try connect(upper: fabric, link: link, lower: netns, addresses: [addresses.ipv4, addresses.ipv6])
         }
@@ -124,7 +124,7 @@ final class Topology {
         let index = nextPodIndex
         nextPodIndex += 1
         let cgroup = "\(podsCgroup(pod.node))/\(pod.ref.namespace)_\(pod.ref.name)"
-        try SimCgroups.create(cgroup)
+        try CgroupTree.create(cgroup)
         var handle = PodHandle(pod: pod, index: index, netns: nodeNetns(pod.node), cgroup: cgroup, addresses: addresses)
         if !pod.hostNetwork {
             let netns = "podgate-\(run)-pod-\(index)"
@@ -156,11 +156,11 @@ final class Topology {
             for address in handle.addresses {
                 try? ip.run(["-n", fabric, address.isIPv4 ? "-4" : "-6", "route", "del", address.prefixText])
             }
-            if let problem = ip.deleteNetns(handle.netns) { throw SimError(problem) }
+            if let problem = ip.deleteNetns(handle.netns) { throw LabError(problem) }
             state.forgetNetns(handle.netns)
         }
-        SimCgroups.killAll(handle.cgroup)
-        if let problem = SimCgroups.removeTree(handle.cgroup).first { throw SimError(problem) }
+        CgroupTree.killAll(handle.cgroup)
+        if let problem = CgroupTree.removeTree(handle.cgroup).first { throw LabError(problem) }
     }
 }
 

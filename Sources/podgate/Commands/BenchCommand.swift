@@ -1,9 +1,8 @@
 import PodgateBench
 
-/// `podgate bench ...`, and `podgate bench-helper ...`: the processes the
-/// benchmark places inside its pods (not for people).
+/// `podgate bench ...`; `podgate bench-helper ...` is the in-pod helper's old name.
 enum BenchCommand {
     static func run(_ verb: String, _ arguments: [String]) -> Int32 {
-        verb == "bench-helper" ? BenchHelper.main(arguments) : Bench.main(arguments, executable: Bench.ownExecutable())
+        verb == "bench-helper" ? HelperCommand.run(arguments) : Bench.main(arguments, executable: Bench.ownExecutable())
     }
 }

@@ -12,7 +12,5 @@ enum SimCommand {
         Sim.main(arguments: arguments, executable: Sim.ownExecutable(), parseDocuments: parseDocuments)
     }
 
-    static func helper(_ arguments: [String]) -> Int32 {
-        SimHelper.main(arguments: arguments)
-    }
+    static func helper(_ arguments: [String]) -> Int32 { HelperCommand.run(arguments) }
 }
