@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "PodgateLab", dependencies: ["CPodgateLab", "PodgateCgroups", "PodgateModel"]),
         .target(name: "PodgateSim", dependencies: ["PodgateLab", "PodgateModel", "PodgateManifests"]),
         .target(name: "PodgateBenchCore", dependencies: ["PodgateModel"]),
-        .target(name: "PodgateBench", dependencies: ["PodgateLab", "PodgateBenchCore", "PodgateModel", "PodgateCompiler", "PodgateDatapath", "CLibbpf"]),
+        .target(name: "PodgateBench", dependencies: ["PodgateLab", "PodgateCLI", "PodgateBenchCore", "PodgateModel", "PodgateCompiler", "PodgateDatapath", "CLibbpf"]),
 
         .executableTarget(name: "podgate", dependencies: ["PodgateCLI", "PodgateAgent", "PodgateSim", "PodgateDatapath", "PodgateManifests", "PodgateCompiler", "PodgateBench", "PodgateLab"]),
 
@@ -57,6 +57,7 @@ let package = Package(
         .target(name: "PodgateKubeFixtures", dependencies: ["PodgateKube", "PodgateModel"], path: "Tests/PodgateKubeFixtures"),
         .testTarget(name: "PodgateKubeTests", dependencies: ["PodgateKube", "PodgateModel", "PodgateKubeFixtures"]),
         .testTarget(name: "PodgateSimTests", dependencies: ["PodgateSim", "PodgateModel", "PodgateTestSupport", "CPodgateABI"]),
+        .testTarget(name: "PodgateLabTests", dependencies: ["PodgateLab"]),
         .testTarget(name: "PodgateBenchTests", dependencies: ["PodgateBenchCore", "PodgateBench", "PodgateLab", "PodgateCompiler", "PodgateModel"]),
     ],
     swiftLanguageModes: [.v6]

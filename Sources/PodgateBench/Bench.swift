@@ -1,42 +1,44 @@
 import PodgateLab
 import PodgateBenchCore
+import PodgateCLI
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// `podgate bench datapath|control|propagation|all [-o json] [...]`.
 public enum Bench {
-    public static let usage = """
-    usage: podgate bench datapath|control|propagation|all [options]
-           podgate bench --cleanup
-      datapath     the cost of enforcement: A none, B podgate (client+server; server only),
-                   C iptables (match first/last, 0-30k rules ahead), D nftables set;
-                   new TCP connections/s and round trips/s, program cost (ns/run),
-                   time for a denied connect to fail
-      control      compile, recompile and map-write times and memory on synthetic clusters
-                   of 1k, 10k and 150k pods
-      propagation  manifest change to first allowed connection with the real agent
-      all          all three (datapath alone: about 15 minutes on 2 shared cores;
-                   `datapath --check`: about 80 s)
-    options:
-      -o json         one JSON record per line (configuration, size, metric, median, ratio_to_a, ...)
-      -o markdown     a Markdown table (what the README shows)
-      --runs N        rounds per configuration, each A then X or X then A (default 30);
-                      every ratio is the Hodges-Lehmann estimate of the round ratios, with
-                      its 95% Wilcoxon signed-rank interval
-      --seconds S     length of one run (default 0.2)
-      --no-pin        do not pin the client to CPU 0 and the server to CPU 1
-      --check         datapath: only the method's check, A vs A (must hold 1) and
-                      E, a BPF loop sized to cost 3% of a connection (must not)
-      --changes N     propagation: policy changes (default 100)
-      --max-pods N    control: skip clusters larger than N pods
-      --save FILE     also write the JSON records to FILE (whatever -o says)
-      --quick         fewer sizes (a smoke test)
-      --cleanup       remove what an interrupted run left behind
-    Needs root, cgroup v2, bpffs; C and D need iptables and nftables (skipped, and said so, if missing).
-    Everything it creates is named podgate-bench-PID and removed at the end, on failure and on Ctrl-C.
-
-    """
+    /// `podgate bench`'s options, parsed by PodgateCLI's one parser like every podgate command.
+    static let spec = CommandSpec(
+        name: "podgate bench", summary: "Measure podgate: the datapath's cost, the control plane, policy propagation.",
+        usage: "datapath|control|propagation|all [options] | --cleanup",
+        flags: [
+            .init("output", value: "json|table|markdown", default: "table",
+                  help: "-o json: one record per line (configuration, size, metric, median, ratio_to_a, ...); markdown: the README's table"),
+            .init("runs", value: "N", default: "30",
+                  help: "Rounds per configuration, each A then X or X then A; every ratio is the Hodges-Lehmann estimate of the round ratios, with its 95% Wilcoxon signed-rank interval"),
+            .init("seconds", value: "S", default: "0.2", help: "Length of one run"),
+            .init("no-pin", help: "Do not pin the client to CPU 0 and the server to CPU 1"),
+            .init("check", help: "datapath: only the method's check, A vs A (must hold 1) and E, a BPF loop sized to cost 3% of a connection (must not)"),
+            .init("changes", value: "N", default: "100", help: "propagation: policy changes"),
+            .init("max-pods", value: "N", help: "control: skip clusters larger than N pods"),
+            .init("save", value: "FILE", help: "Also write the JSON records to FILE (whatever -o says)"),
+            .init("quick", help: "Fewer sizes (a smoke test)"),
+            .init("cleanup", help: "Remove what an interrupted run left behind"),
+        ],
+        details: """
+        Suites:
+          datapath     the cost of enforcement: A none, B podgate (client+server; server only),
+                       C iptables (match first/last, 0-30k rules ahead), D nftables set;
+                       new TCP connections/s and round trips/s, program cost (ns/run),
+                       time for a denied connect to fail
+          control      compile, recompile and map-write times and memory on synthetic clusters
+                       of 1k, 10k and 150k pods
+          propagation  manifest change to first allowed connection with the real agent
+          all          all three (datapath alone: about 15 minutes on 2 shared cores;
+                       `datapath --check`: about 80 s)
+        Needs root, cgroup v2, bpffs; C and D need iptables and nftables (skipped, and said so, if missing).
+        Everything it creates is named podgate-bench-PID and removed at the end, on failure and on Ctrl-C.
+        """)
 
     public static func ownExecutable() -> String { Files.ownExecutable() }
 
@@ -44,57 +46,51 @@ public enum Bench {
     static func out(_ text: String) { Files.standardOutput(text + "\n") }
 
     public static func main(_ arguments: [String], executable: String) -> Int32 {
-        var suites: [String] = []
-        var format = "table"
-        var datapath = DatapathOptions()
-        var changes = 100
-        var maxPods = Int.max
-        var saveFile: String?
-        var index = 0
-        func value() -> String? {
-            index += 1
-            return index < arguments.count ? arguments[index] : nil
+        let parsed: ParsedArguments
+        do { parsed = try parseArguments(arguments, spec: spec) } catch {
+            log("\(error)")
+            return 2
         }
-        while index < arguments.count {
-            switch arguments[index] {
-            case "-h", "--help":
-                Files.standardOutput(usage)
-                return 0
-            case "--cleanup":
-                let removed = Sandbox.sweepLeftovers()
-                Bench.log("removed \(removed.count) leftover(s)\(removed.isEmpty ? "" : ": " + removed.joined(separator: ", "))")
-                return 0
-            case "-o", "--output":
-                guard let f = value(), ["json", "table", "markdown"].contains(f) else { Bench.log("-o needs json, table or markdown"); return 2 }
-                format = f
-            case "--runs":
-                guard let n = value().flatMap({ Int($0) }), n > 0 else { Bench.log("--runs needs a positive number"); return 2 }
-                datapath.runs = n
-            case "--seconds":
-                guard let s = value().flatMap({ Double($0) }), s > 0 else { Bench.log("--seconds needs a positive number"); return 2 }
-                datapath.seconds = s
-            case "--changes":
-                guard let n = value().flatMap({ Int($0) }), n > 0 else { Bench.log("--changes needs a positive number"); return 2 }
-                changes = n
-            case "--max-pods":
-                guard let n = value().flatMap({ Int($0) }), n > 0 else { Bench.log("--max-pods needs a positive number"); return 2 }
-                maxPods = n
-            case "--save":
-                guard let f = value() else { Bench.log("--save needs a file"); return 2 }
-                saveFile = f
-            case "--quick": datapath.quick = true
-            case "--no-pin": datapath.pin = false
-            case "--check": datapath.checkOnly = true
-            case "datapath", "control", "propagation": suites.append(arguments[index])
-            case "all": suites += ["datapath", "control", "propagation"]
-            default:
-                Bench.log("unknown argument \(arguments[index])\n\(usage)")
-                return 2
+        if parsed.wantsHelp {
+            out(spec.helpText)
+            return 0
+        }
+        if parsed.has("cleanup") {
+            let removed = Sandbox.sweepLeftovers()
+            log("removed \(removed.count) leftover(s)\(removed.isEmpty ? "" : ": " + removed.joined(separator: ", "))")
+            return 0
+        }
+        var suites: [String] = []
+        let format: String
+        var datapath = DatapathOptions()
+        let changes: Int, maxPods: Int
+        let saveFile = parsed.value("save")
+        do {
+            for suite in parsed.positional {
+                switch suite {
+                case "datapath", "control", "propagation": suites.append(suite)
+                case "all": suites += ["datapath", "control", "propagation"]
+                default: throw UsageError("unknown suite \(suite): datapath, control, propagation or all")
+                }
             }
-            index += 1
+            format = parsed.string("output", spec: spec) ?? "table"
+            guard ["json", "table", "markdown"].contains(format) else { throw UsageError("-o needs json, table or markdown") }
+            datapath.runs = try parsed.int("runs", default: datapath.runs, range: 1...100_000)
+            if let text = parsed.value("seconds") {
+                guard let seconds = Double(text), seconds > 0 else { throw UsageError("--seconds needs a positive number") }
+                datapath.seconds = seconds
+            }
+            changes = try parsed.int("changes", default: 100, range: 1...1_000_000)
+            maxPods = try parsed.int("max-pods", default: Int.max, range: 1...100_000_000)
+            datapath.quick = parsed.has("quick")
+            datapath.pin = !parsed.has("no-pin")
+            datapath.checkOnly = parsed.has("check")
+        } catch {
+            log("\(error)")
+            return 2
         }
         guard !suites.isEmpty else {
-            Files.standardError(usage)
+            Files.standardError(spec.helpText)
             return 2
         }
         guard getuid() == 0 else {

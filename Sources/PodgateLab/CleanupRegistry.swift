@@ -86,6 +86,9 @@ public final class CleanupRegistry {
 
     private func note(_ line: String) throws { try Files.append(path, line + "\n") }
 
+    /// A directory this lab may remove: its own name starts with `podgate-`.
+    static func isOurs(_ path: String) -> Bool { path.split(separator: "/").last?.hasPrefix("podgate-") == true }
+
     /// Field 22 of /proc/PID/stat, counted after the command's closing parenthesis.
     public static func startTime(_ pid: pid_t) -> UInt64? {
         guard let text = try? Files.read("/proc/\(pid)/stat"), let close = text.lastIndex(of: ")") else { return nil }
@@ -114,6 +117,7 @@ public final class CleanupRegistry {
             }
         }
         pids = []
+        let cgroups = cgroups.filter(Self.isOurs)
         // Anything still inside the run's cgroups was started by this run (a child of ours).
         for cgroup in cgroups { CgroupTree.killAll(cgroup) }
         for pin in pins where pin.hasPrefix("/sys/fs/bpf/podgate") { problems += removePin(pin) }
@@ -125,7 +129,7 @@ public final class CleanupRegistry {
             problems.append("cannot delete network namespaces without iproute2")
         }
         for cgroup in cgroups.reversed() { problems += CgroupTree.removeTree(cgroup, timeout: 3) }
-        for dir in tmpDirs where dir.contains("/podgate-") { problems += Files.removeTree(dir) }
+        for dir in tmpDirs where Self.isOurs(dir) { problems += Files.removeTree(dir) }
         for entry in restores {
             do { try Files.writeControl(entry.path, entry.value + "\n") } catch { problems.append("\(error)") }
         }
