@@ -3,15 +3,11 @@ import Glibc
 #endif
 import PodgateModel
 
-/// Starts `podgate sim-helper ...` children. The executable is a parameter:
+/// Starts the pods' `podgate sim-helper listen` children. The executable is a parameter:
 /// the CLI passes its own /proc/self/exe; tests pass the built `podgate`.
 struct HelperLauncher: Sendable {
     let executable: String
     let logDirectory: String
-
-    func sysctl(netns: String, _ settings: [String]) throws {
-        try InPodHelper.sysctl(executable: executable, netns: netns, settings)
-    }
 
     /// Starts the pod's echo server and waits until it has bound every port.
     func startListener(_ pod: Topology.PodHandle, state: CleanupRegistry) throws -> pid_t? {

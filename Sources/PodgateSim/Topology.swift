@@ -94,7 +94,7 @@ final class Topology {
                 "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0",
             ]
         }
-        try helper.sysctl(netns: name, settings)
+        try InPodHelper.sysctl(executable: helper.executable, netns: name, settings)
     }
 
     /// A point-to-point link: `upper` routes `addresses` down to `lower`, which
