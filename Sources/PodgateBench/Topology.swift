@@ -41,12 +41,8 @@ final class BenchTopology {
         try Files.makeDirectories(sandbox.cgroupRoot + "/agent")
         try sandbox.addNetns(clientNetns)
         try sandbox.addNetns(serverNetns)
-        let ip = sandbox.ip
-        try ip.addVeth("eth0", in: clientNetns, peer: "eth0", peerNetns: serverNetns)
-        for (netns, address) in [(clientNetns, Self.clientAddress), (serverNetns, Self.serverAddress)] {
-            try ip(netns, "address", "add", address + "/24", "dev", "eth0")
-            try ip(netns, "link", "set", "eth0", "up")
-        }
+        try sandbox.ip.addVethPair(VethEnd(netns: clientNetns, link: "eth0", addresses: [Self.clientAddress + "/24"]),
+                                   VethEnd(netns: serverNetns, link: "eth0", addresses: [Self.serverAddress + "/24"]))
         // The client opens tens of thousands of connections: every port, and reuse of TIME_WAIT ones.
         try sysctl(clientNetns, ["net.ipv4.ip_local_port_range=1024 65000", "net.ipv4.tcp_tw_reuse=1"])
         try sysctl(serverNetns, ["net.core.somaxconn=4096"])

@@ -43,3 +43,30 @@ public struct IPCommand: Sendable {
         try self(netns, "link", "add", name, "type", "veth", "peer", "name", peer, "netns", peerNetns)
     }
 }
+
+/// One end of a veth pair: the namespace it lives in, its name there, and the
+/// addresses (CIDR text, `10.99.0.1/24`) it holds.
+public struct VethEnd: Sendable {
+    public var netns: String
+    public var link: String
+    public var addresses: [String]
+    public init(netns: String, link: String, addresses: [String]) {
+        self.netns = netns
+        self.link = link
+        self.addresses = addresses
+    }
+}
+
+extension IPCommand {
+    /// Joins two namespaces with a veth pair: each end gets its addresses and
+    /// goes up. `nodad`: no duplicate address detection, so IPv6 works at once.
+    public func addVethPair(_ a: VethEnd, _ b: VethEnd, nodad: Bool = false) throws {
+        try addVeth(a.link, in: a.netns, peer: b.link, peerNetns: b.netns)
+        for end in [a, b] {
+            for address in end.addresses {
+                try run(["-n", end.netns, "address", "add", address, "dev", end.link] + (nodad ? ["nodad"] : []))
+            }
+            try self(end.netns, "link", "set", end.link, "up")
+        }
+    }
+}

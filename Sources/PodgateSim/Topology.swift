@@ -102,14 +102,8 @@ final class Topology {
     private func connect(upper: String, link: String, lower: String, addresses: [IPAddress],
                          upperSource: (ipv4: IPAddress, ipv6: IPAddress)? = nil) throws {
         let gateway = upper == fabric ? (ipv4: "169.254.2.1", ipv6: "fe80::2:1") : (ipv4: "169.254.1.1", ipv6: "fe80::1")
-        try ip.addVeth(link, in: upper, peer: "eth0", peerNetns: lower)
-        try ip(upper, "address", "add", gateway.ipv4 + "/32", "dev", link)
-        try ip(upper, "address", "add", gateway.ipv6 + "/64", "dev", link, "nodad")
-        try ip(upper, "link", "set", link, "up")
-        for address in addresses {
-            try ip(lower, "address", "add", address.prefixText, "dev", "eth0", "nodad")
-        }
-        try ip(lower, "link", "set", "eth0", "up")
+        try ip.addVethPair(VethEnd(netns: upper, link: link, addresses: [gateway.ipv4 + "/32", gateway.ipv6 + "/64"]),
+                           VethEnd(netns: lower, link: "eth0", addresses: addresses.map(\.prefixText)), nodad: true)
         try ip(lower, "-4", "route", "add", "default", "via", gateway.ipv4, "dev", "eth0", "onlink")
         try ip(lower, "-6", "route", "add", "default", "via", gateway.ipv6, "dev", "eth0")
         for address in addresses {
