@@ -1,4 +1,3 @@
-import PodgateLab
 /// The benchmark's known cost: a cgroup_skb/ingress program on the server's
 /// cgroup that counts a register down from `iterations` to 0 and allows the
 /// packet. The loop is bounded (the verifier walks it once per iteration, so

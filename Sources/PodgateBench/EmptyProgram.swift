@@ -1,4 +1,3 @@
-import PodgateLab
 /// The floor of `run_time_ns / run_cnt`: an empty cgroup_skb program
 /// (`r0 = 1; exit`) attached to the server's cgroup. kernel.bpf_stats_enabled
 /// times each run with sched_clock(), and that timing is part of every

@@ -32,7 +32,7 @@ enum FloodHelper {
             }
             let fd = socket(address.isIPv4 ? AF_INET : AF_INET6, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
             guard fd >= 0 else { throw LabError("socket: \(errnoText())") }
-            if Sockets.connect(fd, to: address, port: port, ipv6Socket: family != .ipv4) == EPERM { refused += 1 }
+            if Sockets.connect(fd, to: address, port: port, family: family) == EPERM { refused += 1 }
             close(fd)
             attempted += 1
         }

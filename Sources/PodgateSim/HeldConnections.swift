@@ -21,7 +21,7 @@ struct HoldClient {
         guard fd >= 0 else { return report("not open: socket failed: \(errnoText())", 2) }
         defer { close(fd) }
         Sockets.setNonBlocking(fd)
-        let connected = Sockets.connect(fd, to: address, port: port, ipv6Socket: family != .ipv4)
+        let connected = Sockets.connect(fd, to: address, port: port, family: family)
         if transport == .tcp {
             guard connected == 0 || connected == EINPROGRESS,
                   Sockets.wait(fd, for: Int16(POLLOUT), until: Monotonic.seconds + timeout), Sockets.pendingError(fd) == 0 else {

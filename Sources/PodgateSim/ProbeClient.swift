@@ -37,7 +37,7 @@ struct ProbeClient {
             }
         }
 
-        let connected = Sockets.connect(fd, to: address, port: port, ipv6Socket: family != .ipv4)
+        let connected = Sockets.connect(fd, to: address, port: port, family: family)
         if transport == .tcp {
             if connected != 0 && connected != EINPROGRESS { return failure(connected, at: "connect") }
             guard Sockets.wait(fd, for: Int16(POLLOUT), until: deadline) else {

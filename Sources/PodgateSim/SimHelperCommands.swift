@@ -51,3 +51,10 @@ enum SimHelperCommands {
                           timeout: target.timeout, seconds: seconds).run()
     }
 }
+
+extension Sockets {
+    /// Connects as a probe's family asks: ipv6 and ipv4-mapped go over an AF_INET6 socket.
+    static func connect(_ fd: Int32, to address: IPAddress, port: Int, family: AddressFamily) -> Int32 {
+        connect(fd, to: address, port: port, ipv6Socket: family != .ipv4)
+    }
+}
