@@ -32,11 +32,11 @@ enum PropagationBench {
         if otherPods > 0 { try Files.write(manifests + "/others.yaml", othersYAML(otherPods), atomically: false) }
         let pin = sandbox.pin("-agent")
         let log = sandbox.tmp + "/agent.log"
-        let agent = try Processes.spawn(topology.executable, ["sim-helper", "exec", "--cgroup", sandbox.cgroupRoot + "/agent", "--",
-                                                          topology.executable, "agent", "--manifests", manifests,
-                                                          "--cgroup-root", topology.podsCgroup, "--pin-dir", pin,
-                                                          "--state-dir", state, "--node-name", "bench-node"],
-                                        stdout: .file(log), stderr: .file(log))
+        let agent = try InPodHelper.start(executable: topology.executable, cgroup: sandbox.cgroupRoot + "/agent",
+                                          [topology.executable, "agent", "--manifests", manifests,
+                                           "--cgroup-root", topology.podsCgroup, "--pin-dir", pin,
+                                           "--state-dir", state, "--node-name", "bench-node"],
+                                          log: log)
         defer {
             Processes.stop(agent.pid, grace: 0)
             _ = try? DatapathLoader.detachAndRemove(pinDirectory: pin)

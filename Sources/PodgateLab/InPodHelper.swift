@@ -78,4 +78,12 @@ extension InPodHelper {
         let result = try Processes.run(executable, ["sim-helper", "sysctl", "--netns", netns] + settings)
         guard result.status == 0 else { throw LabError("sysctl in \(netns) failed: \(result.output.trimmingSpaces)") }
     }
+
+    /// Starts `command` (an absolute path and its arguments) inside `cgroup`,
+    /// and `netns` if given, through `sim-helper exec`: it dies with the lab
+    /// process and cleanup finds it in the cgroup. Both outputs go to `log`.
+    public static func start(executable: String, cgroup: String, netns: String? = nil, _ command: [String], log: String) throws -> ChildProcess {
+        let place = ["--cgroup", cgroup] + (netns.map { ["--netns", $0] } ?? [])
+        return try Processes.spawn(executable, ["sim-helper", "exec"] + place + ["--"] + command, stdout: .file(log), stderr: .file(log))
+    }
 }

@@ -37,8 +37,8 @@ final class AgentFleet {
                              "--node-address", addresses.ipv4.description, "--node-address", addresses.ipv6.description]
             arguments += options.arguments
             let log = "\(dir)/agent.log"
-            let child = try Processes.spawn(executable, ["sim-helper", "exec", "--cgroup", "\(topology.nodeCgroup(node))/agent",
-                                                         "--", executable] + arguments, stdout: .file(log), stderr: .file(log))
+            let child = try InPodHelper.start(executable: executable, cgroup: "\(topology.nodeCgroup(node))/agent",
+                                              [executable] + arguments, log: log)
             state.recordProcess(child.pid)
             agents.append(Agent(node: node, pid: child.pid, stateDirectory: stateDirectory, pinDirectory: pin, eventsFile: "\(dir)/events.jsonl", log: log))
         }
