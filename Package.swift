@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "PodgateKubeTests", dependencies: ["PodgateKube", "PodgateModel", "PodgateKubeFixtures"]),
         .testTarget(name: "PodgateSimTests", dependencies: ["PodgateSim", "PodgateModel", "PodgateTestSupport", "CPodgateABI"]),
         .testTarget(name: "PodgateLabTests", dependencies: ["PodgateLab"]),
-        .testTarget(name: "PodgateBenchTests", dependencies: ["PodgateBenchCore", "PodgateBench", "PodgateLab", "PodgateCompiler", "PodgateModel"]),
+        .testTarget(name: "PodgateBenchTests", dependencies: ["PodgateBenchCore", "PodgateBench", "PodgateLab", "PodgateCompiler", "PodgateModel", "PodgateTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
