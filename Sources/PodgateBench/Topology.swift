@@ -20,7 +20,6 @@ final class BenchTopology {
     let podsCgroup: String
     let clientCgroup: String
     let serverCgroup: String
-    private var servers: [ChildProcess] = []
     /// The CPUs the client and the server are pinned to (nil: not pinned).
     var clientCPU: Int?
     var serverCPU: Int?
@@ -63,14 +62,9 @@ final class BenchTopology {
     /// SYN that reaches a listening socket of its cgroup).
     func startServer() throws {
         for port in [Self.port, Self.deniedPort] {
-            let child = try Processes.spawn(executable, ["sim-helper", "serve", "--cgroup", serverCgroup, "--netns", serverNetns,
-                                                         "--port", String(port)] + (serverCPU.map { ["--cpu", String($0)] } ?? []),
-                                            stdout: .pipe, stderr: .pipe)
-            guard child.readLine() == "ready" else {
-                Processes.stop(child.pid, grace: 0)
-                throw LabError("the bench server on port \(port) did not start: \(child.readAll().trimmingSpaces)")
-            }
-            servers.append(child)
+            try InPodHelper.startServing(executable: executable, ["serve", "--cgroup", serverCgroup, "--netns", serverNetns,
+                                                                  "--port", String(port)] + (serverCPU.map { ["--cpu", String($0)] } ?? []),
+                                         what: "the bench server on port \(port)", log: "\(sandbox.tmp)/server-\(port).log")
         }
     }
 

@@ -86,4 +86,32 @@ extension InPodHelper {
         let place = ["--cgroup", cgroup] + (netns.map { ["--netns", $0] } ?? [])
         return try Processes.spawn(executable, ["sim-helper", "exec"] + place + ["--"] + command, stdout: .file(log), stderr: .file(log))
     }
+
+    /// Starts a serving subcommand (`listen`, `serve`) that prints `ready`
+    /// once its sockets are bound, and waits at most `timeout` seconds for that
+    /// line. `started` gets the pid before the wait, to record it for cleanup.
+    /// Its stderr goes to `log`, which a failure quotes.
+    @discardableResult
+    public static func startServing(executable: String, _ arguments: [String], what: String, log: String, timeout: Double = 5,
+                                    started: (pid_t) -> Void = { _ in }) throws -> pid_t {
+        let child = try Processes.spawn(executable, ["sim-helper"] + arguments, stdout: .pipe, stderr: .file(log))
+        started(child.pid)
+        guard let output = child.output else { throw LabError("\(what): no output pipe") }
+        defer { close(output) }
+        var text = ""
+        let deadline = Monotonic.seconds + timeout
+        var buffer = [UInt8](repeating: 0, count: 64)
+        while !text.contains("ready") {
+            try Interrupts.check()
+            guard Sockets.wait(output, for: Int16(POLLIN), until: deadline) else {
+                throw LabError("\(what) did not start within \(Int(timeout)) s; see \(log)")
+            }
+            let n = read(output, &buffer, buffer.count)
+            if n > 0 { text += String(decoding: buffer[0..<n], as: UTF8.self); continue }
+            if n < 0 && errno == EINTR { continue }
+            let reason = (try? Files.read(log))?.trimmingSpaces ?? ""
+            throw LabError("\(what) exited: \(reason)")
+        }
+        return child.pid
+    }
 }

@@ -16,25 +16,8 @@ struct HelperLauncher: Sendable {
         guard !tcp.isEmpty || !udp.isEmpty else { return nil }
         func list(_ ports: [Int]) -> String { Array(Set(ports)).sorted().map(String.init).joined(separator: ",") }
         let log = "\(logDirectory)/listener-\(pod.pod.ref.namespace)_\(pod.pod.ref.name).log"
-        let child = try Processes.spawn(executable, ["sim-helper", "listen", "--cgroup", pod.cgroup, "--netns", pod.netns,
-                                                     "--tcp", list(tcp), "--udp", list(udp)],
-                                        stdout: .pipe, stderr: .file(log))
-        state.recordProcess(child.pid)
-        defer { close(child.output!) }
-        var text = ""
-        let deadline = Monotonic.seconds + 5
-        var buffer = [UInt8](repeating: 0, count: 64)
-        while !text.contains("ready") {
-            try Interrupts.check()
-            guard Sockets.wait(child.output!, for: Int16(POLLIN), until: deadline) else {
-                throw LabError("listener of \(pod.pod.ref) did not start within 5 s; see \(log)")
-            }
-            let n = read(child.output!, &buffer, buffer.count)
-            if n > 0 { text += String(decoding: buffer[0..<n], as: UTF8.self); continue }
-            if n < 0 && errno == EINTR { continue }
-            let reason = (try? Files.read(log))?.trimmingSpaces ?? ""
-            throw LabError("listener of \(pod.pod.ref) exited: \(reason)")
-        }
-        return child.pid
+        return try InPodHelper.startServing(executable: executable, ["listen", "--cgroup", pod.cgroup, "--netns", pod.netns,
+                                                                    "--tcp", list(tcp), "--udp", list(udp)],
+                                            what: "listener of \(pod.pod.ref)", log: log, started: state.recordProcess)
     }
 }
