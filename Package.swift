@@ -25,16 +25,18 @@ let package = Package(
                 path: "Plugins/BPFBuildPlugin"),
         .target(name: "PodgateBPFObjects", path: "Sources/PodgateBPFObjects", plugins: ["BPFBuildPlugin"]),
 
-        // Pure core: values in, values out.
+        // Pure core: values in, values out; no Foundation, no I/O.
         .target(name: "PodgateModel", dependencies: ["CPodgateABI"]), // header only: the ABI's numbers
         .target(name: "PodgateCompiler", dependencies: ["PodgateModel"]),
-        .target(name: "PodgateManifests", dependencies: ["PodgateModel", "CYAML"]),
 
-        // Adapters.
-        .target(name: "PodgateCLI"),
+        // Adapters: the outside world (files, libyaml, cgroupfs, the API server, the kernel) to and from the model.
+        .target(name: "PodgateManifests", dependencies: ["PodgateModel", "CYAML"]), // libyaml; reads manifest directories
         .target(name: "PodgateCgroups", dependencies: ["PodgateModel"]),
         .target(name: "PodgateKube", dependencies: ["PodgateModel", "CCurl"]),
         .target(name: "PodgateDatapath", dependencies: ["PodgateModel", "CPodgateABI", "CLibbpf", "CPodgateTC", "PodgateBPFObjects"]),
+
+        // The shell: command-line plumbing, the node agent, the simulator and the benchmark.
+        .target(name: "PodgateCLI", dependencies: ["PodgateModel"]),
         .target(name: "PodgateAgent", dependencies: ["PodgateCLI", "PodgateModel", "PodgateCompiler", "PodgateManifests", "PodgateCgroups", "PodgateDatapath", "PodgateKube"]),
         // The lab: processes, files, namespaces, cgroups, cleanup and the in-pod helper for the simulator, the benchmark and the tests.
         .target(name: "PodgateLab", dependencies: ["CPodgateLab", "PodgateCgroups", "PodgateModel"]),

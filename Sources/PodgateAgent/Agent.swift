@@ -98,7 +98,7 @@ public final class Agent: @unchecked Sendable {
         let health = try HealthServer(view: view, address: options.healthAddress)
         defer { health.stop() }
         view.healthAddress = health.boundAddress
-        try "\(health.boundAddress)\n".write(toFile: "\(options.stateDirectory)/health-address", atomically: true, encoding: .utf8)
+        try "\(health.boundAddress)\n".write(toFile: AgentDefaults.healthAddressFile(stateDirectory: options.stateDirectory), atomically: true, encoding: .utf8)
         log.info("control socket \(options.controlSocket); /metrics, /healthz, /readyz on http://\(health.boundAddress)")
 
         events = try EventSink(path: options.eventsFile, node: options.settings.nodeName)

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import PodgateModel
 
 /// Every kernel object and process of one lab run, written down BEFORE it is
 /// created, one line each, in DIRECTORY/<run>.state:
@@ -76,7 +77,7 @@ public final class CleanupRegistry {
     /// Remembers a control file's current value, to write back at cleanup.
     public func recordRestore(_ path: String) throws {
         guard !restores.contains(where: { $0.path == path }) else { return }
-        let value = try Files.read(path).trimmingSpaces
+        let value = try Files.read(path).trimmingWhitespace
         restores.append((path, value))
         try note("restore \(path) \(value)")
     }

@@ -113,12 +113,3 @@ public enum Files {
     public static func standardError(_ text: String) { writeAll(2, Array(text.utf8)) }
     public static func standardOutput(_ text: String) { writeAll(1, Array(text.utf8)) }
 }
-
-extension String {
-    public var trimmingSpaces: String {
-        var text = Substring(self)
-        while text.first?.isWhitespace == true { text = text.dropFirst() }
-        while text.last?.isWhitespace == true { text = text.dropLast() }
-        return String(text)
-    }
-}

@@ -1,3 +1,5 @@
+import PodgateModel
+
 /// iproute2, run with argument arrays. Every command names its namespace with
 /// `-n`, so nothing here ever changes the machine's root namespace.
 public struct IPCommand: Sendable {
@@ -19,7 +21,7 @@ public struct IPCommand: Sendable {
         try Interrupts.check()
         let result = try Processes.run(path, arguments)
         guard result.status == 0 else {
-            throw LabError("ip \(arguments.joined(separator: " ")) failed (\(result.status)): \(result.output.trimmingSpaces)")
+            throw LabError("ip \(arguments.joined(separator: " ")) failed (\(result.status)): \(result.output.trimmingWhitespace)")
         }
     }
 

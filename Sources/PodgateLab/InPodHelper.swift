@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import PodgateModel
 
 /// `podgate sim-helper SUBCOMMAND ...`: the one helper binary every lab (the
 /// simulator, the benchmark, the tests) places inside a pod. The subcommands
@@ -76,7 +77,7 @@ extension InPodHelper {
     public static func sysctl(executable: String, netns: String, _ settings: [String]) throws {
         try Interrupts.check()
         let result = try Processes.run(executable, ["sim-helper", "sysctl", "--netns", netns] + settings)
-        guard result.status == 0 else { throw LabError("sysctl in \(netns) failed: \(result.output.trimmingSpaces)") }
+        guard result.status == 0 else { throw LabError("sysctl in \(netns) failed: \(result.output.trimmingWhitespace)") }
     }
 
     /// Starts `command` (an absolute path and its arguments) inside `cgroup`,
@@ -109,7 +110,7 @@ extension InPodHelper {
             let n = read(output, &buffer, buffer.count)
             if n > 0 { text += String(decoding: buffer[0..<n], as: UTF8.self); continue }
             if n < 0 && errno == EINTR { continue }
-            let reason = (try? Files.read(log))?.trimmingSpaces ?? ""
+            let reason = (try? Files.read(log))?.trimmingWhitespace ?? ""
             throw LabError("\(what) exited: \(reason)")
         }
         return child.pid

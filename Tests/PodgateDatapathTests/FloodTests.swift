@@ -1,4 +1,5 @@
 import Foundation
+import PodgateModel
 import PodgateCgroups
 import Testing
 @testable import PodgateDatapath
@@ -20,7 +21,7 @@ struct FloodTests {
     }
 
     static func metric(_ harness: AgentHarness, _ name: String) -> Int? {
-        guard let address = try? String(contentsOfFile: harness.state + "/health-address", encoding: .utf8) else { return nil }
+        guard let address = try? String(contentsOfFile: AgentDefaults.healthAddressFile(stateDirectory: harness.state), encoding: .utf8) else { return nil }
         let curl = Process()
         curl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         curl.arguments = ["curl", "-s", "--max-time", "5", "http://\(address.trimmingCharacters(in: .whitespacesAndNewlines))/metrics"]
@@ -35,11 +36,8 @@ struct FloodTests {
 
     /// Events in the events file, by `where`.
     static func events(_ harness: AgentHarness) -> [String: Int] {
-        guard let text = try? String(contentsOfFile: harness.directory + "/events.jsonl", encoding: .utf8) else { return [:] }
         var result: [String: Int] = [:]
-        for line in text.split(separator: "\n") {
-            for place in ["client", "server", "egress"] where line.contains("\"where\":\"\(place)\"") { result[place, default: 0] += 1 }
-        }
+        for record in EventsFile.records(harness.directory + "/events.jsonl") { result[record.where.rawValue, default: 0] += 1 }
         return result
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import PodgateModel
 import PodgateCgroups
 import Testing
 @testable import PodgateDatapath
@@ -81,7 +82,7 @@ struct HostNetworkTests {
         #expect(try serverDenied() >= denied + 3)
         #expect(try clientDenied() == clientBefore, "host-network connections are judged at the server only")
         #expect(try await connect("frontend", from: "10.201.0.1", port: 8080) == "connected")
-        let events = (try? String(contentsOfFile: harness.directory + "/events.jsonl", encoding: .utf8)) ?? ""
-        #expect(events.contains("\"src\":\"10.201.0.6\""), "the refusal of the node is reported")
+        let events = EventsFile.records(harness.directory + "/events.jsonl")
+        #expect(events.contains { $0.src == "10.201.0.6" }, "the refusal of the node is reported")
     }
 }

@@ -116,16 +116,15 @@ struct RevocationTests {
         #expect(again.contains("connected"), "\(again)")
 
         // Reported: both pods, the port, the change; and counted.
-        let events = ((try? String(contentsOfFile: harness.directory + "/events.jsonl", encoding: .utf8)) ?? "")
-            .split(separator: "\n").filter { $0.contains("\"verdict\":\"revoked\"") }
-        let web = events.filter { $0.contains("\"dstPort\":8080") }
+        let events = EventsFile.records(harness.directory + "/events.jsonl").filter { $0.verdict == .revoked }
+        let web = events.filter { $0.dstPort == 8080 }
         // One end's destruction (a RST) may close the other end before its own
         // namespace is walked: one event or two, each naming both pods.
         #expect(!web.isEmpty, "\(events)")
-        #expect(web.allSatisfy { $0.contains("\"srcPod\":\"demo/frontend\"") && $0.contains("\"dstPod\":\"demo/backend\"")
-            && $0.contains("policy demo/web changed") }, "\(events)")
-        #expect(events.contains { $0.contains("\"dstPort\":5353") && $0.contains("\"protocol\":\"UDP\"") }, "\(events)")
-        #expect(!events.contains { $0.contains("demo/other") || $0.contains("\"dstPort\":9090") }, "\(events)")
+        #expect(web.allSatisfy { $0.srcPod == "demo/frontend" && $0.dstPod == "demo/backend"
+            && $0.change?.contains("policy demo/web changed") == true }, "\(events)")
+        #expect(events.contains { $0.dstPort == 5353 && $0.protocol == "UDP" }, "\(events)")
+        #expect(!events.contains { $0.srcPod == "demo/other" || $0.dstPod == "demo/other" || $0.dstPort == 9090 }, "\(events)")
         // `podgate events tail` shows them too, with the cause.
         let tail = try KernelSandbox.run([AgentHarness.executable!, "events", "tail", "--since", "5m", "--verdict", "revoked",
                                           "--port", "8080", "--limit", "1", "--state-dir", harness.state])

@@ -3,6 +3,7 @@ import CPodgateABI
 import Glibc
 #endif
 import Foundation
+import PodgateModel
 import Testing
 @testable import PodgateSim
 
@@ -44,7 +45,7 @@ final class HeldCluster {
         }
         pinDirectory = field("--pin-dir")
         stateDirectory = field("--state-dir")
-        healthAddress = ((try? Files.read("\(stateDirectory)/health-address")) ?? "").trimmingSpaces
+        healthAddress = ((try? Files.read(AgentDefaults.healthAddressFile(stateDirectory: stateDirectory))) ?? "").trimmingWhitespace
     }
 
     /// SIGINT, as a user's Ctrl-C: the sim cleans up and exits 0.
@@ -123,12 +124,12 @@ extension KernelSuites {
         let (tailStatus, tailText) = try cluster.run(["events", "tail", "--since", "10m", "--limit", "3", "--port", "9000", "--duration", "5s"] + state + ["-o", "json"])
         #expect(tailStatus == 0)
         let tail = tailText.split(separator: "\n").filter { $0.hasPrefix("{") }.compactMap {
-            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            try? JSONDecoder().decode(EventRecord.self, from: Data($0.utf8))
         }
         #expect(!tail.isEmpty)
-        #expect(tail.allSatisfy { $0["dstPort"] as? Int == 9000 && $0["verdict"] as? String == "denied" })
-        #expect(tail.contains { ($0["nearestMiss"] as? [String]) == ["demo/frontend-can-talk-to-backend allows TCP/8080 from pods app=frontend in demo"] })
-        #expect(tail.allSatisfy { $0["where"] as? String == "client" && $0["pid"] is Int })
+        #expect(tail.allSatisfy { $0.dstPort == 9000 && $0.verdict == .denied })
+        #expect(tail.contains { $0.nearestMiss == ["demo/frontend-can-talk-to-backend allows TCP/8080 from pods app=frontend in demo"] })
+        #expect(tail.allSatisfy { $0.where == .client && $0.pid != nil })
 
         // explain, table and JSON
         let explain = try cluster.json(["explain", "--from", "demo/frontend", "--to", "demo/backend", "--port", "8080"] + state + ["-o", "json"])

@@ -1,5 +1,6 @@
 import Foundation
 import PodgateCLI
+import PodgateModel
 import PodgateDatapath
 
 /// The agent's local control socket (`<state-dir>/agent.sock`, mode 0600).
@@ -7,7 +8,6 @@ import PodgateDatapath
 /// `events` subscriber blocks on its queue for as long as it stays.
 final class ControlServer: @unchecked Sendable {
     // @unchecked: `listener` is set once in init; `stopped` is atomic-ish via the lock.
-    static let socketName = "agent.sock"
     private let view: AgentView
     private let listener: Int32
     let path: String

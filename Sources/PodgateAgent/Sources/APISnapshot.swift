@@ -20,7 +20,7 @@ struct APISnapshot {
                         previous: ClusterSnapshot) -> (snapshot: ClusterSnapshot, problems: [Diagnostic]) {
         var snapshot = ClusterSnapshot()
         var problems: [Diagnostic] = []
-        var rejected: [PodgateManifests.ObjectKey] = []
+        var rejected: [ManifestKey] = []
         for resource in objects.keys.sorted(by: { $0.name < $1.name }) {
             let current = objects[resource] ?? [:]
             let type = ObjectType(apiVersion: resource.apiVersion, kind: resource.kind)

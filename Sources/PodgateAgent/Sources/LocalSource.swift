@@ -1,4 +1,5 @@
 import Foundation
+import PodgateCgroups
 import PodgateManifests
 import PodgateModel
 
@@ -9,13 +10,13 @@ final class LocalSource: ClusterSource, @unchecked Sendable {
     // @unchecked: `manifests` and `watcher` are touched only by the agent's
     // reconcile loop (start, read, stop run there, one at a time).
     private var manifests: WatchedManifests
-    private let cgroups: LocalCgroups
+    private let cgroups: LocalPodCgroups
     private let nodeName: String
     private var watcher: DirectoryWatcher?
 
     init(directory: String, cgroupRoot: String?, nodeName: String, stateDirectory: String? = nil) {
         manifests = WatchedManifests(path: directory, keepDirectory: stateDirectory.map { "\($0)/manifests-last-good" })
-        cgroups = LocalCgroups(root: cgroupRoot ?? "")
+        cgroups = LocalPodCgroups(root: cgroupRoot ?? "")
         self.nodeName = nodeName
     }
 

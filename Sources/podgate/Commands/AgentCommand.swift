@@ -4,12 +4,7 @@ import PodgateDatapath
 
 enum AgentCommand {
     static func run(_ arguments: [String]) async -> Int32 {
-        let parsed: ParsedArguments
-        switch parseCommand(arguments, AgentOptions.spec) {
-        case let .success(value): parsed = value
-        case let .failure(exit): return exit.code
-        }
-        do {
+        await AgentOptions.spec.run(arguments) { parsed in
             let options = try AgentOptions(parsed)
             if options.cleanup {
                 let report = try DatapathLoader.cleanup(pinDirectory: options.pinDirectory)
@@ -33,12 +28,6 @@ enum AgentCommand {
             }
             try await Agent(options: options).run()
             return 0
-        } catch let error as UsageError {
-            Output.err("podgate agent: \(error)")
-            return 2
-        } catch {
-            Output.err("podgate agent: \(error)")
-            return 1
         }
     }
 }

@@ -55,7 +55,7 @@ final class KubeAgentEnvironment: @unchecked Sendable {
     }
 
     var healthAddress: String? {
-        (try? String(contentsOfFile: stateDirectory + "/health-address", encoding: .utf8))?
+        (try? String(contentsOfFile: AgentDefaults.healthAddressFile(stateDirectory: stateDirectory), encoding: .utf8))?
             .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
@@ -241,7 +241,7 @@ struct KubeAgentKernelTests {
         // reconciles nothing before a full list: nothing is flushed.
         let kept = try env.realized().desiredStateShape
         await agent.stop()
-        try? FileManager.default.removeItem(atPath: env.stateDirectory + "/health-address")
+        try? FileManager.default.removeItem(atPath: AgentDefaults.healthAddressFile(stateDirectory: env.stateDirectory))
         let second = try env.startAgent(executable: executable)
         #expect(try await eventually(10) { env.healthAddress.flatMap { httpStatus($0, path: "/healthz") } == 200 }, "restarted agent not healthy; log:\n\(second.log)")
         try await Task.sleep(for: .milliseconds(1500))
