@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "PodgateLab", dependencies: ["CPodgateLab", "PodgateCgroups", "PodgateModel"]),
         .target(name: "PodgateSim", dependencies: ["PodgateLab", "PodgateModel", "PodgateManifests"]),
         .target(name: "PodgateBenchCore", dependencies: ["PodgateModel"]),
-        .target(name: "PodgateBench", dependencies: ["PodgateLab", "PodgateCLI", "PodgateBenchCore", "PodgateModel", "PodgateCompiler", "PodgateDatapath", "CLibbpf"]),
+        .target(name: "PodgateBench", dependencies: ["PodgateLab", "PodgateBenchCore", "PodgateModel", "PodgateCompiler", "PodgateDatapath", "CLibbpf"]),
 
         .executableTarget(name: "podgate", dependencies: ["PodgateCLI", "PodgateAgent", "PodgateSim", "PodgateDatapath", "PodgateManifests", "PodgateCompiler", "PodgateBench", "PodgateLab"]),
 

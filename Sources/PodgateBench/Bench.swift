@@ -1,98 +1,47 @@
 import PodgateLab
 import PodgateBenchCore
-import PodgateCLI
 #if canImport(Glibc)
 import Glibc
 #endif
 
+/// What `podgate bench` was asked to do (the CLI parses the command line).
+public struct BenchOptions: Sendable {
+    public enum Suite: String, Sendable, CaseIterable { case datapath, control, propagation }
+    public var suites: [Suite] = []
+    public var format = "table"              // table, json or markdown
+    public var runs = 30
+    public var seconds = 0.2
+    public var quick = false
+    public var pin = true
+    public var checkOnly = false
+    public var changes = 100
+    public var maxPods = Int.max
+    public var saveFile: String?
+    public var executable: String
+    public init(executable: String) { self.executable = executable }
+}
+
 /// `podgate bench datapath|control|propagation|all [-o json] [...]`.
 public enum Bench {
-    /// `podgate bench`'s options, parsed by PodgateCLI's one parser like every podgate command.
-    static let spec = CommandSpec(
-        name: "podgate bench", summary: "Measure podgate: the datapath's cost, the control plane, policy propagation.",
-        usage: "datapath|control|propagation|all [options] | --cleanup",
-        flags: [
-            .init("output", value: "json|table|markdown", default: "table",
-                  help: "-o json: one record per line (configuration, size, metric, median, ratio_to_a, ...); markdown: the README's table"),
-            .init("runs", value: "N", default: "30",
-                  help: "Rounds per configuration, each A then X or X then A; every ratio is the Hodges-Lehmann estimate of the round ratios, with its 95% Wilcoxon signed-rank interval"),
-            .init("seconds", value: "S", default: "0.2", help: "Length of one run"),
-            .init("no-pin", help: "Do not pin the client to CPU 0 and the server to CPU 1"),
-            .init("check", help: "datapath: only the method's check, A vs A (must hold 1) and E, a BPF loop sized to cost 3% of a connection (must not)"),
-            .init("changes", value: "N", default: "100", help: "propagation: policy changes"),
-            .init("max-pods", value: "N", help: "control: skip clusters larger than N pods"),
-            .init("save", value: "FILE", help: "Also write the JSON records to FILE (whatever -o says)"),
-            .init("quick", help: "Fewer sizes (a smoke test)"),
-            .init("cleanup", help: "Remove what an interrupted run left behind"),
-        ],
-        details: """
-        Suites:
-          datapath     the cost of enforcement: A none, B podgate (client+server; server only),
-                       C iptables (match first/last, 0-30k rules ahead), D nftables set;
-                       new TCP connections/s and round trips/s, program cost (ns/run),
-                       time for a denied connect to fail
-          control      compile, recompile and map-write times and memory on synthetic clusters
-                       of 1k, 10k and 150k pods
-          propagation  manifest change to first allowed connection with the real agent
-          all          all three (datapath alone: about 15 minutes on 2 shared cores;
-                       `datapath --check`: about 80 s)
-        Needs root, cgroup v2, bpffs; C and D need iptables and nftables (skipped, and said so, if missing).
-        Everything it creates is named podgate-bench-PID and removed at the end, on failure and on Ctrl-C.
-        """)
-
     public static func ownExecutable() -> String { Files.ownExecutable() }
 
     static func log(_ text: String) { Files.standardError("podgate bench: " + text + "\n") }
     static func out(_ text: String) { Files.standardOutput(text + "\n") }
 
-    public static func main(_ arguments: [String], executable: String) -> Int32 {
-        let parsed: ParsedArguments
-        do { parsed = try parseArguments(arguments, spec: spec) } catch {
-            log("\(error)")
-            return 2
-        }
-        if parsed.wantsHelp {
-            out(spec.helpText)
-            return 0
-        }
-        if parsed.has("cleanup") {
-            let removed = Sandbox.sweepLeftovers()
-            log("removed \(removed.count) leftover(s)\(removed.isEmpty ? "" : ": " + removed.joined(separator: ", "))")
-            return 0
-        }
-        var suites: [String] = []
-        let format: String
+    /// `podgate bench --cleanup`: what killed runs left behind, from their registries.
+    public static func cleanup() -> Int32 {
+        let removed = Sandbox.sweepLeftovers()
+        log("removed \(removed.count) leftover(s)\(removed.isEmpty ? "" : ": " + removed.joined(separator: ", "))")
+        return 0
+    }
+
+    /// `podgate bench SUITE... [options]`, the options parsed by the CLI.
+    public static func run(_ options: BenchOptions) -> Int32 {
+        let (suites, format, changes, maxPods, saveFile, executable) =
+            (options.suites, options.format, options.changes, options.maxPods, options.saveFile, options.executable)
         var datapath = DatapathOptions()
-        let changes: Int, maxPods: Int
-        let saveFile = parsed.value("save")
-        do {
-            for suite in parsed.positional {
-                switch suite {
-                case "datapath", "control", "propagation": suites.append(suite)
-                case "all": suites += ["datapath", "control", "propagation"]
-                default: throw UsageError("unknown suite \(suite): datapath, control, propagation or all")
-                }
-            }
-            format = parsed.string("output", spec: spec) ?? "table"
-            guard ["json", "table", "markdown"].contains(format) else { throw UsageError("-o needs json, table or markdown") }
-            datapath.runs = try parsed.int("runs", default: datapath.runs, range: 1...100_000)
-            if let text = parsed.value("seconds") {
-                guard let seconds = Double(text), seconds > 0 else { throw UsageError("--seconds needs a positive number") }
-                datapath.seconds = seconds
-            }
-            changes = try parsed.int("changes", default: 100, range: 1...1_000_000)
-            maxPods = try parsed.int("max-pods", default: Int.max, range: 1...100_000_000)
-            datapath.quick = parsed.has("quick")
-            datapath.pin = !parsed.has("no-pin")
-            datapath.checkOnly = parsed.has("check")
-        } catch {
-            log("\(error)")
-            return 2
-        }
-        guard !suites.isEmpty else {
-            Files.standardError(spec.helpText)
-            return 2
-        }
+        (datapath.runs, datapath.seconds, datapath.quick, datapath.pin, datapath.checkOnly) =
+            (options.runs, options.seconds, options.quick, options.pin, options.checkOnly)
         guard getuid() == 0 else {
             Bench.log("needs root (network namespaces, cgroups, BPF)")
             return 2
@@ -118,15 +67,14 @@ public enum Bench {
             }
             for suite in suites {
                 switch suite {
-                case "datapath": records += try DatapathBench(topology: try pods(), options: datapath).run()
-                case "control":
+                case .datapath: records += try DatapathBench(topology: try pods(), options: datapath).run()
+                case .control:
                     var shapes = ClusterShape.standard.filter { $0.pods <= maxPods }
                     if datapath.quick { shapes = Array(shapes.prefix(2)) }
                     records += try ControlBench.run(sandbox: sandbox, executable: executable, shapes: shapes)
-                case "propagation":
+                case .propagation:
                     records += try PropagationBench.run(topology: try pods(), changes: datapath.quick ? 20 : changes,
                                                         otherPods: datapath.quick ? [0] : [0, 1_000, 10_000])
-                default: break
                 }
             }
         } catch {
