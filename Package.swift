@@ -36,25 +36,31 @@ let package = Package(
         .target(name: "PodgateDatapath", dependencies: ["PodgateModel", "CPodgateABI", "CLibbpf", "CPodgateTC", "PodgateBPFObjects"]),
 
         // The shell: command-line plumbing, the node agent, the simulator and the benchmark.
+        .target(name: "PodgateLog"),  // Logger and Output: leveled lines on standard error
         .target(name: "PodgateCLI", dependencies: ["PodgateModel"]),
-        .target(name: "PodgateAgent", dependencies: ["PodgateCLI", "PodgateModel", "PodgateCompiler", "PodgateManifests", "PodgateCgroups", "PodgateDatapath", "PodgateKube"]),
+        .target(name: "PodgateAgent", dependencies: ["PodgateLog", "PodgateCLI", "PodgateModel", "PodgateCompiler", "PodgateManifests", "PodgateCgroups", "PodgateDatapath", "PodgateKube"]),
         // The lab: processes, files, namespaces, cgroups, cleanup and the in-pod helper for the simulator, the benchmark and the tests.
         .target(name: "PodgateLab", dependencies: ["CPodgateLab", "PodgateCgroups", "PodgateModel"]),
         .target(name: "PodgateSim", dependencies: ["PodgateLab", "PodgateModel", "PodgateManifests"]),
         .target(name: "PodgateBenchCore", dependencies: ["PodgateModel"]),
         .target(name: "PodgateBench", dependencies: ["PodgateLab", "PodgateBenchCore", "PodgateModel", "PodgateCompiler", "PodgateDatapath", "CLibbpf"]),
 
-        .executableTarget(name: "podgate", dependencies: ["PodgateCLI", "PodgateAgent", "PodgateSim", "PodgateDatapath", "PodgateManifests", "PodgateCompiler", "PodgateBench", "PodgateLab"]),
+        .executableTarget(name: "podgate", dependencies: ["PodgateLog", "PodgateCLI", "PodgateAgent", "PodgateSim", "PodgateDatapath", "PodgateManifests", "PodgateCompiler", "PodgateBench", "PodgateLab"]),
 
         .testTarget(name: "PodgateModelTests", dependencies: ["PodgateModel"]),
-        .testTarget(name: "PodgateCompilerTests", dependencies: ["PodgateCompiler", "PodgateModel", "PodgateManifests"]),
-        .testTarget(name: "PodgateManifestsTests", dependencies: ["PodgateManifests", "PodgateModel"]),
-        // Test support: the podgate executable the kernel suites start (PODGATE_EXECUTABLE).
-        .target(name: "PodgateTestSupport", path: "Tests/PodgateTestSupport"),
+        .testTarget(name: "PodgateCompilerTests", dependencies: ["PodgateCompiler", "PodgateModel", "PodgateManifests", "PodgateTestSupport"]),
+        .testTarget(name: "PodgateManifestsTests", dependencies: ["PodgateManifests", "PodgateModel", "PodgateTestSupport"]),
+        // Test support: the kernel gate, the podgate executable the kernel suites start
+        // (PODGATE_EXECUTABLE), its helper sessions, namespaces, commands.
+        .target(name: "PodgateTestSupport", dependencies: ["PodgateModel", "PodgateKube"], path: "Tests/PodgateTestSupport"),
         .testTarget(name: "PodgateDatapathTests", dependencies: ["PodgateDatapath", "PodgateCgroups", "PodgateModel", "PodgateCompiler", "CPodgateABI", "CLibbpf",
                                                              "PodgateTestSupport"]),
+        // Test support: the agent's ports as fakes (a datapath and a cluster source in memory).
+        .target(name: "PodgateAgentFakes", dependencies: ["PodgateAgent", "PodgateDatapath", "PodgateModel", "PodgateCLI"],
+                path: "Tests/PodgateAgentFakes"),
         .testTarget(name: "PodgateAgentTests", dependencies: ["PodgateAgent", "PodgateCLI", "PodgateModel", "PodgateCompiler", "PodgateDatapath",
-                                                          "PodgateKube", "PodgateKubeFixtures", "PodgateCgroups", "PodgateManifests", "PodgateTestSupport"]),
+                                                          "PodgateKube", "PodgateKubeFixtures", "PodgateCgroups", "PodgateManifests", "PodgateTestSupport",
+                                                          "PodgateAgentFakes"]),
         // Test support: a fixture API server on loopback and API objects as kubectl prints them.
         .target(name: "PodgateKubeFixtures", dependencies: ["PodgateKube", "PodgateModel"], path: "Tests/PodgateKubeFixtures"),
         .testTarget(name: "PodgateKubeTests", dependencies: ["PodgateKube", "PodgateModel", "PodgateKubeFixtures"]),

@@ -1,5 +1,6 @@
 import Foundation
 import PodgateCLI
+import PodgateLog
 import PodgateCompiler
 import PodgateModel
 

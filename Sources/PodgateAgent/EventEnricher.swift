@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Foundation
-import PodgateCLI
+import PodgateLog
 import PodgateCompiler
 import PodgateDatapath
 import PodgateModel

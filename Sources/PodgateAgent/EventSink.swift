@@ -4,6 +4,7 @@ import Glibc
 import FoundationEssentials
 import PodgateCLI
 import PodgateModel
+import PodgateLog
 import Synchronization
 
 /// Where enriched events go: the agent's log (a readable line) and, when

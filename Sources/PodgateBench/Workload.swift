@@ -28,7 +28,8 @@ import Glibc
 ///                                             do not migrate between the cores mid-run
 public enum BenchHelper {
     public static let commands: [String: InPodHelper.Command] = [
-        "serve": serve, "crr": crr, "rr": rr, "deny": deny, "flip": flip, "control": ControlBench.child,
+        "serve": InPodHelper.options(serve), "crr": InPodHelper.options(crr), "rr": InPodHelper.options(rr),
+        "deny": InPodHelper.options(deny), "flip": InPodHelper.options(flip), "control": InPodHelper.options(ControlBench.child),
     ]
 
     /// The server a client talks to: --to (IPv4) and --port.

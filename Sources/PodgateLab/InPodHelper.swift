@@ -11,7 +11,16 @@ import PodgateModel
 /// FIRST: it joins the cgroup (a socket's cgroup is fixed when it is created,
 /// and `ip netns exec` would remount /sys), THEN enters the network namespace.
 public enum InPodHelper {
-    public typealias Command = @Sendable (inout HelperOptions) throws -> Int32
+    /// A subcommand: its arguments (after the command word) in, the exit status out.
+    public typealias Command = @Sendable ([String]) throws -> Int32
+
+    /// A subcommand that reads `--name value` options through the one parser.
+    public static func options(_ body: @escaping @Sendable (inout HelperOptions) throws -> Int32) -> Command {
+        { arguments in
+            var options = try HelperOptions(arguments)
+            return try body(&options)
+        }
+    }
 
     public static func main(_ arguments: [String], commands: [String: Command]) -> Int32 {
         signal(SIGPIPE, SIG_IGN)
@@ -22,8 +31,7 @@ public enum InPodHelper {
             return 2
         }
         do {
-            var options = try HelperOptions(Array(arguments.dropFirst()))
-            return try command(&options)
+            return try command(Array(arguments.dropFirst()))
         } catch {
             Files.standardError("sim-helper \(name): \(error)\n")
             return 2
@@ -48,7 +56,7 @@ public enum InPodHelper {
     ///         writes /proc/sys/KEY (dots as slashes) inside the namespace.
     ///     exec --cgroup DIR|- [--netns NAME] -- PROGRAM ARGS...
     ///         runs PROGRAM there (agents, so their cgroup can be cleaned up; firewall tools in a pod).
-    static let builtins: [String: Command] = ["sysctl": sysctl, "exec": execute]
+    static let builtins: [String: Command] = ["sysctl": options(sysctl), "exec": options(execute)]
 
     static func sysctl(_ options: inout HelperOptions) throws -> Int32 {
         try enter(&options, cgroupRequired: false)

@@ -11,13 +11,16 @@
 ///         holds one connection open (see HoldClient): `open`, then `cut: HOW` (exit 1).
 ///     flood --cgroup DIR --netns NAME --to ADDR --port N [--rate R] [--seconds S] [--count N]
 ///         connects as fast as --rate allows, to benchmark event delivery.
+///     session [--netns-first] CGROUP|- NETNS MODE ARGS...
+///         the kernel tests' socket experiments, one line per outcome (HelperSession).
 ///
 /// A new subcommand: its own file, one line here.
 public enum SimHelper {
     public static let commands: [String: InPodHelper.Command] = [
-        "listen": SimHelperCommands.listen,
-        "probe": SimHelperCommands.probe,
-        "hold": SimHelperCommands.hold,
-        "flood": FloodHelper.run,
+        "listen": InPodHelper.options(SimHelperCommands.listen),
+        "probe": InPodHelper.options(SimHelperCommands.probe),
+        "hold": InPodHelper.options(SimHelperCommands.hold),
+        "flood": InPodHelper.options(FloodHelper.run),
+        "session": HelperSession.run,
     ]
 }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import PodgateCLI
+import PodgateLog
 
 /// The one executable. Each verb lives in its own file under Commands/.
 @main

@@ -10,7 +10,7 @@ import Glibc
 /// wrote in its cleanup registry before creating anything is enough for
 /// `podgate bench --cleanup` to remove every object it left.
 @Suite(.serialized) struct BenchCleanupKernelTests {
-    @Test(.enabled(if: CalibrationProgramTests.kernel)) func aKilledRunsObjectsAreRemovedByCleanup() throws {
+    @Test(.kernel) func aKilledRunsObjectsAreRemovedByCleanup() throws {
         let executable = try #require(PodgateExecutable.path, "\(PodgateExecutable.missing)")
         let run = try Processes.spawn(executable, ["bench", "propagation", "--quick"], stdout: .null, stderr: .null)
         let id = "podgate-bench-\(run.pid)"

@@ -1,5 +1,6 @@
 import Foundation
 import PodgateModel
+import PodgateTestSupport
 import Testing
 @testable import PodgateDatapath
 
@@ -7,7 +8,7 @@ import Testing
 /// restarted agent must report them like any other: pods, policies and the
 /// real source address (they came out unnamed, with "src":"::", because
 /// they were read before the first compilation).
-@Suite(.serialized, .enabled(if: KernelGate.enabled, "needs root (or CI=true)"))
+@Suite(.serialized, .kernel)
 struct DowntimeEventsTests {
     @Test func refusalsWhileTheAgentIsDownAreReportedWithNamesAfterRestart() throws {
         let harness = try AgentHarness()

@@ -4,6 +4,7 @@ import Glibc
 #endif
 import Foundation
 import PodgateModel
+import PodgateTestSupport
 import Testing
 @testable import PodgateSim
 
@@ -18,10 +19,10 @@ final class HeldCluster {
     let executable: String
 
     init(scenario: String) throws {
-        guard let executable = KernelSupport.podgateExecutable else { throw SimError(KernelSupport.missing ?? "no podgate") }
+        let executable = try KernelGate.executable()
         self.executable = executable
         output = "/tmp/podgate-hold-test-\(getpid())-\(Int.random(in: 0..<1_000_000)).out"
-        let child = try Processes.spawn(executable, ["sim", "--hold", "\(KernelSupport.packageRoot)/Tests/scenarios/\(scenario)"],
+        let child = try Processes.spawn(executable, ["sim", "--hold", "\(PodgateExecutable.packageRoot)/Tests/scenarios/\(scenario)"],
                                         stdout: .file(output), stderr: .file(output + ".err"))
         process = child.pid
         var text = ""
@@ -58,7 +59,7 @@ final class HeldCluster {
     }
 
     func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        try Processes.run(executable, arguments)
+        try Command.status(executable: executable, arguments)
     }
 
     func json(_ arguments: [String]) throws -> [String: Any] {
@@ -195,8 +196,8 @@ extension KernelSuites {
                       "namespace-selector.yaml", "networks.yaml", "port-granularity.yaml", "seed-walkthrough.yaml",
                       "service-accounts.yaml", "udp.yaml"])
     func explainAgreesWithTheKernel(scenario: String) throws {
-        guard let executable = KernelSupport.podgateExecutable else { throw SimError(KernelSupport.missing ?? "no podgate") }
-        let (status, output) = try Processes.run(executable, ["sim", "--explain", "\(KernelSupport.packageRoot)/Tests/scenarios/\(scenario)"])
+        let executable = try KernelGate.executable()
+        let (status, output) = try Command.status(executable: executable, ["sim", "--explain", "\(PodgateExecutable.packageRoot)/Tests/scenarios/\(scenario)"])
         #expect(status == 0, "\(output)")
         #expect(output.contains("podgate explain agreed with"))
         #expect(!output.contains("FAIL"))
@@ -205,8 +206,8 @@ extension KernelSuites {
     /// Two nodes, two agents: a host-network pod is its node (its labels
     /// match no podSelector), the other node is not "the node P runs on".
     @Test func multiNodeAndHostNetworkScenario() throws {
-        guard let executable = KernelSupport.podgateExecutable else { throw SimError(KernelSupport.missing ?? "no podgate") }
-        let (status, output) = try Processes.run(executable, ["sim", "\(KernelSupport.packageRoot)/Tests/scenarios-more/multi-node.yaml"])
+        let executable = try KernelGate.executable()
+        let (status, output) = try Command.status(executable: executable, ["sim", "\(PodgateExecutable.packageRoot)/Tests/scenarios-more/multi-node.yaml"])
         #expect(status == 0, "\(output)")
         #expect(output.contains("11 passed, 0 failed"), "\(output)")
     }

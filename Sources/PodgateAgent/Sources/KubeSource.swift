@@ -1,5 +1,5 @@
 import Foundation
-import PodgateCLI
+import PodgateLog
 import PodgateCgroups
 import PodgateKube
 import PodgateManifests

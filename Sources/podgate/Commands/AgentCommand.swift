@@ -1,5 +1,6 @@
 import PodgateAgent
 import PodgateCLI
+import PodgateLog
 import PodgateDatapath
 
 enum AgentCommand {
@@ -26,7 +27,8 @@ enum AgentCommand {
                 }
                 return 0
             }
-            try await Agent(options: options).run()
+            try await Agent(options: options, datapath: KernelDatapath(options: options),
+                            source: Agent.clusterSource(for: options)).run()
             return 0
         }
     }

@@ -1,6 +1,7 @@
 import PodgateAgent
 import PodgateCLI
 import PodgateModel
+import PodgateLog
 
 /// Flags shared by the commands that talk to an agent or read its pins.
 enum CommonFlags {

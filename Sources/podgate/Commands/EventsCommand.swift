@@ -2,6 +2,7 @@ import Foundation
 import PodgateAgent
 import PodgateCLI
 import PodgateModel
+import PodgateLog
 
 /// `podgate events tail`: denied, audit and revoked events from the running agent,
 /// enriched with names, the policies considered and the nearest miss.

@@ -1,5 +1,6 @@
 import PodgateAgent
 import PodgateCLI
+import PodgateLog
 
 /// `podgate explain`: the verdict for one connection and why, from the
 /// agent's snapshot, cross-checked against the kernel's maps.

@@ -2,6 +2,7 @@ import Foundation
 import PodgateAgent
 import PodgateCLI
 import PodgateModel
+import PodgateLog
 import PodgateDatapath
 
 /// `podgate maps dump [SECTION]`: what the kernel holds right now, read

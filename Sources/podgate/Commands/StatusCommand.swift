@@ -1,6 +1,7 @@
 import Foundation
 import PodgateAgent
 import PodgateCLI
+import PodgateLog
 
 /// `podgate status`: the running agent's health in one screen.
 enum StatusCommand {

@@ -1,5 +1,6 @@
 import CPodgateABI
 import PodgateCLI
+import PodgateLog
 
 enum VersionCommand {
     static let spec = CommandSpec(name: "podgate version", summary: "Print podgate's version and the BPF ABI version it speaks.")
