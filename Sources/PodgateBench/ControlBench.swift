@@ -78,9 +78,11 @@ enum ControlBench {
         let write = ms(started)
         emit("initial map write", "ms", write, "\(initial.count) updates (batched per map where the kernel allows), \(ReportFormat.fixed(write * 1e6 / Double(max(initial.count, 1)), digits: 0)) ns each; diff \(ReportFormat.fixed(diffTime, digits: 1)) ms")
 
-        for map in ["podgate_ipcache", "podgate_policy"] {
+        // Policy entries live in two maps since ABI 4: one port in podgate_exact, the rest in podgate_policy.
+        for map in ["podgate_ipcache", "podgate_exact", "podgate_policy"] {
             let layout = PinLayout(root: pin)
             let batch = try BatchWrites.measure(mapPath: layout.map(map, in: layout.current))
+            if batch.entries == 0 { continue }  // nothing to rewrite (a cluster without port ranges)
             emit("rewrite \(map), one entry per syscall", "ms", batch.singleMs, "\(batch.entries) entries")
             if let ms = batch.batchMs {
                 emit("rewrite \(map), bpf_map_update_batch", "ms", ms, "\(batch.entries) entries in one call")

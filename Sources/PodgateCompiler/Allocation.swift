@@ -72,7 +72,10 @@ public struct TargetClassKey: Hashable, Comparable, Sendable {
 /// Every number the compiler has handed out. Pass the previous one to the
 /// next `compile` so numbers of things that still exist never change.
 public struct Allocation: Hashable, Sendable {
-    public internal(set) var identities = IDTable<IdentityKey>(first: IdentityID.firstPod, limit: IdentityID.firstCIDR)
+    public internal(set) var identities = IDTable<IdentityKey>(first: IdentityID.firstPod, limit: IdentityID.firstNamespace)
+    /// A class per namespace that holds a numbered identity: the source of
+    /// policy keys for "every pod of this namespace".
+    public internal(set) var namespaceClasses = IDTable<String>(first: IdentityID.firstNamespace, limit: IdentityID.firstCIDR)
     /// 0 is "not a policy target" (host-network pods).
     public internal(set) var targetClasses = IDTable<TargetClassKey>(first: 1)
     public internal(set) var cidrClasses = IDTable<CIDR>(first: IdentityID.firstCIDR)

@@ -40,6 +40,7 @@ public struct Compilation: Hashable, Sendable {
     public func describe(source: IdentityID) -> String {
         switch source {
         case .none: return "(covered)"
+        case .allPods: return "every pod"
         default:
             if let name = source.reservedName { return name }
             if let identity = identities[source] { return identity.description }

@@ -66,6 +66,8 @@ public struct IncrementalCompiler: Sendable {
         var networks: [NetworkBlock]   // canonical
     }
     var networkEntries: [PolicyRef: [NetworkEntry]] = [:]
+    /// Policies with a whole-namespace entry (SourceClasses): namespace classes are sources.
+    var namespaceClassPolicies: Set<PolicyRef> = []
     /// Policies with an entry that has only `networks` (CIDR classes are sources).
     var cidrPolicies: Set<PolicyRef> = []
     var targetsOf: [PolicyRef: [TargetClassID: [PortPrefix]]] = [:]
@@ -310,6 +312,7 @@ public struct IncrementalCompiler: Sendable {
             allocation.targetClasses.remove(key)
         }
         for key in previous.cidrClasses.ids.keys where cidrReferences[key] == nil { allocation.cidrClasses.remove(key) }
+        for key in previous.namespaceClasses.ids.keys where identitiesByNamespace[key] == nil { allocation.namespaceClasses.remove(key) }
         for key in previous.pods.ids.keys where pods[key] == nil { allocation.pods.remove(key) }
         for key in previous.policies.ids.keys where policies[key] == nil { allocation.policies.remove(key) }
     }

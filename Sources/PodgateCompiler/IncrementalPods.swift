@@ -121,6 +121,7 @@ extension IncrementalCompiler {
         }
         identityKeys[id] = key
         identityMembers[id] = [ref]
+        if identitiesByNamespace[key.namespace] == nil { acquireNamespaceClass(key.namespace) }
         identitiesByNamespace[key.namespace, default: []].insert(id)
         for policy in candidatePolicies(forIdentityIn: key.namespace) where policyMatches(policy, id) {
             addSource(policy, id)
@@ -131,6 +132,32 @@ extension IncrementalCompiler {
     mutating func releaseIdentity(_ id: IdentityID, _ ref: PodRef) {
         identityMembers[id]?.remove(ref)
         if identityMembers[id]?.isEmpty ?? true { releasedIdentities.insert(id) }
+    }
+
+    /// A namespace's first identity: its class, and the policies whose
+    /// whole-namespace entries select it take it as a source. Out of numbers:
+    /// no class, so no class key admits its pods (closed, never wider).
+    mutating func acquireNamespaceClass(_ namespace: String) {
+        guard let raw = allocation.namespaceClasses.insert(namespace) else { return }
+        let id = IdentityID(raw)
+        let labels = labels(ofNamespace: namespace)
+        for ref in namespaceClassPolicies {
+            if let policy = policies[ref], SourceClasses.selects(policy, namespace, labels: labels) { addSource(ref, id) }
+        }
+    }
+
+    /// Its last identity is gone: the class and every key naming it.
+    mutating func releaseNamespaceClass(_ namespace: String) {
+        guard let raw = allocation.namespaceClasses[namespace] else { return }
+        let id = IdentityID(raw)
+        for ref in policiesWithSource[id] ?? [] { removeSource(ref, id) }
+        policiesWithSource[id] = nil
+        allocation.namespaceClasses.remove(namespace)
+    }
+
+    /// The class pods of a namespace carry as sources (they have an identity).
+    func namespaceClass(of namespace: String) -> IdentityID {
+        allocation.namespaceClasses[namespace].map(IdentityID.init) ?? .none
     }
 
     mutating func acquireClass(_ key: TargetClassKey) -> TargetClassID {
@@ -175,7 +202,10 @@ extension IncrementalCompiler {
             guard let key = identityKeys.removeValue(forKey: id) else { continue }
             identityMembers[id] = nil
             identitiesByNamespace[key.namespace]?.remove(id)
-            if identitiesByNamespace[key.namespace]?.isEmpty == true { identitiesByNamespace[key.namespace] = nil }
+            if identitiesByNamespace[key.namespace]?.isEmpty == true {
+                identitiesByNamespace[key.namespace] = nil
+                releaseNamespaceClass(key.namespace)
+            }
             allocation.identities.remove(key)
         }
         releasedIdentities = []
@@ -213,7 +243,8 @@ extension IncrementalCompiler {
         case let .pod(ref):
             if let facts = podFacts[ref], let identity = facts.identity, let targetClass = facts.targetClass {
                 value = AddressValue(kind: .pod, identity: identity, targetClass: targetClass,
-                                     podID: allocation.pods[ref] ?? 0, defaultPolicy: facts.defaultPolicy)
+                                     podID: allocation.pods[ref] ?? 0, defaultPolicy: facts.defaultPolicy,
+                                     namespaceClass: namespaceClass(of: ref.namespace))
             }
         }
         setAddressEntry(address, value)
@@ -234,7 +265,8 @@ extension IncrementalCompiler {
                                                    defaultPolicy: .allUnauthenticated))
             return
         }
-        var value = EndpointValue(identity: identity, targetClass: targetClass, podID: podID, defaultPolicy: policy)
+        var value = EndpointValue(identity: identity, targetClass: targetClass, podID: podID, defaultPolicy: policy,
+                                  namespaceClass: namespaceClass(of: ref.namespace))
         value.address4 = pod.addresses.first(where: \.isIPv4)
         value.address6 = pod.addresses.first(where: { !$0.isIPv4 })
         if let v4 = value.address4, let match = longestCIDRMatch(v4) {

@@ -33,6 +33,7 @@ extension IncrementalCompiler {
         policiesByNamespace[policy.namespace]?.remove(ref)
         widePolicies.remove(ref)
         namespaceSelectorPolicies.remove(ref)
+        namespaceClassPolicies.remove(ref)
         cidrPolicies.remove(ref)
         for prefix in Self.prefixes(of: policy) { releaseCIDR(prefix) }
     }
@@ -47,9 +48,17 @@ extension IncrementalCompiler {
             if entry.namespaceSelector != nil { namespaceSelectorPolicies.insert(ref) }
             if entry.namespaceSelector != nil || (entry.podSelector == nil && entry.serviceAccounts != nil) { widePolicies.insert(ref) }
             if !hasPodFields, entry.networks != nil { cidrPolicies.insert(ref) }
+            if entry.isClassSource { namespaceClassPolicies.insert(ref) }
         }
         // Sources: the candidate identities (as SourceResolution picks them), then the CIDR classes.
+        // Whole namespaces as classes: those holding an identity (numbers
+        // from an earlier allocation may name namespaces now empty).
         var sources: Set<IdentityID> = []
+        if namespaceClassPolicies.contains(ref) {
+            let classes = allocation.namespaceClasses.ids.filter { identitiesByNamespace[$0.key] != nil }
+                .map { ($0.key, IdentityID($0.value)) }
+            sources = SourceClasses.sources(of: policy, namespaces: classes, labels: { self.labels(ofNamespace: $0) })
+        }
         for id in candidateIdentities(of: policy) where policyMatches(ref, id) { sources.insert(id) }
         if cidrPolicies.contains(ref) {
             for (prefix, raw) in allocation.cidrClasses.ids where cidrMatches(policy, prefix) { sources.insert(IdentityID(raw)) }
@@ -145,7 +154,8 @@ extension IncrementalCompiler {
     /// The identities a policy's entries can reach (a superset; `policyMatches` decides).
     func candidateIdentities(of policy: Policy) -> Set<IdentityID> {
         var result: Set<IdentityID> = []
-        for entry in policy.sources {
+        // Whole-namespace entries hold classes, not identities.
+        for entry in policy.sources where !entry.isClassSource {
             if let selector = entry.namespaceSelector {
                 for (namespace, ids) in identitiesByNamespace where selector.matches(labels(ofNamespace: namespace)) { result.formUnion(ids) }
             } else if entry.podSelector != nil {
@@ -164,7 +174,8 @@ extension IncrementalCompiler {
     }
 
     private func entryMatches(_ entry: PolicySource, _ id: IdentityID, _ identity: IdentityKey, policyNamespace: String) -> Bool {
-        guard entry.hasPodFields,
+        // Whole namespaces are classes (SourceClasses), not identities.
+        guard entry.hasPodFields, !entry.isClassSource,
               SourceMatching.podFieldsMatch(entry, namespace: identity.namespace, labels: identity.labels,
                                             serviceAccount: identity.serviceAccount,
                                             namespaceLabels: labels(ofNamespace: identity.namespace),
@@ -183,6 +194,18 @@ extension IncrementalCompiler {
 
     /// A namespace's labels changed: its identities against every namespace selector.
     mutating func reevaluateNamespace(_ namespace: String) {
+        // Its class against every whole-namespace entry.
+        if let raw = allocation.namespaceClasses[namespace], identitiesByNamespace[namespace] != nil {
+            let id = IdentityID(raw)
+            let labels = labels(ofNamespace: namespace)
+            for ref in namespaceClassPolicies {
+                guard let policy = policies[ref] else { continue }
+                let matches = SourceClasses.selects(policy, namespace, labels: labels)
+                let holds = sourcesOf[ref]?.contains(id) ?? false
+                if matches, !holds { addSource(ref, id) }
+                if !matches, holds { removeSource(ref, id) }
+            }
+        }
         guard !namespaceSelectorPolicies.isEmpty else { return }
         for id in identitiesByNamespace[namespace] ?? [] {
             for ref in namespaceSelectorPolicies { reevaluate(ref, id) }

@@ -31,7 +31,8 @@ public enum MapLookup {
         if info?.kind == .host, state.config.allowFromHost { return Result(allowed: true) }
         let cidr = state.longestCIDRMatch(source)?.value
         return decide(state, targetClass: endpoint.targetClass, defaultPolicy: endpoint.defaultPolicy,
-                      identity: info?.identity ?? .world, cidrClass: cidr?.cidrClass ?? .none,
+                      identity: info?.identity ?? .world, namespaceClass: info?.namespaceClass ?? .none,
+                      cidrClass: cidr?.cidrClass ?? .none,
                       inCluster: cidr?.inCluster ?? false, port: port, transport: transport)
     }
 
@@ -47,22 +48,31 @@ public enum MapLookup {
         guard let endpoint = state.endpoints[source] else {
             guard state.config.denyUnknownPods else { return nil }
             return decide(state, targetClass: targetClass, defaultPolicy: defaultPolicy, identity: .unknownPod,
-                          cidrClass: .none, inCluster: false, port: port, transport: transport)
+                          namespaceClass: .none, cidrClass: .none, inCluster: false, port: port, transport: transport)
         }
         guard endpoint.identity.isPod else { return nil }
         if info.podID == endpoint.podID { return Result(allowed: true) }
         let v4 = destination.isIPv4
         return decide(state, targetClass: targetClass, defaultPolicy: defaultPolicy, identity: endpoint.identity,
-                      cidrClass: v4 ? endpoint.cidrClass4 : endpoint.cidrClass6,
+                      namespaceClass: endpoint.namespaceClass, cidrClass: v4 ? endpoint.cidrClass4 : endpoint.cidrClass6,
                       inCluster: v4 ? endpoint.inCluster4 : endpoint.inCluster6, port: port, transport: transport)
     }
 
     /// Rules 3 and 4, as `lib/policy.h` takes them (`podgate_rule3_policies`, `podgate_rule4_default`).
     static func decide(_ state: DesiredState, targetClass: TargetClassID, defaultPolicy: DefaultInboundPolicy,
-                       identity: IdentityID, cidrClass: IdentityID, inCluster: Bool,
+                       identity: IdentityID, namespaceClass: IdentityID, cidrClass: IdentityID, inCluster: Bool,
                        port: UInt16, transport: TransportProtocol) -> Result {
         if let allow = policyLookup(state, targetClass, identity, port, transport) {
             return Result(allowed: true, policyIndex: allow.policyIndex)
+        }
+        // The classes of a pod identity: its namespace's, then every pod's.
+        if identity.isPod {
+            if namespaceClass != .none, let allow = policyLookup(state, targetClass, namespaceClass, port, transport) {
+                return Result(allowed: true, policyIndex: allow.policyIndex)
+            }
+            if let allow = policyLookup(state, targetClass, .allPods, port, transport) {
+                return Result(allowed: true, policyIndex: allow.policyIndex)
+            }
         }
         if cidrClass != .none, let allow = policyLookup(state, targetClass, cidrClass, port, transport) {
             return Result(allowed: true, policyIndex: allow.policyIndex)
@@ -82,8 +92,9 @@ public enum MapLookup {
         }
     }
 
-    /// The LPM trie lookup of `podgate_policy`: the longest stored prefix of
-    /// (class, source, protocol, port), from a single port up to "everything".
+    /// The lookup of `podgate_exact` (a single port, hashed) then the LPM trie
+    /// `podgate_policy` (the shorter prefixes): together the longest stored
+    /// prefix of (class, source, protocol, port), from a single port up to "everything".
     public static func policyLookup(_ state: DesiredState, _ targetClass: TargetClassID, _ source: IdentityID,
                                     _ port: UInt16, _ transport: TransportProtocol) -> PolicyValue? {
         for bits in stride(from: 16, through: 0, by: -1) {

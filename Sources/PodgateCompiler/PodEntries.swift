@@ -21,10 +21,16 @@ struct PodEntries {
             case let .pod(ref):
                 guard let identity = identityOf[ref], let targetClass = classOf[ref] else { continue }
                 result[address] = AddressValue(kind: .pod, identity: identity, targetClass: targetClass,
-                                               podID: allocation.pods[ref] ?? 0, defaultPolicy: defaults[ref])
+                                               podID: allocation.pods[ref] ?? 0, defaultPolicy: defaults[ref],
+                                               namespaceClass: namespaceClass(ref))
             }
         }
         return result
+    }
+
+    /// The class of a pod's namespace (it has an identity, so its namespace has one).
+    func namespaceClass(_ ref: PodRef) -> IdentityID {
+        allocation.namespaceClasses[ref.namespace].map(IdentityID.init) ?? .none
     }
 
     /// Local pods only (`spec.nodeName` is this node, or unset). A host-network
@@ -42,7 +48,8 @@ struct PodEntries {
                                                defaultPolicy: .allUnauthenticated)
                 continue
             }
-            var value = EndpointValue(identity: identity, targetClass: targetClass, podID: podID, defaultPolicy: policy)
+            var value = EndpointValue(identity: identity, targetClass: targetClass, podID: podID, defaultPolicy: policy,
+                                      namespaceClass: namespaceClass(ref))
             // Its own addresses, the only sources it may send from (anti-spoofing).
             value.address4 = pod.addresses.first(where: \.isIPv4)
             value.address6 = pod.addresses.first(where: { !$0.isIPv4 })

@@ -43,6 +43,8 @@ public enum PolicyCompiler {
             classKeys[pod.ref] = TargetClassKey(identity: IdentityID(id), ports: pod.ports, defaultPolicy: policy)
         }
         allocation.targetClasses.update(live: Set(classKeys.values))
+        // A class per namespace with an identity: the source of "every pod of it".
+        allocation.namespaceClasses.update(live: Set(keyOf.values.filter { allocation.identities[$0] != nil }.map(\.namespace)))
         for (ref, key) in classKeys { classOf[ref] = allocation.targetClasses[key].map(TargetClassID.init) }
         allocation.cidrClasses.update(live: CIDRClasses.prefixes(snapshot, settings: settings))
         allocation.pods.update(live: Set(pods.map(\.ref)))
@@ -55,7 +57,8 @@ public enum PolicyCompiler {
 
         // Policy entries.
         let resolution = SourceResolution(snapshot: snapshot, identities: compilation.identities,
-                                          cidrClasses: allocation.cidrClasses.ids.mapValues(IdentityID.init))
+                                          cidrClasses: allocation.cidrClasses.ids.mapValues(IdentityID.init),
+                                          namespaceClasses: allocation.namespaceClasses.ids.mapValues(IdentityID.init))
         let policies = snapshot.policies.values.compactMap { policy -> (UInt32, Policy, Set<IdentityID>)? in
             guard let index = allocation.policies[policy.ref] else { return nil }
             return (index, policy, resolution.sources(of: policy))

@@ -6,6 +6,8 @@ struct SourceResolution {
     let snapshot: ClusterSnapshot
     let identities: [IdentityID: IdentityKey]
     let cidrClasses: [CIDR: IdentityID]
+    /// The class of each namespace that holds an identity (SourceClasses).
+    let namespaceClasses: [String: IdentityID]
     /// The identities of each namespace, and each namespace's labels, computed
     /// once: a policy's candidates are then the identities of the namespaces it
     /// can select, not every identity of the cluster (policies x identities
@@ -13,8 +15,10 @@ struct SourceResolution {
     private let identitiesByNamespace: [String: [(IdentityID, IdentityKey)]]
     private let namespaceLabels: [String: [String: String]]
 
-    init(snapshot: ClusterSnapshot, identities: [IdentityID: IdentityKey], cidrClasses: [CIDR: IdentityID]) {
+    init(snapshot: ClusterSnapshot, identities: [IdentityID: IdentityKey], cidrClasses: [CIDR: IdentityID],
+         namespaceClasses: [String: IdentityID] = [:]) {
         self.snapshot = snapshot
+        self.namespaceClasses = namespaceClasses
         self.identities = identities
         self.cidrClasses = cidrClasses
         var byNamespace: [String: [(IdentityID, IdentityKey)]] = [:]
@@ -37,12 +41,19 @@ struct SourceResolution {
     }
 
     func sources(of policy: Policy) -> Set<IdentityID> {
+        // Whole-namespace entries: classes (only policies that have one look at every namespace).
         var result: Set<IdentityID> = []
+        if policy.sources.contains(where: \.isClassSource) {
+            result = SourceClasses.sources(of: policy, namespaces: namespaceClasses.map { ($0.key, $0.value) },
+                                           labels: { namespaceLabels[$0] ?? ClusterFacts.namespaceLabels($0, in: snapshot) })
+        }
         for entry in policy.sources { result.formUnion(sources(of: entry, in: policy.namespace)) }
         return result
     }
 
     private func sources(of entry: PolicySource, in policyNamespace: String) -> Set<IdentityID> {
+        // Whole namespaces are classes (SourceClasses), not identities.
+        guard !entry.isClassSource else { return [] }
         guard entry.hasPodFields else {
             // Only `networks`: the classes whose prefix lies inside a cidr and outside its excepts.
             guard let blocks = entry.networks else { return [] }

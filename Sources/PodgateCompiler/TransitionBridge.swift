@@ -21,8 +21,17 @@ public enum TransitionBridge {
         guard let old else { return new }
         let liveIdentities = liveIdentities(new)
         let liveClasses = Set(pods(new, \.targetClass).values)
-        guard let plan = plan(from: old, to: new, identityIsLive: { liveIdentities.contains($0) },
-                              classIsLive: { liveClasses.contains($0) }) else { return new }
+        // Namespace classes move only when numbers are handed out afresh (a
+        // restarted agent): the same make-before-break as identities.
+        let liveNamespaces = Set(new.endpoints.values.map(\.namespaceClass)).union(new.addresses.values.map(\.namespaceClass))
+        let namespaceMoves = moves(old: namespaceClasses(old), new: namespaceClasses(new), isLive: { liveNamespaces.contains($0) })
+        var movePlan = Self.plan(from: old, to: new, identityIsLive: { liveIdentities.contains($0) },
+                                 classIsLive: { liveClasses.contains($0) })
+        if !namespaceMoves.isEmpty {
+            movePlan = movePlan ?? Plan(identitiesInto: [:], classesInto: [:])
+            movePlan!.namespacesInto = invert(namespaceMoves)
+        }
+        guard let plan = movePlan else { return new }
         var bridged = new
         bridged.policy.merge(copies(of: new.policy, plan, existing: new.policy)) { current, _ in current }
         return bridged
@@ -33,6 +42,8 @@ public enum TransitionBridge {
         /// new identity -> the old identities that move into it (and die).
         var identitiesInto: [IdentityID: [IdentityID]]
         var classesInto: [TargetClassID: [TargetClassID]]
+        /// new namespace class -> the old ones that move into it (full path only).
+        var namespacesInto: [IdentityID: [IdentityID]] = [:]
     }
 
     /// nil when nothing moves. `old` and `new` may hold only the entries that
@@ -53,7 +64,7 @@ public enum TransitionBridge {
         var result: [PolicyKey: PolicyValue] = [:]
         for (key, value) in entries {
             let classes = [key.targetClass] + (plan.classesInto[key.targetClass] ?? [])
-            let sources = [key.source] + (plan.identitiesInto[key.source] ?? [])
+            let sources = [key.source] + (plan.identitiesInto[key.source] ?? []) + (plan.namespacesInto[key.source] ?? [])
             for targetClass in classes {
                 for source in sources where targetClass != key.targetClass || source != key.source {
                     var copy = key
@@ -78,6 +89,16 @@ public enum TransitionBridge {
         for value in state.addresses.values where value.kind == .pod && value.podID != 0 {
             guard let targetClass = value.targetClass else { continue }
             result[value.podID] = PodPointer(identity: value.identity, targetClass: targetClass)[keyPath: field]
+        }
+        return result
+    }
+
+    /// pod id -> its namespace class, from every entry that names a pod with one.
+    private static func namespaceClasses(_ state: DesiredState) -> [UInt32: IdentityID] {
+        var result: [UInt32: IdentityID] = [:]
+        for value in state.endpoints.values where value.podID != 0 && value.namespaceClass != .none { result[value.podID] = value.namespaceClass }
+        for value in state.addresses.values where value.kind == .pod && value.podID != 0 && value.namespaceClass != .none {
+            result[value.podID] = value.namespaceClass
         }
         return result
     }

@@ -81,7 +81,8 @@ extension podgate_endpoint {
         if let address = value.address6 { addr6 = ABIConversion.bytes(address); flags |= UInt32(PODGATE_EP_F_ADDR6) }
         self.init(identity: value.identity.rawValue, target_class: value.targetClass.rawValue, pod_id: value.podID,
                   default_policy: ABIConversion.defaultPolicyNumber(value.defaultPolicy),
-                  cidr_class4: value.cidrClass4.rawValue, cidr_class6: value.cidrClass6.rawValue, flags: flags, pad: 0,
+                  cidr_class4: value.cidrClass4.rawValue, cidr_class6: value.cidrClass6.rawValue, flags: flags,
+                  namespace_class: value.namespaceClass.rawValue,
                   addr4: addr4, addr6: addr6)
     }
 }
@@ -94,7 +95,8 @@ extension EndpointValue {
                   inCluster4: c.flags & UInt32(PODGATE_EP_F_IN_CLUSTER4) != 0,
                   inCluster6: c.flags & UInt32(PODGATE_EP_F_IN_CLUSTER6) != 0,
                   address4: c.flags & UInt32(PODGATE_EP_F_ADDR4) != 0 ? ABIConversion.address(c.addr4) : nil,
-                  address6: c.flags & UInt32(PODGATE_EP_F_ADDR6) != 0 ? ABIConversion.address(c.addr6) : nil)
+                  address6: c.flags & UInt32(PODGATE_EP_F_ADDR6) != 0 ? ABIConversion.address(c.addr6) : nil,
+                  namespaceClass: IdentityID(c.namespace_class))
     }
 }
 
@@ -118,7 +120,7 @@ extension podgate_addr_info {
         self.init(identity: value.identity.rawValue, target_class: value.targetClass?.rawValue ?? 0,
                   pod_id: value.kind == .pod ? value.podID : 0,
                   default_policy: value.defaultPolicy.map(ABIConversion.defaultPolicyNumber) ?? 0,
-                  flags: flags, pad: 0)
+                  flags: flags, namespace_class: value.kind == .pod ? value.namespaceClass.rawValue : 0)
     }
 }
 
@@ -136,7 +138,8 @@ extension AddressValue {
             return
         }
         self.init(kind: .pod, identity: IdentityID(c.identity), targetClass: TargetClassID(c.target_class),
-                  podID: c.pod_id, defaultPolicy: try ABIConversion.defaultPolicy(c.default_policy, in: "podgate_addr_info"))
+                  podID: c.pod_id, defaultPolicy: try ABIConversion.defaultPolicy(c.default_policy, in: "podgate_addr_info"),
+                  namespaceClass: IdentityID(c.namespace_class))
     }
 }
 

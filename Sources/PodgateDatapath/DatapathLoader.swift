@@ -24,7 +24,7 @@ public struct MapCapacities: Hashable, Sendable {
         case PODGATE_MAP_ENDPOINTS: endpoints
         case PODGATE_MAP_IPCACHE: addresses
         case PODGATE_MAP_CIDRS: cidrs
-        case PODGATE_MAP_POLICY: policy
+        case PODGATE_MAP_POLICY, PODGATE_MAP_EXACT: policy
         case PODGATE_MAP_EVENTS: eventBytes
         default: nil
         }

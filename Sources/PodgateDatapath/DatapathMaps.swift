@@ -5,7 +5,7 @@ import PodgateModel
 import Glibc
 #endif
 
-/// The ten pinned maps, opened by path. Owns one file descriptor per map
+/// The eleven pinned maps, opened by path. Owns one file descriptor per map
 /// and closes them on deinit; the pins (and so the maps) remain.
 ///
 /// Sendable without a lock: the stored descriptors never change, and the
@@ -15,7 +15,7 @@ public final class DatapathMaps: Sendable {
     public static let names: [String] = [
         PODGATE_MAP_ENDPOINTS, PODGATE_MAP_IPCACHE, PODGATE_MAP_CIDRS, PODGATE_MAP_POLICY,
         PODGATE_MAP_FLOWS, PODGATE_MAP_EVENTS, PODGATE_MAP_COUNTERS, PODGATE_MAP_CONFIG, PODGATE_MAP_REPORTED,
-        PODGATE_MAP_EDGES,
+        PODGATE_MAP_EDGES, PODGATE_MAP_EXACT,
     ]
 
     /// The directory the maps were opened from (`<pin-dir>/v<ABI>`, see `PinLayout`).
@@ -30,6 +30,8 @@ public final class DatapathMaps: Sendable {
     let configFD: Int32
     let reportedFD: Int32
     let edgesFD: Int32
+    /// Single-port policy entries (hash); `policyFD` holds the shorter prefixes.
+    let exactFD: Int32
 
     /// Opens the maps of this build's ABI version pinned under the agent's
     /// pin directory (by the loader, possibly by an earlier agent process).
@@ -68,10 +70,11 @@ public final class DatapathMaps: Sendable {
         (flowsFD, eventsFD, countersFD, configFD) = (descriptors[4], descriptors[5], descriptors[6], descriptors[7])
         reportedFD = descriptors[8]
         edgesFD = descriptors[9]
+        exactFD = descriptors[10]
     }
 
     deinit {
-        [endpointsFD, ipcacheFD, cidrsFD, policyFD, flowsFD, eventsFD, countersFD, configFD, reportedFD, edgesFD].forEach { close($0) }
+        [endpointsFD, ipcacheFD, cidrsFD, policyFD, flowsFD, eventsFD, countersFD, configFD, reportedFD, edgesFD, exactFD].forEach { close($0) }
     }
 }
 
@@ -129,6 +132,7 @@ extension DatapathMaps {
         case PODGATE_MAP_IPCACHE: ipcacheFD
         case PODGATE_MAP_CIDRS: cidrsFD
         case PODGATE_MAP_POLICY: policyFD
+        case PODGATE_MAP_EXACT: exactFD
         case PODGATE_MAP_FLOWS: flowsFD
         case PODGATE_MAP_EVENTS: eventsFD
         case PODGATE_MAP_COUNTERS: countersFD

@@ -87,13 +87,15 @@ extension DatapathMaps {
                 state.unreadable.append("\(PODGATE_MAP_CIDRS): \(error)")
             }
         }
-        for (key, value) in try Self.entries(policyFD, map: PODGATE_MAP_POLICY, key: podgate_policy_key(), value: podgate_policy_value()) {
-            do {
-                let policyKey = try PolicyKey(key)
-                state.policy[policyKey] = PolicyValue(value)
-                state.policyHits[policyKey] = value.hits
-            } catch {
-                state.unreadable.append("\(PODGATE_MAP_POLICY): \(error)")
+        for (fd, name) in [(exactFD, PODGATE_MAP_EXACT), (policyFD, PODGATE_MAP_POLICY)] {
+            for (key, value) in try Self.entries(fd, map: name, key: podgate_policy_key(), value: podgate_policy_value()) {
+                do {
+                    let policyKey = try PolicyKey(key)
+                    state.policy[policyKey] = PolicyValue(value)
+                    state.policyHits[policyKey] = value.hits
+                } catch {
+                    state.unreadable.append("\(name): \(error)")
+                }
             }
         }
         return state

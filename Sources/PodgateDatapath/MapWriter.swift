@@ -56,7 +56,10 @@ extension DatapathMaps {
         for operation in run {
             switch operation {
             case .updateCIDR(let cidr, let value): add(cidrsFD, podgate_lpm_addr_key(cidr), podgate_cidr_info(value))
-            case .updatePolicy(let key, let value): add(policyFD, podgate_policy_key(key), podgate_policy_value(value))
+            case .updatePolicy(let key, let value):
+                // A run may mix both policy maps: one batch per map only.
+                guard fd < 0 || fd == policyMap(key).fd else { return false }
+                add(policyMap(key).fd, podgate_policy_key(key), podgate_policy_value(value))
             case .updateAddress(let address, let value): add(ipcacheFD, podgate_addr(address), podgate_addr_info(value))
             case .updateEndpoint(let cgroup, let value): add(endpointsFD, cgroup.rawValue, podgate_endpoint(value))
             default: return false
@@ -78,7 +81,8 @@ extension DatapathMaps {
         case .updateCIDR(let cidr, let value):
             try Self.update(cidrsFD, podgate_lpm_addr_key(cidr), podgate_cidr_info(value), map: PODGATE_MAP_CIDRS, for: operation)
         case .updatePolicy(let key, let value):
-            try Self.update(policyFD, podgate_policy_key(key), podgate_policy_value(value), map: PODGATE_MAP_POLICY, for: operation)
+            let (fd, name) = policyMap(key)
+            try Self.update(fd, podgate_policy_key(key), podgate_policy_value(value), map: name, for: operation)
         case .updateAddress(let address, let value):
             try Self.update(ipcacheFD, podgate_addr(address), podgate_addr_info(value), map: PODGATE_MAP_IPCACHE, for: operation)
         case .updateEndpoint(let cgroup, let value):
@@ -88,10 +92,16 @@ extension DatapathMaps {
         case .deleteAddress(let address):
             try Self.delete(ipcacheFD, podgate_addr(address), map: PODGATE_MAP_IPCACHE, for: operation)
         case .deletePolicy(let key):
-            try Self.delete(policyFD, podgate_policy_key(key), map: PODGATE_MAP_POLICY, for: operation)
+            let (fd, name) = policyMap(key)
+            try Self.delete(fd, podgate_policy_key(key), map: name, for: operation)
         case .deleteCIDR(let cidr):
             try Self.delete(cidrsFD, podgate_lpm_addr_key(cidr), map: PODGATE_MAP_CIDRS, for: operation)
         }
+    }
+
+    /// One port (the whole key): the hash map; a shorter prefix: the trie.
+    func policyMap(_ key: PolicyKey) -> (fd: Int32, name: String) {
+        key.prefixLength == Int(PODGATE_POLICY_KEY_BITS) ? (exactFD, PODGATE_MAP_EXACT) : (policyFD, PODGATE_MAP_POLICY)
     }
 
     /// Puts the datapath back to "not configured" (abi_version 0: allow all).

@@ -11,7 +11,7 @@ public struct CgroupID: Hashable, Comparable, Sendable, CustomStringConvertible 
     public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
 }
 
-/// A source identity, a CIDR class, or one of the reserved numbers.
+/// A source identity, a namespace class, a CIDR class, or one of the reserved numbers.
 /// The numbering mirrors `enum podgate_identity`; a test checks the two agree.
 public struct IdentityID: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var rawValue: UInt32
@@ -22,10 +22,15 @@ public struct IdentityID: Hashable, Comparable, Sendable, CustomStringConvertibl
     public static let world = IdentityID(2)
     public static let remoteNode = IdentityID(3)
     public static let unknownPod = IdentityID(4)
+    /// In policy keys only: every pod identity (a source "every pod of the cluster").
+    public static let allPods = IdentityID(5)
     public static let firstPod: UInt32 = 256
+    /// Namespace classes: in policy keys, "every pod of this namespace".
+    public static let firstNamespace: UInt32 = 0x00F0_0000
     public static let firstCIDR: UInt32 = 0x0100_0000
 
-    public var isPod: Bool { rawValue >= Self.firstPod && rawValue < Self.firstCIDR }
+    public var isPod: Bool { rawValue >= Self.firstPod && rawValue < Self.firstNamespace }
+    public var isNamespaceClass: Bool { rawValue >= Self.firstNamespace && rawValue < Self.firstCIDR }
     public var isCIDRClass: Bool { rawValue >= Self.firstCIDR }
     public var description: String { String(rawValue) }
     public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
@@ -52,11 +57,14 @@ public struct EndpointValue: Hashable, Sendable {
     /// The pod's own addresses: the only sources it may send from (anti-spoofing).
     public var address4: IPAddress?
     public var address6: IPAddress?
+    /// Its namespace's class (a source class of policy keys); .none when not a pod identity.
+    public var namespaceClass: IdentityID
 
     public init(identity: IdentityID, targetClass: TargetClassID, podID: UInt32, defaultPolicy: DefaultInboundPolicy,
                 cidrClass4: IdentityID = .none, cidrClass6: IdentityID = .none, inCluster4: Bool = false, inCluster6: Bool = false,
-                address4: IPAddress? = nil, address6: IPAddress? = nil) {
+                address4: IPAddress? = nil, address6: IPAddress? = nil, namespaceClass: IdentityID = .none) {
         self.identity = identity
+        self.namespaceClass = namespaceClass
         self.targetClass = targetClass
         self.podID = podID
         self.defaultPolicy = defaultPolicy
@@ -76,10 +84,13 @@ public struct AddressValue: Hashable, Sendable {
     public var targetClass: TargetClassID?   // pods only
     public var podID: UInt32                 // pods only, else 0
     public var defaultPolicy: DefaultInboundPolicy?  // pods only
+    /// The pod's namespace class (a source class of policy keys); .none when not a pod.
+    public var namespaceClass: IdentityID
 
     public init(kind: Kind, identity: IdentityID, targetClass: TargetClassID? = nil, podID: UInt32 = 0,
-                defaultPolicy: DefaultInboundPolicy? = nil) {
+                defaultPolicy: DefaultInboundPolicy? = nil, namespaceClass: IdentityID = .none) {
         self.kind = kind
+        self.namespaceClass = namespaceClass
         self.identity = identity
         self.targetClass = targetClass
         self.podID = podID

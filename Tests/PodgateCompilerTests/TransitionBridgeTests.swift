@@ -68,6 +68,34 @@ import PodgateModel
         #expect(second.allSatisfy { if case .deletePolicy = $0 { true } else { false } })
     }
 
+    /// A restarted agent numbers afresh: the namespace class of "shop" (a
+    /// whole-namespace source), the identities and the target classes all
+    /// move at once. The bridge keeps every step allowing both ends.
+    @Test func aRestartRenumberingNamespaceClassesOpensNoGap() throws {
+        let settings = AgentSettings(nodeName: "a")
+        var after = Self.snapshot(revision: "a", sources: [])
+        after.policies[PolicyRef(namespace: "shop", name: "p")]?.sources = [PolicySource(podSelector: .everything)]
+        var before = after
+        // An earlier namespace took the first numbers before the restart.
+        let early = Pod(namespace: "aaa", name: "early", labels: ["app": "early"], addresses: [ip("10.244.0.9")])
+        before.pods[early.ref] = early
+        let local = cgroups(after)
+        let old = PolicyCompiler.compile(before, settings: settings, localCgroups: local)
+        let new = PolicyCompiler.compile(after, settings: settings, localCgroups: local)
+        let both = try #require(local[PodRef(namespace: "shop", name: "both")])
+        let backend = try #require(local[PodRef(namespace: "shop", name: "backend")])
+        #expect(old.state.endpoints[both]?.namespaceClass != new.state.endpoints[both]?.namespaceClass)
+        #expect(old.state.endpoints[backend]?.targetClass != new.state.endpoints[backend]?.targetClass)
+        #expect(new.state.policy.keys.contains { $0.source.isNamespaceClass })
+
+        let direct = StateDiff.operations(from: old.state, to: new.state)
+        #expect(Self.refusals(from: old.state, direct, cgroup: both, backendCgroup: backend) > 0)
+        let bridge = TransitionBridge.bridge(from: old.state, to: new.state)
+        let steps = StateDiff.operations(from: old.state, to: bridge) + StateDiff.operations(from: bridge, to: new.state)
+        #expect(Self.refusals(from: old.state, steps, cgroup: both, backendCgroup: backend) == 0)
+        #expect(old.state.applying(steps) == new.state)
+    }
+
     @Test func noBridgeForAnIdentityThatStaysInUse() {
         let settings = AgentSettings(nodeName: "a")
         // Two replicas share an identity; only one is relabelled, so the old

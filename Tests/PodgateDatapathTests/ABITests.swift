@@ -54,6 +54,8 @@ import Testing
         #expect(IdentityID.unknownPod.rawValue == PODGATE_ID_UNKNOWN_POD.rawValue)
         #expect(IdentityID.firstPod == PODGATE_ID_FIRST_POD.rawValue)
         #expect(IdentityID.firstCIDR == PODGATE_ID_FIRST_CIDR.rawValue)
+        #expect(IdentityID.allPods.rawValue == PODGATE_ID_ALL_PODS.rawValue)
+        #expect(IdentityID.firstNamespace == PODGATE_ID_FIRST_NAMESPACE.rawValue)
 
         #expect(DatapathEvent.Location.server.rawValue == UInt8(PODGATE_WHERE_SERVER.rawValue))
         #expect(DatapathEvent.Location.client.rawValue == UInt8(PODGATE_WHERE_CLIENT.rawValue))
@@ -94,7 +96,7 @@ import Testing
             let value = EndpointValue(identity: IdentityID(300), targetClass: TargetClassID(9), podID: 12, defaultPolicy: policy,
                                       cidrClass4: IdentityID(0x0100_0004), cidrClass6: .none, inCluster4: true, inCluster6: false)
             let raw = bytes(podgate_endpoint(value))
-            #expect(raw[28..<32].allSatisfy { $0 == 0 }, "pad is zero")
+            #expect(raw[28..<32].allSatisfy { $0 == 0 }, "no namespace class: zero")
             #expect(try EndpointValue(load(raw, as: podgate_endpoint.self)) == value)
         }
         // The pod's own addresses (anti-spoofing), IPv4 in the mapped form.
@@ -108,6 +110,12 @@ import Testing
         let v4Only = EndpointValue(identity: IdentityID(300), targetClass: TargetClassID(9), podID: 12, defaultPolicy: .deny,
                                    address4: IPAddress("10.1.2.3"))
         #expect(try EndpointValue(load(bytes(podgate_endpoint(v4Only)), as: podgate_endpoint.self)) == v4Only)
+        // Its namespace class (ABI 4), host order after flags.
+        var classed = v4Only
+        classed.namespaceClass = IdentityID(0x00F0_0007)
+        let classedRaw = bytes(podgate_endpoint(classed))
+        #expect(Array(classedRaw[28..<32]) == [7, 0, 0xF0, 0])
+        #expect(try EndpointValue(load(classedRaw, as: podgate_endpoint.self)) == classed)
     }
 
     @Test func addressAndAddressInfo() throws {
@@ -120,12 +128,17 @@ import Testing
 
         let values = [
             AddressValue(kind: .pod, identity: IdentityID(301), targetClass: TargetClassID(8), podID: 2, defaultPolicy: .audit),
+            AddressValue(kind: .pod, identity: IdentityID(301), targetClass: TargetClassID(8), podID: 2, defaultPolicy: .deny,
+                         namespaceClass: IdentityID(0x00F0_0003)),
             AddressValue(kind: .host, identity: .host),
             AddressValue(kind: .remoteNode, identity: .remoteNode),
         ]
         for value in values {
             #expect(try AddressValue(load(bytes(podgate_addr_info(value)), as: podgate_addr_info.self)) == value)
         }
+        // Only a pod carries a class: a node address never gets one into the map.
+        let forged = AddressValue(kind: .remoteNode, identity: .remoteNode, namespaceClass: IdentityID(0x00F0_0003))
+        #expect(podgate_addr_info(forged).namespace_class == 0)
     }
 
     @Test func cidr() throws {

@@ -1,3 +1,4 @@
+import CPodgateABI
 import Foundation
 import PodgateTestSupport
 import PodgateCgroups
@@ -41,6 +42,8 @@ struct DecisionTableTests {
     static let callerIdentity = IdentityID(300), targetIdentity = IdentityID(301), otherIdentity = IdentityID(399)
     static let targetClass = TargetClassID(8)
     static let network = IdentityID(0x0100_0001)
+    /// Namespace classes (ABI 4): the caller's, and another namespace's.
+    static let callerNamespace = IdentityID(0x00F0_0001), otherNamespace = IdentityID(0x00F0_0002)
 
     static func allow(_ source: IdentityID, _ transport: TransportProtocol?, port: UInt16 = 0, bits: Int = 0,
                       index: UInt32 = 1) -> [PolicyKey: PolicyValue] {
@@ -100,6 +103,21 @@ struct DecisionTableTests {
             defaultPolicy(.deny)(&s, c); s.policy = allow(otherIdentity, .tcp) },
         Case(name: "3a UDP allowed on the port", transport: .udp) { s, c in
             defaultPolicy(.deny)(&s, c); s.policy = allow(callerIdentity, .udp, port: 9000, bits: 16) },
+        // Rule 3a through classes: the caller's namespace, every pod.
+        Case(name: "3a the caller's namespace class allowed") { s, c in
+            defaultPolicy(.deny)(&s, c); s.endpoints[c]?.namespaceClass = callerNamespace
+            s.policy = allow(callerNamespace, .tcp, port: 9000, bits: 16) },
+        Case(name: "3c attack: another namespace's class allowed, not the caller's") { s, c in
+            defaultPolicy(.allUnauthenticated)(&s, c); s.endpoints[c]?.namespaceClass = callerNamespace
+            s.policy = allow(otherNamespace, .tcp, port: 9000, bits: 16, index: 6) },
+        Case(name: "3c attack: a caller without a class meets no class entry") { s, c in
+            defaultPolicy(.allUnauthenticated)(&s, c)
+            s.policy = allow(otherNamespace, .tcp, port: 9000, bits: 16, index: 6) },
+        Case(name: "3a every pod (ALL_PODS), every TCP port") { s, c in
+            defaultPolicy(.deny)(&s, c); s.policy = allow(.allPods, .tcp) },
+        Case(name: "3c attack: an unregistered caller is no pod for ALL_PODS") { s, c in
+            defaultPolicy(.allUnauthenticated)(&s, c); s.endpoints[c] = nil; s.config.denyUnknownPods = true
+            s.policy = allow(.allPods, .tcp).merging(allow(callerNamespace, .tcp)) { a, _ in a } },
         // Rule 1: the pod reaching itself.
         Case(name: "1 the caller's own pod") { s, c in
             defaultPolicy(.deny)(&s, c); s.addresses[KernelTests.target!]?.podID = 1 },
@@ -183,6 +201,24 @@ struct DecisionTableTests {
             serverDefault(.deny)(&s, c); s.policy = allow(callerIdentity, .tcp, port: 9000, bits: 16)
             s.addresses[peer] = AddressValue(kind: .pod, identity: callerIdentity, targetClass: TargetClassID(7), podID: 9,
                                              defaultPolicy: .allUnauthenticated) },
+        Case(name: "3a a remote pod allowed by its namespace class") { s, c in
+            serverDefault(.deny)(&s, c); s.policy = allow(callerNamespace, .tcp, port: 9000, bits: 16)
+            s.addresses[peer] = AddressValue(kind: .pod, identity: callerIdentity, targetClass: TargetClassID(7), podID: 9,
+                                             defaultPolicy: .allUnauthenticated, namespaceClass: callerNamespace) },
+        Case(name: "3c attack: a remote pod of another namespace") { s, c in
+            serverDefault(.allUnauthenticated)(&s, c); s.policy = allow(callerNamespace, .tcp, port: 9000, bits: 16, index: 5)
+            s.addresses[peer] = AddressValue(kind: .pod, identity: callerIdentity, targetClass: TargetClassID(7), podID: 9,
+                                             defaultPolicy: .allUnauthenticated, namespaceClass: otherNamespace) },
+        Case(name: "3a a remote pod allowed as every pod (ALL_PODS)") { s, c in
+            serverDefault(.deny)(&s, c); s.policy = allow(.allPods, nil)
+            s.addresses[peer] = AddressValue(kind: .pod, identity: callerIdentity, targetClass: TargetClassID(7), podID: 9,
+                                             defaultPolicy: .allUnauthenticated) },
+        Case(name: "3c attack: the world is no pod for ALL_PODS") { s, c in
+            serverDefault(.allUnauthenticated)(&s, c); s.policy = allow(.allPods, nil, index: 5) },
+        Case(name: "3c attack: another node is no pod for ALL_PODS or a class") { s, c in
+            serverDefault(.allUnauthenticated)(&s, c)
+            s.policy = allow(.allPods, nil, index: 5).merging(allow(callerNamespace, nil, index: 5)) { a, _ in a }
+            s.addresses[peer] = AddressValue(kind: .remoteNode, identity: .remoteNode, namespaceClass: callerNamespace) },
         Case(name: "3b the world allowed by network") { s, c in
             serverDefault(.deny)(&s, c)
             s.cidrs[CIDR("10.201.0.0/24")!] = CIDRValue(cidrClass: network, inCluster: false)
@@ -224,6 +260,34 @@ struct DecisionTableTests {
             let denied = expected.verdict == .denied
             #expect(probe.lines == [denied ? "timeout" : "connected"], "\(item): \(probe.lines)")
         }
+    }
+
+    /// ABI 4: a single-port key is in the hash map (podgate_exact) and only
+    /// there; shorter prefixes are in the trie (podgate_policy); reading the
+    /// maps back gives the state written, and a delete removes from the right one.
+    @Test func singlePortEntriesAreHashedAndTheRestInTheTrie() throws {
+        let sandbox = try KernelSandbox()
+        defer { sandbox.tearDown() }
+        let maps = try sandbox.loader.load(attachingTo: sandbox.cgroupPath)
+        let cgroup = try Cgroups.id(of: sandbox.cgroupPath)
+        var state = Self.clientBase(cgroup)
+        state.policy = Self.allow(Self.callerIdentity, .tcp, port: 9000, bits: 16)
+            .merging(Self.allow(Self.otherIdentity, .tcp, port: 9000, bits: 13)) { a, _ in a }
+            .merging(Self.allow(.allPods, nil)) { a, _ in a }
+        try maps.apply(StateDiff.operations(from: nil, to: state))
+        func keys(_ fd: Int32, _ name: String) throws -> Set<PolicyKey> {
+            Set(try DatapathMaps.entries(fd, map: name, key: podgate_policy_key(), value: podgate_policy_value()).map { try PolicyKey($0.0) })
+        }
+        let exact = try keys(maps.exactFD, PODGATE_MAP_EXACT)
+        let trie = try keys(maps.policyFD, PODGATE_MAP_POLICY)
+        #expect(exact == Set(state.policy.keys.filter { $0.portPrefixBits == 16 }))
+        #expect(exact.count == 2 && trie.count == 4 && exact.isDisjoint(with: trie))
+        #expect(try maps.realizedState().policy == state.policy)
+        var smaller = state
+        smaller.policy = Self.allow(Self.otherIdentity, .tcp, port: 9000, bits: 13)
+        try maps.apply(StateDiff.operations(from: state, to: smaller))
+        #expect(try keys(maps.exactFD, PODGATE_MAP_EXACT).isEmpty)
+        #expect(try maps.realizedState().policy == smaller.policy)
     }
 
     /// The (verdict, reason) pairs counted at `location` between two readings.

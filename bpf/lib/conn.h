@@ -33,6 +33,7 @@ struct podgate_conn {
 	__u32 dst_pod_id;
 	__u32 target_class;
 	__u32 default_policy;
+	__u32 src_namespace_class; /* the source pod's namespace class, 0 when not a pod */
 };
 
 struct podgate_decision {
@@ -45,7 +46,7 @@ struct podgate_decision {
 
 static __always_inline int podgate_is_pod_identity(__u32 identity)
 {
-	return identity >= PODGATE_ID_FIRST_POD && identity < PODGATE_ID_FIRST_CIDR;
+	return identity >= PODGATE_ID_FIRST_POD && identity < PODGATE_ID_FIRST_NAMESPACE;
 }
 
 static __always_inline void podgate_addr_from_v4(__u8 out[16], __u32 be_addr)

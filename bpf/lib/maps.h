@@ -47,6 +47,15 @@ struct {
 	__type(value, struct podgate_policy_value);
 } podgate_policy SEC(".maps");
 
+/* Single-port allow entries and markers (see policy.h): exact, hashed. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PODGATE_POLICY_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct podgate_policy_key);
+	__type(value, struct podgate_policy_value);
+} podgate_exact SEC(".maps");
+
 /* Datagram peers per socket (flows.h): socket -> struct podgate_peers.
  * Storage lives and dies with each socket; nothing is shared between sockets. */
 struct {

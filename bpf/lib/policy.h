@@ -9,11 +9,15 @@
  *      loopback device -> allowed; from outside claiming to be the pod (a
  *      loopback source, or its own address) -> dropped.
  *   2. From the node (c->from_node): allowed with --allow-from-host.
- *   3. Authorized-only ports. Lookups in podgate_policy, a longest-prefix
+ *   3. Authorized-only ports. Lookups in podgate_exact (one port, hashed)
+ *      then podgate_policy, a longest-prefix
  *      match over (target class T, source, protocol p, port P), so an entry
  *      for "all protocols" (PODGATE_POLICY_PREFIX_ALL), "all ports of p"
  *      (_PROTOCOL) or a port prefix (_PORT + k) all match P:
  *        a. (T, S, p, P)     S, the source's identity, is allowed   -> allow
+ *           (T, N, p, P)     N != 0: the source pod's namespace class
+ *                            ("every pod of namespace ...")       -> allow
+ *           (T, ALL_PODS, p, P)  S is a pod identity ("every pod") -> allow
  *        b. (T, C, p, P)     C != 0: the source's network is allowed -> allow
  *        c. (T, NONE, p, P)  some policy covers P, none allows the source
  *                                                  -> deny not-authorized
@@ -42,7 +46,11 @@ podgate_policy_lookup(__u32 target_class, __u32 source, __u8 protocol, __u16 por
 		.pad = 0,
 		.port = bpf_htons(port),
 	};
-	struct podgate_policy_value *value = bpf_map_lookup_elem(&podgate_policy, &key);
+	/* One port: a hash lookup, whatever the number of entries. Then the trie,
+	 * which holds only the shorter prefixes (ranges, protocols, everything). */
+	struct podgate_policy_value *value = bpf_map_lookup_elem(&podgate_exact, &key);
+	if (!value)
+		value = bpf_map_lookup_elem(&podgate_policy, &key);
 #ifndef PODGATE_POLICY_NO_HITS /* revoke.bpf.c re-judges open connections: not new hits */
 	if (value)
 		__sync_fetch_and_add(&value->hits, 1);
@@ -101,10 +109,23 @@ static __always_inline int podgate_rule3_policies(const struct podgate_conn *c, 
 
 	if (c->protocol != IPPROTO_TCP && c->protocol != IPPROTO_UDP)
 		return 0;
-	/* a */
+	/* a: the identity, then the classes it belongs to. Only a pod identity
+	 * has classes: the namespace class comes from the same entry as the
+	 * identity (never from the packet), and ALL_PODS needs a pod identity. */
 	if (podgate_policy_lookup(c->target_class, c->src_identity, c->protocol, c->dport)) {
 		podgate_decided(d, 3, PODGATE_VERDICT_ALLOWED, PODGATE_REASON_NONE, 0);
 		return 1;
+	}
+	if (podgate_is_pod_identity(c->src_identity)) {
+		if (c->src_namespace_class != 0 &&
+		    podgate_policy_lookup(c->target_class, c->src_namespace_class, c->protocol, c->dport)) {
+			podgate_decided(d, 3, PODGATE_VERDICT_ALLOWED, PODGATE_REASON_NONE, 0);
+			return 1;
+		}
+		if (podgate_policy_lookup(c->target_class, PODGATE_ID_ALL_PODS, c->protocol, c->dport)) {
+			podgate_decided(d, 3, PODGATE_VERDICT_ALLOWED, PODGATE_REASON_NONE, 0);
+			return 1;
+		}
 	}
 	/* b */
 	if (c->src_cidr_class != 0 &&

@@ -40,6 +40,7 @@ static __always_inline void podgate_source_from_endpoint(struct podgate_conn *c,
 {
 	c->src_identity = ep->identity;
 	c->src_pod_id = ep->pod_id;
+	c->src_namespace_class = ep->namespace_class;
 	c->src_cidr_class = c->is_ipv4 ? ep->cidr_class4 : ep->cidr_class6;
 	c->in_cluster = !!(ep->flags & (c->is_ipv4 ? PODGATE_EP_F_IN_CLUSTER4 : PODGATE_EP_F_IN_CLUSTER6));
 }
@@ -65,6 +66,7 @@ static __always_inline void podgate_source_from_address(struct podgate_conn *c)
 	if (source) {
 		c->src_identity = source->identity;
 		c->src_pod_id = source->pod_id;
+		c->src_namespace_class = source->namespace_class;
 		if (source->flags & PODGATE_ADDR_F_HOST) {
 			c->from_node = 1;
 			if (!c->src_identity)

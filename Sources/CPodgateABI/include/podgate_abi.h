@@ -18,14 +18,22 @@
 /* 2: podgate_endpoint carries the pod's addresses (anti-spoofing), 64 bytes.
  * 3: podgate_flows is per-socket storage (struct podgate_peers), not a shared
  *    LRU table; counters PODGATE_COUNTER_FORGED_INBOUND, _EDGE_FORGED; map
- *    podgate_edges (ifindex -> 0) and the tc program podgate_edge. */
-#define PODGATE_ABI_VERSION 3
+ *    podgate_edges (ifindex -> 0) and the tc program podgate_edge.
+ * 4: source classes: podgate_endpoint and podgate_addr_info carry the pod's
+ *    namespace class (was pad), and podgate_policy keys may name a namespace
+ *    class or PODGATE_ID_ALL_PODS as the source, so "every pod of these
+ *    namespaces" costs one entry per namespace, not one per identity.
+ *    Map podgate_exact: the single-port policy entries, as a hash map, so the
+ *    common lookup costs the same at 1 and 100k entries; podgate_policy (LPM)
+ *    keeps the port ranges, whole protocols and "everything" entries. */
+#define PODGATE_ABI_VERSION 4
 
 /* Map names (the kernel keeps at most 15 characters). */
 #define PODGATE_MAP_ENDPOINTS "podgate_endpts"
 #define PODGATE_MAP_IPCACHE   "podgate_ipcache"
 #define PODGATE_MAP_CIDRS     "podgate_cidrs"
 #define PODGATE_MAP_POLICY    "podgate_policy"
+#define PODGATE_MAP_EXACT     "podgate_exact"
 #define PODGATE_MAP_FLOWS     "podgate_flows"
 #define PODGATE_MAP_EVENTS    "podgate_events"
 #define PODGATE_MAP_COUNTERS  "podgate_counter"
@@ -50,14 +58,20 @@
 /* ---- identities --------------------------------------------------------
  * A source is named by a 32-bit number. Pod identities are allocated by the
  * agent per distinct (namespace, labels, service account); CIDR classes per
- * distinct prefix that any policy or --cluster-networks names. */
+ * distinct prefix that any policy or --cluster-networks names; namespace
+ * classes per namespace that holds a pod identity. A pod's source is its
+ * identity, and also (policy.h) its namespace class and ALL_PODS: a policy
+ * source "every pod of namespace N" is one key with N's class. */
 enum podgate_identity {
 	PODGATE_ID_NONE        = 0,  /* in policy keys: "a policy covers this port" */
 	PODGATE_ID_HOST        = 1,  /* this node (its host addresses) */
 	PODGATE_ID_WORLD       = 2,  /* an address nothing else claims */
 	PODGATE_ID_REMOTE_NODE = 3,  /* another node, and host-network pods there */
 	PODGATE_ID_UNKNOWN_POD = 4,  /* a local cgroup the agent has not registered */
+	PODGATE_ID_ALL_PODS    = 5,  /* in policy keys only: any pod identity */
 	PODGATE_ID_FIRST_POD   = 256,
+	PODGATE_ID_FIRST_NAMESPACE = 0x00F00000, /* namespace classes (policy keys, and
+	                                          * the namespace_class of pods) */
 	PODGATE_ID_FIRST_CIDR  = 0x01000000,
 };
 
@@ -120,7 +134,7 @@ struct podgate_endpoint {
 	__u32 cidr_class4;    /* class of its IPv4 address in podgate_cidrs, 0 if none */
 	__u32 cidr_class6;
 	__u32 flags;          /* PODGATE_EP_F_* */
-	__u32 pad;            /* zero */
+	__u32 namespace_class;/* host order; its namespace's class, 0 when not a pod identity */
 	__u8  addr4[16];      /* network order, ::ffff:a.b.c.d; zero without PODGATE_EP_F_ADDR4 */
 	__u8  addr6[16];      /* network order; zero without PODGATE_EP_F_ADDR6 */
 };
@@ -140,7 +154,7 @@ struct podgate_addr_info {
 	__u32 pod_id;         /* host order; 0 when not a pod */
 	__u32 default_policy; /* of the pod at this address, 0 when not a pod */
 	__u32 flags;          /* PODGATE_ADDR_F_* */
-	__u32 pad;            /* zero */
+	__u32 namespace_class;/* host order; the pod's namespace class, 0 when not a pod */
 };
 
 /* ---- podgate_cidrs: LPM_TRIE -------------------------------------------
@@ -181,11 +195,18 @@ struct podgate_cidr_info {
 struct podgate_policy_key {
 	__u32 prefixlen;      /* host order */
 	__u32 target_class;   /* host order (only compared whole) */
-	__u32 source;         /* host order: pod identity, CIDR class or NONE */
+	__u32 source;         /* host order: pod identity, namespace class, ALL_PODS, CIDR class or NONE */
 	__u8  protocol;       /* IPPROTO_TCP or IPPROTO_UDP */
 	__u8  pad;            /* zero */
 	__u16 port;           /* NETWORK order, so prefixes are the high bits */
 };
+
+/* ---- podgate_exact: HASH, struct podgate_policy_key -> podgate_policy_value
+ * The entries of one port (prefixlen PODGATE_POLICY_KEY_BITS, always): an
+ * exact lookup, tried before the trie. The agent writes every full-length
+ * key here and every shorter one to podgate_policy, so a key is in exactly
+ * one of the two and the longest match is: this map's, else the trie's.
+ * Capacity: that of podgate_policy. */
 
 struct podgate_policy_value {
 	__u32 policy_index;   /* host order: the agent's number for one policy that put it here */
@@ -315,8 +336,8 @@ PODGATE_NEXT(podgate_endpoint, pod_id, default_policy);
 PODGATE_NEXT(podgate_endpoint, default_policy, cidr_class4);
 PODGATE_NEXT(podgate_endpoint, cidr_class4, cidr_class6);
 PODGATE_NEXT(podgate_endpoint, cidr_class6, flags);
-PODGATE_NEXT(podgate_endpoint, flags, pad);
-PODGATE_NEXT(podgate_endpoint, pad, addr4);
+PODGATE_NEXT(podgate_endpoint, flags, namespace_class);
+PODGATE_NEXT(podgate_endpoint, namespace_class, addr4);
 PODGATE_NEXT(podgate_endpoint, addr4, addr6);
 PODGATE_LAST(podgate_endpoint, addr6);
 
@@ -328,8 +349,8 @@ PODGATE_NEXT(podgate_addr_info, identity, target_class);
 PODGATE_NEXT(podgate_addr_info, target_class, pod_id);
 PODGATE_NEXT(podgate_addr_info, pod_id, default_policy);
 PODGATE_NEXT(podgate_addr_info, default_policy, flags);
-PODGATE_NEXT(podgate_addr_info, flags, pad);
-PODGATE_LAST(podgate_addr_info, pad);
+PODGATE_NEXT(podgate_addr_info, flags, namespace_class);
+PODGATE_LAST(podgate_addr_info, namespace_class);
 
 PODGATE_FIRST(podgate_lpm_addr_key, prefixlen);
 PODGATE_NEXT(podgate_lpm_addr_key, prefixlen, addr);

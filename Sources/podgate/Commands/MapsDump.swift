@@ -34,6 +34,7 @@ struct MapsDump {
     func name(ofIdentity id: IdentityID) -> String {
         switch id {
         case .none: return "(covered)"
+        case .allPods: return "every pod"
         default:
             if let name = id.reservedName { return name }
             if let identity = names?.identities[id.description] {
@@ -41,6 +42,7 @@ struct MapsDump {
                 return "\(identity.namespace) {\(labels)}"
             }
             if let cidr = names?.cidrClasses[id.description] { return "cidr \(cidr)" }
+            if id.isNamespaceClass { return "namespace class" }
             return id.isCIDRClass ? "cidr class" : "pod identity"
         }
     }
@@ -79,7 +81,7 @@ struct MapsDump {
         for id in ids.sorted() {
             let pods = podsOf(identity: id)
             guard keep(pods) else { continue }
-            let kind = id.isPod ? "pod" : (id.isCIDRClass ? "cidr" : "reserved")
+            let kind = id.isPod ? "pod" : (id.isCIDRClass ? "cidr" : (id.isNamespaceClass ? "namespace" : "reserved"))
             var meaning = name(ofIdentity: id)
             if let cidr = cidrOf[id] {
                 meaning = "cidr \(cidr)" + (realized.cidrs[cidr]?.inCluster == true ? " (cluster network)" : "")
