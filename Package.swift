@@ -11,6 +11,7 @@ let package = Package(
         // C: the one binary contract, and the system libraries.
         .target(name: "CPodgateABI", path: "Sources/CPodgateABI"),
         .target(name: "CPodgateTC", dependencies: ["CLibbpf"], path: "Sources/CPodgateTC"),
+        .target(name: "CPodgateLab", path: "Sources/CPodgateLab"),  // setns, prctl, sched_setaffinity
         .systemLibrary(name: "CLibbpf", path: "Sources/CLibbpf", pkgConfig: "libbpf",
                        providers: [.apt(["libbpf-dev", "libelf-dev", "zlib1g-dev"])]),
         .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
@@ -38,11 +39,13 @@ let package = Package(
         .target(name: "PodgateLog"),  // Logger and Output: leveled lines on standard error
         .target(name: "PodgateCLI", dependencies: ["PodgateModel"]),
         .target(name: "PodgateAgent", dependencies: ["PodgateLog", "PodgateCLI", "PodgateModel", "PodgateCompiler", "PodgateManifests", "PodgateCgroups", "PodgateDatapath", "PodgateKube"]),
-        .target(name: "PodgateSim", dependencies: ["PodgateModel", "PodgateManifests", "PodgateCgroups"]),
+        // The lab: processes, files, namespaces, cgroups, cleanup and the in-pod helper for the simulator, the benchmark and the tests.
+        .target(name: "PodgateLab", dependencies: ["CPodgateLab", "PodgateCgroups", "PodgateModel"]),
+        .target(name: "PodgateSim", dependencies: ["PodgateLab", "PodgateModel", "PodgateManifests"]),
         .target(name: "PodgateBenchCore", dependencies: ["PodgateModel"]),
-        .target(name: "PodgateBench", dependencies: ["PodgateBenchCore", "PodgateModel", "PodgateCompiler", "PodgateDatapath", "PodgateCgroups", "PodgateLog", "CLibbpf"]),
+        .target(name: "PodgateBench", dependencies: ["PodgateLab", "PodgateBenchCore", "PodgateModel", "PodgateCompiler", "PodgateDatapath", "CLibbpf"]),
 
-        .executableTarget(name: "podgate", dependencies: ["PodgateLog", "PodgateCLI", "PodgateAgent", "PodgateSim", "PodgateDatapath", "PodgateManifests", "PodgateCompiler", "PodgateBench"]),
+        .executableTarget(name: "podgate", dependencies: ["PodgateLog", "PodgateCLI", "PodgateAgent", "PodgateSim", "PodgateDatapath", "PodgateManifests", "PodgateCompiler", "PodgateBench", "PodgateLab"]),
 
         .testTarget(name: "PodgateModelTests", dependencies: ["PodgateModel"]),
         .testTarget(name: "PodgateCompilerTests", dependencies: ["PodgateCompiler", "PodgateModel", "PodgateManifests", "PodgateTestSupport"]),
@@ -62,7 +65,8 @@ let package = Package(
         .target(name: "PodgateKubeFixtures", dependencies: ["PodgateKube", "PodgateModel"], path: "Tests/PodgateKubeFixtures"),
         .testTarget(name: "PodgateKubeTests", dependencies: ["PodgateKube", "PodgateModel", "PodgateKubeFixtures", "PodgateTestSupport"]),
         .testTarget(name: "PodgateSimTests", dependencies: ["PodgateSim", "PodgateModel", "PodgateTestSupport", "CPodgateABI"]),
-        .testTarget(name: "PodgateBenchTests", dependencies: ["PodgateBenchCore", "PodgateBench", "PodgateCompiler", "PodgateModel", "PodgateTestSupport"]),
+        .testTarget(name: "PodgateLabTests", dependencies: ["PodgateLab"]),
+        .testTarget(name: "PodgateBenchTests", dependencies: ["PodgateBenchCore", "PodgateBench", "PodgateLab", "PodgateCompiler", "PodgateModel", "PodgateTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

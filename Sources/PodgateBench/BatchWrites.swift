@@ -1,3 +1,4 @@
+import PodgateLab
 import CLibbpf
 #if canImport(Glibc)
 import Glibc
@@ -17,11 +18,11 @@ enum BatchWrites {
 
     static func measure(mapPath: String) throws -> Result {
         let fd = bpf_obj_get(mapPath)
-        guard fd >= 0 else { throw BenchError("open \(mapPath): \(errnoText(-fd))") }
+        guard fd >= 0 else { throw LabError("open \(mapPath): \(errnoText(-fd))") }
         defer { close(fd) }
         var info = bpf_map_info()
         var length = UInt32(MemoryLayout<bpf_map_info>.size)
-        guard bpf_obj_get_info_by_fd(fd, &info, &length) == 0 else { throw BenchError("map info \(mapPath): \(errnoText())") }
+        guard bpf_obj_get_info_by_fd(fd, &info, &length) == 0 else { throw LabError("map info \(mapPath): \(errnoText())") }
         let keySize = Int(info.key_size), valueSize = Int(info.value_size)
 
         // Read every entry into two flat arrays.
@@ -40,7 +41,7 @@ enum BatchWrites {
         var result = Result(entries: count, singleMs: 0)
         guard count > 0 else { return result }
 
-        var started = Host.nanoseconds
+        var started = Monotonic.nanoseconds
         keys.withUnsafeBytes { k in
             values.withUnsafeBytes { v in
                 for i in 0..<count {
@@ -48,15 +49,15 @@ enum BatchWrites {
                 }
             }
         }
-        result.singleMs = Double(Host.nanoseconds - started) / 1e6
+        result.singleMs = Double(Monotonic.nanoseconds - started) / 1e6
 
         var done = UInt32(count)
-        started = Host.nanoseconds
+        started = Monotonic.nanoseconds
         let status = keys.withUnsafeBytes { k in
             values.withUnsafeBytes { v in podgate_map_update_batch(fd, k.baseAddress, v.baseAddress, &done, UInt64(BPF_ANY)) }
         }
         if status == 0 {
-            result.batchMs = Double(Host.nanoseconds - started) / 1e6
+            result.batchMs = Double(Monotonic.nanoseconds - started) / 1e6
         } else {
             result.batchError = "\(errnoText(-status)) after \(done) entries"
         }

@@ -1,3 +1,4 @@
+import PodgateLab
 import PodgateBenchCore
 import PodgateCompiler
 import PodgateDatapath
@@ -12,41 +13,44 @@ import Glibc
 enum ControlBench {
     static func run(sandbox: Sandbox, executable: String, shapes: [ClusterShape]) throws -> [BenchRecord] {
         let cgroup = sandbox.cgroupRoot + "/control"
-        try Host.makeDirectories(cgroup)
+        try Files.makeDirectories(cgroup)
         var records: [BenchRecord] = []
         for shape in shapes {
             try Interrupts.check()
-            Host.log("control plane: \(shape)")
+            Bench.log("control plane: \(shape)")
             let pin = sandbox.pin("-control")
-            let child = try Child.spawn(executable, ["bench-helper", "control", "--pods", String(shape.pods),
+            let child = try Processes.spawn(executable, ["sim-helper", "control", "--pods", String(shape.pods),
                                                     "--policies", String(shape.policies), "--namespaces", String(shape.namespaces),
                                                     "--pin", pin, "--attach", cgroup, "--cgroup", sandbox.cgroupRoot + "/agent"],
-                                        captureOutput: true, stderrToNull: true)
+                                        stdout: .pipe, stderr: .null)
             while let line = child.readLine() {
                 let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
                 guard fields.count >= 4, let value = Double(fields[2]) else { continue }
                 records.append(BenchRecord(suite: "control", configuration: fields[0], size: shape.description, metric: fields[1],
                                            median: value, note: fields[3]))
-                Host.log("  \(fields[0]): \(ReportFormat.figure(value)) \(fields[1]) \(fields[3])")
+                Bench.log("  \(fields[0]): \(ReportFormat.figure(value)) \(fields[1]) \(fields[3])")
             }
-            let status = child.wait()
+            let status = Processes.wait(child.pid)
+            if let fd = child.output { close(fd) }
             _ = try? DatapathLoader.detachAndRemove(pinDirectory: pin)
-            guard status == 0 else { throw BenchError("the control-plane child for \(shape) exited with \(status)") }
+            guard status == 0 else { throw LabError("the control-plane child for \(shape) exited with \(status)") }
         }
         return records
     }
 
     /// The child: prints `configuration \t metric \t value \t note` lines.
-    static func child(_ options: BenchHelper.Options) throws -> Int32 {
-        let shape = ClusterShape(pods: options.int("--pods", 1000), policies: options.int("--policies", 100),
-                                 namespaces: options.int("--namespaces", 10))
-        guard let pin = options.value("--pin"), let attach = options.value("--attach") else { throw BenchError("--pin and --attach are required") }
+    static func child(_ options: inout HelperOptions) throws -> Int32 {
+        try InPodHelper.enter(&options, cgroupRequired: true)
+        let shape = ClusterShape(pods: try options.int("--pods", 1000), policies: try options.int("--policies", 100),
+                                 namespaces: try options.int("--namespaces", 10))
+        let pin = try options.required("--pin"), attach = try options.required("--attach")
+        try options.finish()
         func emit(_ configuration: String, _ metric: String, _ value: Double, _ note: String = "") {
-            Host.write(1, "\(configuration)\t\(metric)\t\(value)\t\(note)\n")
+            Files.standardOutput("\(configuration)\t\(metric)\t\(value)\t\(note)\n")
         }
-        func ms(_ start: UInt64) -> Double { Double(Host.nanoseconds - start) / 1e6 }
+        func ms(_ start: UInt64) -> Double { Double(Monotonic.nanoseconds - start) / 1e6 }
 
-        var started = Host.nanoseconds
+        var started = Monotonic.nanoseconds
         let snapshot = SyntheticCluster.generate(shape)
         let cgroups = SyntheticCluster.localCgroups(snapshot)
         let settings = AgentSettings(defaultInboundPolicy: .allUnauthenticated, nodeName: SyntheticCluster.localNode)
@@ -57,7 +61,7 @@ enum ControlBench {
         var compiled: Compilation?
         for _ in 0..<3 {
             compiled = nil
-            started = Host.nanoseconds
+            started = Monotonic.nanoseconds
             compiled = PolicyCompiler.compile(snapshot, settings: settings, localCgroups: cgroups)
             fullTimes.append(ms(started))
         }
@@ -66,10 +70,10 @@ enum ControlBench {
         emit("full compile", "ms", Statistics.median(fullTimes) ?? .nan, "median of 3 (\(fullTimes.map { ReportFormat.fixed($0, digits: 0) }.joined(separator: ", ")) ms); \(state.policy.count) policy, \(state.addresses.count) address, \(state.endpoints.count) endpoint entries; cluster generated in \(ReportFormat.fixed(generated, digits: 0)) ms")
 
         let maps = try DatapathLoader(pinDirectory: pin).load(attachingTo: attach)
-        started = Host.nanoseconds
+        started = Monotonic.nanoseconds
         let initial = StateDiff.operations(from: nil, to: state)
         let diffTime = ms(started)
-        started = Host.nanoseconds
+        started = Monotonic.nanoseconds
         try maps.apply(initial)
         let write = ms(started)
         emit("initial map write", "ms", write, "\(initial.count) updates (batched per map where the kernel allows), \(ReportFormat.fixed(write * 1e6 / Double(max(initial.count, 1)), digits: 0)) ns each; diff \(ReportFormat.fixed(diffTime, digits: 1)) ms")
@@ -88,11 +92,11 @@ enum ControlBench {
         }
 
         // The incremental compiler, built from the same snapshot with the same numbers.
-        let before = Host.memory()
-        started = Host.nanoseconds
+        let before = memory()
+        started = Monotonic.nanoseconds
         var incremental = IncrementalCompiler(snapshot: snapshot, settings: settings, localCgroups: cgroups, previous: first.allocation)
         let built = ms(started)
-        let after = Host.memory()
+        let after = memory()
         emit("incremental: build from the snapshot", "ms", built,
              "agrees with the full compile: \(incremental.state == state ? "yes" : "NO"); VmRSS +\(ReportFormat.fixed(after.rss - before.rss, digits: 0)) MiB for its indexes and its copy of the state")
 
@@ -106,20 +110,20 @@ enum ControlBench {
         ]
         for (name, change) in changes {
             let next = change(current, shape)
-            started = Host.nanoseconds
+            started = Monotonic.nanoseconds
             let compilation = PolicyCompiler.compile(next, settings: settings, localCgroups: cgroups, previous: previous.allocation)
             let compile = ms(started)
-            started = Host.nanoseconds
+            started = Monotonic.nanoseconds
             let operations = StateDiff.operations(from: previous.state, to: compilation.state)
             let diff = ms(started)
-            started = Host.nanoseconds
+            started = Monotonic.nanoseconds
             try maps.apply(operations)
             let write = ms(started)
             emit("recompile: \(name)", "ms", compile + diff, "full compile \(ReportFormat.fixed(compile, digits: 1)) + diff \(ReportFormat.fixed(diff, digits: 1)) ms")
             emit("map write: \(name)", "ms", write, "\(operations.count) map operations")
 
             // The same change through the incremental compiler: the change in, the operations out.
-            started = Host.nanoseconds
+            started = Monotonic.nanoseconds
             let clusterChanges = ClusterChange.between(current, next)
             let between = ms(started)
             var times: [Double] = []
@@ -127,7 +131,7 @@ enum ControlBench {
             // Three rounds (there and back, then there again): the machine is shared.
             for round in 0..<3 {
                 let round = round % 2 == 0 ? clusterChanges : ClusterChange.between(next, current)
-                started = Host.nanoseconds
+                started = Monotonic.nanoseconds
                 incremental.apply(round)
                 incrementalOperations = incremental.takeOperations()
                 times.append(ms(started))
@@ -138,8 +142,20 @@ enum ControlBench {
             previous = compilation
             current = next
         }
-        let memory = Host.memory()
+        let memory = memory()
         emit("resident memory", "MiB", memory.hwm, "VmHWM of a process holding the snapshot, compilation and maps; VmRSS \(ReportFormat.fixed(memory.rss, digits: 0)) MiB")
         return 0
+    }
+
+    /// `VmRSS` and `VmHWM` of this process, MiB.
+    static func memory() -> (rss: Double, hwm: Double) {
+        var rss = 0.0, hwm = 0.0
+        for line in ((try? Files.read("/proc/self/status")) ?? "").split(separator: "\n") {
+            let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard parts.count >= 2, let kib = Double(parts[1]) else { continue }
+            if parts[0] == "VmRSS:" { rss = kib / 1024 }
+            if parts[0] == "VmHWM:" { hwm = kib / 1024 }
+        }
+        return (rss, hwm)
     }
 }

@@ -1,3 +1,4 @@
+import PodgateLab
 import CLibbpf
 import PodgateBenchCore
 import PodgateCompiler
@@ -75,9 +76,9 @@ final class DatapathBench {
     /// Wall-clock rates, and rates per second of CPU the client and server used
     /// (which another engineer's build taking the cores does not change).
     static let metrics = ["conn/s", "conn/CPU-s", "rr/s", "rr/CPU-s"]
-    let iptablesLegacy = Host.which("iptables-legacy-restore")
-    let iptablesNft = Host.which("iptables-nft-restore")
-    let nft = Host.which("nft")
+    let iptablesLegacy = Files.which("iptables-legacy-restore")
+    let iptablesNft = Files.which("iptables-nft-restore")
+    let nft = Files.which("nft")
 
     init(topology: BenchTopology, options: DatapathOptions) {
         self.topology = topology
@@ -116,20 +117,20 @@ final class DatapathBench {
 
     func run() throws -> [BenchRecord] {
         if iptablesLegacy == nil && iptablesNft == nil {
-            Host.log("iptables is not installed: configuration C skipped (apt-get install -y iptables)")
+            Bench.log("iptables is not installed: configuration C skipped (apt-get install -y iptables)")
             records.append(BenchRecord(suite: "datapath", configuration: "C iptables", size: "-", metric: "conn/s", median: .nan, note: "iptables not installed"))
         }
         if nft == nil {
-            Host.log("nftables is not installed: configuration D skipped (apt-get install -y nftables)")
+            Bench.log("nftables is not installed: configuration D skipped (apt-get install -y nftables)")
             records.append(BenchRecord(suite: "datapath", configuration: "D nftables", size: "-", metric: "conn/s", median: .nan, note: "nftables not installed"))
         }
         sandbox.enableBPFStats()
-        Host.log("rounds: \(options.runs) x (A, X) of \(options.seconds) s, order alternating; "
-                 + (topology.clientCPU != nil ? "client on CPU \(topology.clientCPU!), server on CPU \(topology.serverCPU!)" : "not pinned") + "; load average " + Host.loadAverage)
+        Bench.log("rounds: \(options.runs) x (A, X) of \(options.seconds) s, order alternating; "
+                 + (topology.clientCPU != nil ? "client on CPU \(topology.clientCPU!), server on CPU \(topology.serverCPU!)" : "not pinned") + "; load average " + Self.loadAverage)
         try calibrate()
         for configuration in configurations {
             try Interrupts.check()
-            Host.log("\(configuration)")
+            Bench.log("\(configuration)")
             try measure(configuration)
         }
         if !options.checkOnly {
@@ -161,7 +162,7 @@ final class DatapathBench {
         let cost = Double(program.stats().runTime) / max(run.count, 1)
         calibrationIterations = Int((Double(trial) * options.calibrationCost * nsPerConnectionA / max(cost, 1)).rounded())
         calibrationIterations = max(1, min(calibrationIterations, CalibrationProgram.maxIterations))
-        Host.log("calibration: A \(ReportFormat.fixed(nsPerConnectionA / 1000, digits: 1)) us CPU/connection (client + server); a \(trial)-iteration loop costs "
+        Bench.log("calibration: A \(ReportFormat.fixed(nsPerConnectionA / 1000, digits: 1)) us CPU/connection (client + server); a \(trial)-iteration loop costs "
                  + "\(ReportFormat.fixed(cost, digits: 0)) ns/connection; E runs \(calibrationIterations) iterations")
     }
 
@@ -194,7 +195,7 @@ final class DatapathBench {
                 defer { teardown() }
                 var calibration: CalibrationProgram?
                 if half == 1 {
-                    let started = Host.nanoseconds
+                    let started = Monotonic.nanoseconds
                     if case .calibration(let iterations) = configuration {
                         let program = try CalibrationProgram(iterations: iterations, attachingTo: topology.serverCgroup)
                         calibration = program
@@ -205,13 +206,13 @@ final class DatapathBench {
                     } else {
                         teardown = try apply(configuration)
                     }
-                    applyTimes.append(Double(Host.nanoseconds - started) / 1e6)
+                    applyTimes.append(Double(Monotonic.nanoseconds - started) / 1e6)
                 }
                 _ = try topology.client("crr", seconds: 0.05)  // warm-up
                 var before = try programStats(configuration)
                 if let stats = calibration?.stats() { before["cgroup_skb/ingress"] = ProgramStats(runTime: stats.runTime, runs: stats.runs) }
                 let crr = try topology.client("crr", seconds: options.seconds)
-                if crr.errors > 0 { Host.log("  \(Int(crr.errors)) failed connections in a CRR run") }
+                if crr.errors > 0 { Bench.log("  \(Int(crr.errors)) failed connections in a CRR run") }
                 var after = try programStats(configuration)
                 if let calibration {
                     let stats = calibration.stats()
@@ -238,7 +239,7 @@ final class DatapathBench {
         baselineRR += a["rr/s"] ?? []
         baselineCPU += a["conn/CPU-s"] ?? []
         for metric in ["conn/s", "conn/CPU-s"] {
-            Host.log("  rounds (A/X \(metric)): " + zip(a[metric] ?? [], x[metric] ?? []).map { "\(ReportFormat.figure($0))/\(ReportFormat.figure($1))" }.joined(separator: " "))
+            Bench.log("  rounds (A/X \(metric)): " + zip(a[metric] ?? [], x[metric] ?? []).map { "\(ReportFormat.figure($0))/\(ReportFormat.figure($1))" }.joined(separator: " "))
         }
         var expected = ""
         if case .calibration = configuration, connections > 0 {
@@ -261,9 +262,9 @@ final class DatapathBench {
             record.ratioLow = paired?.low
             record.ratioHigh = paired?.high
             records.append(record)
-            Host.log("  \(metric): \(ReportFormat.figure(median)) (A \(ReportFormat.figure(aMedian)), ratio \(record.ratioText)): \(record.note)")
+            Bench.log("  \(metric): \(ReportFormat.figure(median)) (A \(ReportFormat.figure(aMedian)), ratio \(record.ratioText)): \(record.note)")
         }
-        Host.log("  applied in \(ReportFormat.fixed(Statistics.median(applyTimes) ?? .nan, digits: 0)) ms (median)")
+        Bench.log("  applied in \(ReportFormat.fixed(Statistics.median(applyTimes) ?? .nan, digits: 0)) ms (median)")
         for hook in ["cgroup/connect4", "cgroup_skb/ingress"] {
             guard let c = cost[hook], c.runs > 0 else { continue }
             let runs = Double(c.runs)
@@ -271,7 +272,7 @@ final class DatapathBench {
             records.append(BenchRecord(suite: "program cost", configuration: configuration.configuration + " " + hook,
                                        size: configuration.size, metric: "ns/run", median: perRun, runs: Int(runs),
                                        note: "\(ReportFormat.fixed(runs / max(connections, 1), digits: 1)) runs per TCP_CRR connection"))
-            Host.log("  \(hook): \(ReportFormat.fixed(perRun, digits: 1)) ns/run over \(Int(runs)) runs")
+            Bench.log("  \(hook): \(ReportFormat.fixed(perRun, digits: 1)) ns/run over \(Int(runs)) runs")
         }
     }
 
@@ -307,19 +308,19 @@ final class DatapathBench {
         case .iptables(let tool, let unrelated, let matchLast, let reject):
             let restore = (tool == "iptables-nft" ? iptablesNft : iptablesLegacy)!
             let file = sandbox.tmp + "/iptables.rules"
-            try Host.writeFile(file, Firewall.iptablesRules(unrelated: unrelated, matchLast: matchLast, reject: reject))
-            try Child.run("/usr/sbin/ip", ["netns", "exec", topology.serverNetns, restore, file])
+            try Files.write(file, Firewall.iptablesRules(unrelated: unrelated, matchLast: matchLast, reject: reject), atomically: false)
+            try topology.inPod(topology.serverNetns, [restore, file])
             try conntrackTuning()
             let flush = String(restore.dropLast("-restore".count))
-            let netns = topology.serverNetns
-            return { _ = try? Child.run("/usr/sbin/ip", ["netns", "exec", netns, flush, "-F", "INPUT"], check: false) }
+            let topology = topology
+            return { try? topology.inPod(topology.serverNetns, [flush, "-F", "INPUT"]) }
         case .nftables(let elements):
             let file = sandbox.tmp + "/nft.rules"
-            try Host.writeFile(file, Firewall.nftRules(elements: elements))
-            try Child.run("/usr/sbin/ip", ["netns", "exec", topology.serverNetns, nft!, "-f", file])
+            try Files.write(file, Firewall.nftRules(elements: elements), atomically: false)
+            try topology.inPod(topology.serverNetns, [nft!, "-f", file])
             try conntrackTuning()
-            let netns = topology.serverNetns, tool = nft!
-            return { _ = try? Child.run("/usr/sbin/ip", ["netns", "exec", netns, tool, "delete", "table", "inet", "pgbench"], check: false) }
+            let topology = topology, tool = nft!
+            return { try? topology.inPod(topology.serverNetns, [tool, "delete", "table", "inet", "pgbench"]) }
         }
     }
 
@@ -355,7 +356,7 @@ final class DatapathBench {
 
     /// What the statistics themselves add to every ns/run figure.
     func measureStatsFloor() throws {
-        Host.log("empty cgroup_skb program (the bpf_stats floor)")
+        Bench.log("empty cgroup_skb program (the bpf_stats floor)")
         let program = try EmptyProgram(attachingTo: topology.serverCgroup)
         defer { program.remove() }
         _ = try topology.client("crr", seconds: 0.05)
@@ -367,7 +368,7 @@ final class DatapathBench {
         records.append(BenchRecord(suite: "program cost", configuration: "empty cgroup_skb program (r0 = 1; exit)", size: "-",
                                    metric: "ns/run", median: perRun, runs: Int(after.runs - before.runs),
                                    note: "the floor: bpf_stats timing overhead included in every ns/run above"))
-        Host.log("  \(ReportFormat.fixed(perRun, digits: 1)) ns/run")
+        Bench.log("  \(ReportFormat.fixed(perRun, digits: 1)) ns/run")
     }
 
     // MARK: - denied connects
@@ -383,7 +384,7 @@ final class DatapathBench {
             cases.append((.iptables(tool: "iptables-legacy", unrelated: 0, matchLast: true, reject: false), "C iptables DROP", 2))
         }
         for (configuration, label, count) in cases {
-            Host.log("denied connect: \(label)")
+            Bench.log("denied connect: \(label)")
             let teardown = try apply(configuration)
             defer { teardown() }
             let timeout = 1000
@@ -394,7 +395,7 @@ final class DatapathBench {
             records.append(BenchRecord(suite: "denied connect", configuration: label, size: "-", metric: "ms to fail",
                                        median: median, p99: Statistics.percentile(times, 99), runs: times.count,
                                        note: codes.joined(separator: ", ") + (codes.contains { $0.hasPrefix("no answer") } ? " (the kernel retries SYNs ~127 s by default)" : "")))
-            Host.log("  \(ReportFormat.fixed(median, digits: 3)) ms: \(codes.joined(separator: ", "))")
+            Bench.log("  \(ReportFormat.fixed(median, digits: 3)) ms: \(codes.joined(separator: ", "))")
         }
     }
 }
@@ -465,7 +466,7 @@ final class PodgateSession {
 
     /// Detaches every link and removes its pin; the maps stay pinned.
     func detach() {
-        for name in Host.list(pinDirectory) where name.hasPrefix("link_") {
+        for name in Files.list(pinDirectory) where name.hasPrefix("link_") {
             let path = pinDirectory + "/" + name
             let fd = bpf_obj_get(path)
             if fd >= 0 {
@@ -479,9 +480,9 @@ final class PodgateSession {
     func remove() { _ = try? DatapathLoader.detachAndRemove(pinDirectory: pinDirectory) }
 }
 
-extension Host {
+extension DatapathBench {
     /// /proc/loadavg's first three fields: how busy the shared machine was.
     static var loadAverage: String {
-        ((try? read("/proc/loadavg")) ?? "").split(separator: " ").prefix(3).joined(separator: " ")
+        ((try? Files.read("/proc/loadavg")) ?? "").split(separator: " ").prefix(3).joined(separator: " ")
     }
 }

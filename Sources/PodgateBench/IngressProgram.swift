@@ -1,3 +1,4 @@
+import PodgateLab
 import CLibbpf
 #if canImport(Glibc)
 import Glibc
@@ -18,12 +19,12 @@ final class IngressProgram {
                 bpf_prog_load(BPF_PROG_TYPE_CGROUP_SKB, name, "GPL", insns.baseAddress, insns.count, nil)
             }
         }
-        guard fd >= 0 else { throw BenchError("load \(what): \(errnoText(-fd))") }
+        guard fd >= 0 else { throw LabError("load \(what): \(errnoText(-fd))") }
         let cgroup = open(cgroupPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard cgroup >= 0 else { close(fd); throw BenchError("open \(cgroupPath): \(errnoText())") }
+        guard cgroup >= 0 else { close(fd); throw LabError("open \(cgroupPath): \(errnoText())") }
         defer { close(cgroup) }
         let link = bpf_link_create(fd, cgroup, BPF_CGROUP_INET_INGRESS, nil)
-        guard link >= 0 else { close(fd); throw BenchError("attach \(what): \(errnoText(-link))") }
+        guard link >= 0 else { close(fd); throw LabError("attach \(what): \(errnoText(-link))") }
         programFD = fd
         linkFD = link
     }

@@ -1,3 +1,4 @@
+import PodgateLab
 import PodgateCompiler
 import PodgateModel
 
@@ -26,13 +27,13 @@ enum PodgateFixture {
     static let settings = AgentSettings(defaultInboundPolicy: .allUnauthenticated, nodeName: "bench-node")
 
     static func operations(topology: BenchTopology, policyEntries: Int, addresses: Int) throws -> [MapOperation] {
-        let cgroups = [PodRef(namespace: namespace, name: "client"): CgroupID(try Host.inode(topology.clientCgroup)),
-                       PodRef(namespace: namespace, name: "server"): CgroupID(try Host.inode(topology.serverCgroup))]
+        let cgroups = [PodRef(namespace: namespace, name: "client"): CgroupID(try CgroupTree.id(topology.clientCgroup)),
+                       PodRef(namespace: namespace, name: "server"): CgroupID(try CgroupTree.id(topology.serverCgroup))]
         let compilation = PolicyCompiler.compile(snapshot(), settings: settings, localCgroups: cgroups)
         var state = compilation.state
         guard let serverCgroup = cgroups[PodRef(namespace: namespace, name: "server")],
               let serverClass = state.endpoints[serverCgroup]?.targetClass else {
-            throw BenchError("the compiler gave the server pod no endpoint")
+            throw LabError("the compiler gave the server pod no endpoint")
         }
         let allowEntries = state.policy.keys.filter { $0.targetClass == serverClass && $0.source != .none }.count
         for i in 0..<max(0, policyEntries - allowEntries) {

@@ -1,3 +1,4 @@
+import PodgateLab
 import PodgateBenchCore
 import PodgateDatapath
 #if canImport(Glibc)
@@ -25,41 +26,41 @@ enum PropagationBench {
         let sandbox = topology.sandbox
         let manifests = sandbox.tmp + "/manifests-\(otherPods)"
         let state = sandbox.tmp + "/agent-state-\(otherPods)"
-        try Host.makeDirectories(manifests)
-        try Host.makeDirectories(state)
-        try Host.writeFile(manifests + "/cluster.yaml", clusterYAML)
-        if otherPods > 0 { try Host.writeFile(manifests + "/others.yaml", othersYAML(otherPods)) }
+        try Files.makeDirectories(manifests)
+        try Files.makeDirectories(state)
+        try Files.write(manifests + "/cluster.yaml", clusterYAML, atomically: false)
+        if otherPods > 0 { try Files.write(manifests + "/others.yaml", othersYAML(otherPods), atomically: false) }
         let pin = sandbox.pin("-agent")
         let log = sandbox.tmp + "/agent.log"
-        let agent = try Child.spawn(topology.executable, ["bench-helper", "exec", "--cgroup", sandbox.cgroupRoot + "/agent", "--",
-                                                          topology.executable, "agent", "--manifests", manifests,
-                                                          "--cgroup-root", topology.podsCgroup, "--pin-dir", pin,
-                                                          "--state-dir", state, "--node-name", "bench-node"],
-                                    logFile: log)
+        let agent = try InPodHelper.start(executable: topology.executable, cgroup: sandbox.cgroupRoot + "/agent",
+                                          [topology.executable, "agent", "--manifests", manifests,
+                                           "--cgroup-root", topology.podsCgroup, "--pin-dir", pin,
+                                           "--state-dir", state, "--node-name", "bench-node"],
+                                          log: log)
         defer {
-            agent.stop()
+            Processes.stop(agent.pid, grace: 0)
             _ = try? DatapathLoader.detachAndRemove(pinDirectory: pin)
         }
         // Ready when the client is refused on the spot (client-side EPERM).
-        let deadline = Host.seconds + 20
+        let deadline = Monotonic.seconds + 20
         while true {
             try Interrupts.check()
             if let result = try? topology.deniedConnect(count: 1, timeoutMs: 50, port: BenchTopology.port), result.first?.errno == EPERM { break }
-            guard Host.seconds < deadline else {
-                throw BenchError("the agent did not enforce within 20 s; its log:\n\((try? Host.read(log))?.suffix(1500) ?? "")")
+            guard Monotonic.seconds < deadline else {
+                throw LabError("the agent did not enforce within 20 s; its log:\n\((try? Files.read(log))?.suffix(1500) ?? "")")
             }
             usleep(20_000)
         }
-        Host.log("propagation (\(otherPods) other pods): agent enforcing; \(changes) changes")
-        let result = try Child.run(topology.executable, ["bench-helper", "flip", "--cgroup", topology.clientCgroup,
+        Bench.log("propagation (\(otherPods) other pods): agent enforcing; \(changes) changes")
+        let output = try Processes.check(topology.executable, ["sim-helper", "flip", "--cgroup", topology.clientCgroup,
                                                          "--netns", topology.clientNetns, "--to", BenchTopology.serverAddress,
                                                          "--port", String(BenchTopology.port), "--changes", String(changes),
                                                          "--allow", manifests + "/policy.yaml", "--allow-text", policyYAML])
-        let times = result.output.split(separator: "\n").compactMap { Double($0) }.map { $0 / 1e6 }
-        guard !times.isEmpty else { throw BenchError("propagation printed nothing: \(result.output)") }
+        let times = output.split(separator: "\n").compactMap { Double($0) }.map { $0 / 1e6 }
+        guard !times.isEmpty else { throw LabError("propagation printed nothing: \(output)") }
         let median = Statistics.median(times) ?? .nan
         let p99 = Statistics.percentile(times, 99)
-        Host.log("  median \(ReportFormat.fixed(median, digits: 2)) ms, p99 \(ReportFormat.fixed(p99 ?? .nan, digits: 2)) ms")
+        Bench.log("  median \(ReportFormat.fixed(median, digits: 2)) ms, p99 \(ReportFormat.fixed(p99 ?? .nan, digits: 2)) ms")
         return [BenchRecord(suite: "propagation", configuration: "agent, local mode", size: "pods=\(ReportFormat.count(otherPods + 2))",
                             metric: "ms to first connection", median: median, p99: p99, runs: times.count,
                             note: "polled every 1 ms; max \(ReportFormat.fixed(times.max() ?? .nan, digits: 1)) ms")]

@@ -1,3 +1,4 @@
+import PodgateLab
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,7 +20,6 @@ final class BenchTopology {
     let podsCgroup: String
     let clientCgroup: String
     let serverCgroup: String
-    private var servers: [Child] = []
     /// The CPUs the client and the server are pinned to (nil: not pinned).
     var clientCPU: Int?
     var serverCPU: Int?
@@ -35,18 +35,13 @@ final class BenchTopology {
     }
 
     func build() throws {
-        try Host.makeDirectories(clientCgroup)
-        try Host.makeDirectories(serverCgroup)
-        try Host.makeDirectories(sandbox.cgroupRoot + "/agent")
+        try Files.makeDirectories(clientCgroup)
+        try Files.makeDirectories(serverCgroup)
+        try Files.makeDirectories(sandbox.cgroupRoot + "/agent")
         try sandbox.addNetns(clientNetns)
         try sandbox.addNetns(serverNetns)
-        let ip = "/usr/sbin/ip"
-        try Child.run(ip, ["-n", clientNetns, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0", "netns", serverNetns])
-        for (netns, address) in [(clientNetns, Self.clientAddress), (serverNetns, Self.serverAddress)] {
-            try Child.run(ip, ["-n", netns, "address", "add", address + "/24", "dev", "eth0"])
-            try Child.run(ip, ["-n", netns, "link", "set", "eth0", "up"])
-            try Child.run(ip, ["-n", netns, "link", "set", "lo", "up"])
-        }
+        try sandbox.ip.addVethPair(VethEnd(netns: clientNetns, link: "eth0", addresses: [Self.clientAddress + "/24"]),
+                                   VethEnd(netns: serverNetns, link: "eth0", addresses: [Self.serverAddress + "/24"]))
         // The client opens tens of thousands of connections: every port, and reuse of TIME_WAIT ones.
         try sysctl(clientNetns, ["net.ipv4.ip_local_port_range=1024 65000", "net.ipv4.tcp_tw_reuse=1"])
         try sysctl(serverNetns, ["net.core.somaxconn=4096"])
@@ -54,7 +49,12 @@ final class BenchTopology {
     }
 
     func sysctl(_ netns: String, _ settings: [String]) throws {
-        try Child.run("/usr/sbin/ip", ["netns", "exec", netns, "/usr/sbin/sysctl", "-q", "-w"] + settings)
+        try InPodHelper.sysctl(executable: executable, netns: netns, settings)
+    }
+
+    /// Runs a tool (a firewall loader) inside a pod's network namespace, through the in-pod helper.
+    func inPod(_ netns: String, _ command: [String]) throws {
+        try Processes.check(executable, ["sim-helper", "exec", "--cgroup", "-", "--netns", netns, "--"] + command)
     }
 
     /// The servers join their cgroup before they open their listeners: one on
@@ -62,14 +62,9 @@ final class BenchTopology {
     /// SYN that reaches a listening socket of its cgroup).
     func startServer() throws {
         for port in [Self.port, Self.deniedPort] {
-            let child = try Child.spawn(executable, ["bench-helper", "serve", "--cgroup", serverCgroup, "--netns", serverNetns,
-                                                     "--port", String(port)] + (serverCPU.map { ["--cpu", String($0)] } ?? []),
-                                        captureOutput: true)
-            guard child.readLine() == "ready" else {
-                child.stop()
-                throw BenchError("the bench server on port \(port) did not start")
-            }
-            servers.append(child)
+            try InPodHelper.startServing(executable: executable, ["serve", "--cgroup", serverCgroup, "--netns", serverNetns,
+                                                                  "--port", String(port)] + (serverCPU.map { ["--cpu", String($0)] } ?? []),
+                                         what: "the bench server on port \(port)", log: "\(sandbox.tmp)/server-\(port).log")
         }
     }
 
@@ -78,21 +73,22 @@ final class BenchTopology {
     func client(_ mode: String, seconds: Double, warmup: Double = 0, to address: String = BenchTopology.serverAddress,
                 port: Int = BenchTopology.port) throws -> (count: Double, nanoseconds: Double, errors: Double, cpu: Double) {
         try Interrupts.check()
-        let result = try Child.run(executable, ["bench-helper", mode, "--cgroup", clientCgroup, "--netns", clientNetns,
-                                                "--to", address, "--port", String(port), "--seconds", String(seconds),
-                                                "--warmup", String(warmup)] + (clientCPU.map { ["--cpu", String($0)] } ?? []))
-        let numbers = result.output.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { Double($0) }
-        guard numbers.count >= 4 else { throw BenchError("client \(mode) printed \(result.output)") }
+        let output = try Processes.check(executable, ["sim-helper", mode, "--cgroup", clientCgroup, "--netns", clientNetns,
+                                                      "--to", address, "--port", String(port), "--seconds", String(seconds)]
+                                                     + (warmup > 0 ? ["--warmup", String(warmup)] : [])
+                                                     + (clientCPU.map { ["--cpu", String($0)] } ?? []))
+        let numbers = output.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { Double($0) }
+        guard numbers.count >= 4 else { throw LabError("client \(mode) printed \(output)") }
         return (numbers[0], numbers[1], numbers[2], numbers[3])
     }
 
     /// Times `count` refused connects to the denied port: (median ms, what the client saw).
     func deniedConnect(count: Int, timeoutMs: Int, port: Int = BenchTopology.deniedPort) throws -> [(ms: Double, errno: Int32)] {
         try Interrupts.check()
-        let result = try Child.run(executable, ["bench-helper", "deny", "--cgroup", clientCgroup, "--netns", clientNetns,
-                                                "--to", Self.serverAddress, "--port", String(port),
-                                                "--count", String(count), "--timeout-ms", String(timeoutMs)])
-        return result.output.split(separator: "\n").compactMap { line in
+        let output = try Processes.check(executable, ["sim-helper", "deny", "--cgroup", clientCgroup, "--netns", clientNetns,
+                                                      "--to", Self.serverAddress, "--port", String(port),
+                                                      "--count", String(count), "--timeout-ms", String(timeoutMs)])
+        return output.split(separator: "\n").compactMap { line in
             let parts = line.split(separator: " ")
             guard parts.count == 2, let ns = Double(parts[0]), let code = Int32(parts[1]) else { return nil }
             return (ns / 1e6, code)

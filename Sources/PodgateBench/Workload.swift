@@ -1,12 +1,13 @@
+import PodgateModel
+import PodgateLab
 #if canImport(Glibc)
 import Glibc
 #endif
 
-@_silgen_name("sched_setaffinity") private func c_sched_setaffinity(_ pid: Int32, _ size: Int, _ mask: UnsafeRawPointer) -> Int32
-
-/// `podgate bench-helper SUBCOMMAND`: the processes the benchmark places in a
-/// pod. Each joins its cgroup FIRST (a socket's cgroup is fixed at creation),
-/// then enters the pod's network namespace, then does one job and prints one line.
+/// The benchmark's subcommands of the one in-pod helper (`podgate sim-helper`,
+/// see PodgateLab's InPodHelper). Each joins its cgroup FIRST (a socket's
+/// cgroup is fixed at creation), then enters the pod's network namespace,
+/// then does one job and prints one line.
 ///
 ///     serve --cgroup C --netns N --port P     TCP server; first byte 'c': answer one byte
 ///                                             and close (TCP_CRR); 'r': echo every byte (TCP_RR);
@@ -21,95 +22,42 @@ import Glibc
 ///     flip  --cgroup C --netns N --to IP --port P --changes K --allow FILE --allow-text TEXT
 ///                                             writes FILE, polls every ms until a connect succeeds,
 ///                                             removes it, polls until refused; prints "NS" per change
-///     exec  --cgroup C -- PROGRAM ARGS...     runs PROGRAM in that cgroup (dies with its parent)
+///     control --cgroup C --pin DIR --attach CGROUP [--pods N --policies N --namespaces N]
+///                                             the control-plane figures of one cluster size (ControlBench)
 ///     --cpu N (any command)                   runs on CPU N only, so client and server
 ///                                             do not migrate between the cores mid-run
 public enum BenchHelper {
-    public static func main(_ arguments: [String]) -> Int32 {
-        signal(SIGPIPE, SIG_IGN)
-        guard let command = arguments.first else {
-            Host.write(2, "usage: podgate bench-helper serve|crr|rr|deny|flip|exec ...\n")
-            return 2
-        }
-        let options = Options(Array(arguments.dropFirst()))
-        do {
-            Host.dieWithParent()
-            try Host.enter(cgroup: options.value("--cgroup"), netns: options.value("--netns"))
-            if let cpu = options.value("--cpu").flatMap({ Int($0) }) { try pin(toCPU: cpu) }
-            switch command {
-            case "serve": return try serve(port: options.int("--port", 8080))
-            case "crr": return try crr(options)
-            case "rr": return try rr(options)
-            case "deny": return try deny(options)
-            case "flip": return try flip(options)
-            case "control": return try ControlBench.child(options)
-            case "exec":
-                let program = options.remaining
-                guard let path = program.first else { throw BenchError("exec needs -- PROGRAM ARGS") }
-                let argv = program.map { strdup($0) } + [nil]
-                execv(path, argv)
-                throw BenchError("exec \(path): \(errnoText())")
-            default: throw BenchError("unknown bench-helper command \(command)")
-            }
-        } catch {
-            Host.write(2, "bench-helper \(command): \(error)\n")
-            return 2
-        }
-    }
+    public static let commands: [String: InPodHelper.Command] = [
+        "serve": InPodHelper.options(serve), "crr": InPodHelper.options(crr), "rr": InPodHelper.options(rr),
+        "deny": InPodHelper.options(deny), "flip": InPodHelper.options(flip), "control": InPodHelper.options(ControlBench.child),
+    ]
 
-    struct Options {
-        var values: [String: String] = [:]
-        var remaining: [String] = []
-        init(_ arguments: [String]) {
-            var i = 0
-            while i < arguments.count {
-                if arguments[i] == "--" { remaining = Array(arguments[(i + 1)...]); break }
-                if arguments[i].hasPrefix("--"), i + 1 < arguments.count { values[arguments[i]] = arguments[i + 1]; i += 2 } else { i += 1 }
-            }
-        }
-        func value(_ name: String) -> String? { values[name] }
-        func int(_ name: String, _ fallback: Int) -> Int { values[name].flatMap { Int($0) } ?? fallback }
-        func double(_ name: String, _ fallback: Double) -> Double { values[name].flatMap { Double($0) } ?? fallback }
-        func address() throws -> sockaddr_in {
-            guard let text = values["--to"] else { throw BenchError("--to is required") }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(int("--port", 8080)).bigEndian)
-            guard inet_pton(AF_INET, text, &address.sin_addr) == 1 else { throw BenchError("--to \(text) is not an IPv4 address") }
-            return address
-        }
-    }
+    /// The server a client talks to: --to (IPv4) and --port.
+    struct Target {
+        let address: IPAddress
+        let port: Int
 
-    /// sched_setaffinity to one CPU (a 1024-bit mask, as glibc's cpu_set_t).
-    static func pin(toCPU cpu: Int) throws {
-        guard cpu >= 0, cpu < 1024 else { throw BenchError("--cpu \(cpu) is out of range") }
-        var mask = [UInt8](repeating: 0, count: 128)
-        mask[cpu / 8] = 1 << UInt8(cpu % 8)
-        let result = mask.withUnsafeBytes { c_sched_setaffinity(0, 128, $0.baseAddress!) }
-        guard result == 0 else { throw BenchError("sched_setaffinity CPU \(cpu): \(errnoText())") }
+        init(_ options: inout HelperOptions) throws {
+            let text = try options.required("--to")
+            guard let address = IPAddress(text), address.isIPv4 else { throw LabError("--to \(text) is not an IPv4 address") }
+            self.address = address
+            port = try options.int("--port", 8080, in: 1...65535)
+        }
     }
 
     // MARK: server
 
-    static func serve(port: Int) throws -> Int32 {
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard listener >= 0 else { throw BenchError("socket: \(errnoText())") }
-        var one: Int32 = 1
-        setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0 else { throw BenchError("bind \(port): \(errnoText())") }
-        guard listen(listener, 4096) == 0 else { throw BenchError("listen: \(errnoText())") }
-        Host.write(1, "ready\n")
+    static func serve(_ options: inout HelperOptions) throws -> Int32 {
+        try InPodHelper.enter(&options, cgroupRequired: false)
+        let port = try options.int("--port", 8080, in: 1...65535)
+        try options.finish()
+        let listener = try Sockets.bindAny(port: port, type: Sockets.stream, ipv4Only: true, backlog: 4096)
+        Files.standardOutput("ready\n")
         var byte: UInt8 = 0
         while true {
             let connection = accept(listener, nil, nil)
             if connection < 0 { continue }
-            setsockopt(connection, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            Sockets.setNoDelay(connection)
             if recv(connection, &byte, 1, 0) == 1 {
                 if byte == UInt8(ascii: "t") {
                     let text = Array("\(cpuNanoseconds())\n".utf8)
@@ -128,14 +76,12 @@ public enum BenchHelper {
 
     // MARK: clients
 
-    static func connected(_ target: sockaddr_in) -> (fd: Int32, errno: Int32) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    /// A blocking connect: (fd, 0) or (-1, errno).
+    static func connected(_ target: Target) -> (fd: Int32, errno: Int32) {
+        let fd = Sockets.open(for: target.address, type: Sockets.stream)
         guard fd >= 0 else { return (-1, errno) }
-        var target = target
-        let result = withUnsafePointer(to: &target) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        if result != 0 { let code = errno; close(fd); return (-1, code) }
+        let code = Sockets.connect(fd, to: target.address, port: target.port)
+        if code != 0 { close(fd); return (-1, code) }
         return (fd, 0)
     }
 
@@ -147,7 +93,7 @@ public enum BenchHelper {
     }
 
     /// The server's CPU time (ns), asked on a connection of its own; 0 if it does not answer.
-    static func serverCPUNanoseconds(_ target: sockaddr_in) -> UInt64 {
+    static func serverCPUNanoseconds(_ target: Target) -> UInt64 {
         let (fd, _) = connected(target)
         guard fd >= 0 else { return 0 }
         defer { close(fd) }
@@ -160,125 +106,125 @@ public enum BenchHelper {
     }
 
     /// Prints "COUNT NS ERRORS CPU-NS"; `--warmup S` first runs S seconds uncounted.
-    static func crr(_ options: Options) throws -> Int32 {
-        let target = try options.address()
+    static func crr(_ options: inout HelperOptions) throws -> Int32 {
+        try InPodHelper.enter(&options, cgroupRequired: false)
+        let target = try Target(&options)
+        let warmup = UInt64(try options.double("--warmup", 0) * 1e9)
+        let duration = UInt64(try options.double("--seconds", 1) * 1e9)
+        try options.finish()
         var byte = UInt8(ascii: "c")
-        let warmup = UInt64(options.double("--warmup", 0) * 1e9)
-        let warmupStart = Host.nanoseconds
-        while Host.nanoseconds - warmupStart < warmup {
+        let warmupStart = Monotonic.nanoseconds
+        while Monotonic.nanoseconds - warmupStart < warmup {
             let (fd, _) = connected(target)
             if fd >= 0 {
                 _ = send(fd, &byte, 1, Int32(MSG_NOSIGNAL)); _ = recv(fd, &byte, 1, 0)
                 close(fd)
             }
         }
-        let duration = UInt64(options.double("--seconds", 1) * 1e9)
         var count = 0, errors = 0
         let serverStart = serverCPUNanoseconds(target)
         let cpuStart = cpuNanoseconds()
-        let start = Host.nanoseconds
+        let start = Monotonic.nanoseconds
         var now = start
         while now - start < duration {
             let (fd, code) = connected(target)
             if fd < 0 {
                 errors += 1
-                if errors > 100 { throw BenchError("connect: \(errnoText(code))") }
+                if errors > 100 { throw LabError("connect: \(errnoText(code))") }
             } else {
                 if send(fd, &byte, 1, Int32(MSG_NOSIGNAL)) == 1, recv(fd, &byte, 1, 0) == 1 { count += 1 } else { errors += 1 }
                 close(fd)
             }
-            now = Host.nanoseconds
+            now = Monotonic.nanoseconds
         }
         let cpu = cpuNanoseconds() - cpuStart + serverCPUNanoseconds(target) - serverStart
-        Host.write(1, "\(count) \(now - start) \(errors) \(cpu)\n")
+        Files.standardOutput("\(count) \(now - start) \(errors) \(cpu)\n")
         return 0
     }
 
     /// Prints "COUNT NS 0 CPU-NS". The server serves one connection at a time,
     /// so its CPU time is asked before this connection opens and after it closes.
-    static func rr(_ options: Options) throws -> Int32 {
-        let target = try options.address()
-        let duration = UInt64(options.double("--seconds", 1) * 1e9)
+    static func rr(_ options: inout HelperOptions) throws -> Int32 {
+        try InPodHelper.enter(&options, cgroupRequired: false)
+        let target = try Target(&options)
+        let duration = UInt64(try options.double("--seconds", 1) * 1e9)
+        try options.finish()
         let serverStart = serverCPUNanoseconds(target)
         let cpuStart = cpuNanoseconds()
         let (fd, code) = connected(target)
-        guard fd >= 0 else { throw BenchError("connect: \(errnoText(code))") }
-        var one: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        guard fd >= 0 else { throw LabError("connect: \(errnoText(code))") }
+        Sockets.setNoDelay(fd)
         var byte = UInt8(ascii: "r")
-        guard send(fd, &byte, 1, Int32(MSG_NOSIGNAL)) == 1 else { close(fd); throw BenchError("send: \(errnoText())") }
+        guard send(fd, &byte, 1, Int32(MSG_NOSIGNAL)) == 1 else { close(fd); throw LabError("send: \(errnoText())") }
         var count = 0
-        let start = Host.nanoseconds
+        let start = Monotonic.nanoseconds
         var now = start
         while now - start < duration {
             guard send(fd, &byte, 1, Int32(MSG_NOSIGNAL)) == 1, recv(fd, &byte, 1, 0) == 1 else {
                 close(fd)
-                throw BenchError("round trip \(count): \(errnoText())")
+                throw LabError("round trip \(count): \(errnoText())")
             }
             count += 1
-            now = Host.nanoseconds
+            now = Monotonic.nanoseconds
         }
         close(fd)
         let cpu = cpuNanoseconds() - cpuStart + serverCPUNanoseconds(target) - serverStart
-        Host.write(1, "\(count) \(now - start) 0 \(cpu)\n")
+        Files.standardOutput("\(count) \(now - start) 0 \(cpu)\n")
         return 0
     }
 
-    /// A non-blocking connect, waited for at most `timeout` ms: (elapsed ns, errno or 0, or ETIMEDOUT).
-    static func timedConnect(_ target: sockaddr_in, timeoutMs: Int32) -> (UInt64, Int32) {
-        let start = Host.nanoseconds
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+    /// A non-blocking connect, waited for at most `timeoutMs`: (elapsed ns, errno or 0, or ETIMEDOUT).
+    static func timedConnect(_ target: Target, timeoutMs: Int) -> (UInt64, Int32) {
+        let start = Monotonic.nanoseconds
+        let fd = Sockets.open(for: target.address, type: Sockets.stream, nonBlocking: true)
         guard fd >= 0 else { return (0, errno) }
         defer { close(fd) }
-        var target = target
-        let result = withUnsafePointer(to: &target) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        let code = Sockets.connect(fd, to: target.address, port: target.port)
+        guard code == EINPROGRESS else { return (Monotonic.nanoseconds - start, code) }
+        guard Sockets.wait(fd, for: Int16(POLLOUT), until: Monotonic.seconds + Double(timeoutMs) / 1000) else {
+            return (Monotonic.nanoseconds - start, ETIMEDOUT)
         }
-        if result == 0 { return (Host.nanoseconds - start, 0) }
-        guard errno == EINPROGRESS else { return (Host.nanoseconds - start, errno) }
-        var poller = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-        let ready = poll(&poller, 1, timeoutMs)
-        if ready == 0 { return (Host.nanoseconds - start, ETIMEDOUT) }
-        var code: Int32 = 0
-        var length = socklen_t(MemoryLayout<Int32>.size)
-        getsockopt(fd, SOL_SOCKET, SO_ERROR, &code, &length)
-        return (Host.nanoseconds - start, code)
+        return (Monotonic.nanoseconds - start, Sockets.pendingError(fd))
     }
 
-    static func deny(_ options: Options) throws -> Int32 {
-        let target = try options.address()
-        let timeout = Int32(options.int("--timeout-ms", 1000))
-        for _ in 0..<options.int("--count", 20) {
+    static func deny(_ options: inout HelperOptions) throws -> Int32 {
+        try InPodHelper.enter(&options, cgroupRequired: false)
+        let target = try Target(&options)
+        let timeout = try options.int("--timeout-ms", 1000, in: 1...3_600_000)
+        let count = try options.int("--count", 20)
+        try options.finish()
+        for _ in 0..<count {
             let (ns, code) = timedConnect(target, timeoutMs: timeout)
-            Host.write(1, "\(ns) \(code)\n")
+            Files.standardOutput("\(ns) \(code)\n")
         }
         return 0
     }
 
     /// Propagation: the time from a manifest change to the first connection that succeeds.
-    static func flip(_ options: Options) throws -> Int32 {
-        let target = try options.address()
-        guard let file = options.value("--allow"), let text = options.value("--allow-text") else {
-            throw BenchError("--allow FILE and --allow-text TEXT are required")
-        }
+    static func flip(_ options: inout HelperOptions) throws -> Int32 {
+        try InPodHelper.enter(&options, cgroupRequired: false)
+        let target = try Target(&options)
+        let file = try options.required("--allow"), text = try options.required("--allow-text")
+        let changes = try options.int("--changes", 50)
+        try options.finish()
         let deadline: UInt64 = 10_000_000_000
-        for _ in 0..<options.int("--changes", 50) {
-            try Host.writeFile(file, text, atomically: true)
-            let start = Host.nanoseconds
+        for _ in 0..<changes {
+            try Files.write(file, text, atomically: true)
+            let start = Monotonic.nanoseconds
             var elapsed: UInt64 = 0
             while true {
-                let tick = Host.nanoseconds
-                if timedConnect(target, timeoutMs: 1).1 == 0 { elapsed = Host.nanoseconds - start; break }
-                guard tick - start < deadline else { throw BenchError("no connection 10 s after the change") }
+                let tick = Monotonic.nanoseconds
+                if timedConnect(target, timeoutMs: 1).1 == 0 { elapsed = Monotonic.nanoseconds - start; break }
+                guard tick - start < deadline else { throw LabError("no connection 10 s after the change") }
                 let next = tick + 1_000_000
-                let now = Host.nanoseconds
+                let now = Monotonic.nanoseconds
                 if next > now { usleep(UInt32((next - now) / 1000)) }
             }
-            Host.write(1, "\(elapsed)\n")
-            guard unlink(file) == 0 else { throw BenchError("unlink \(file): \(errnoText())") }
-            let removed = Host.nanoseconds
+            Files.standardOutput("\(elapsed)\n")
+            guard unlink(file) == 0 else { throw LabError("unlink \(file): \(errnoText())") }
+            let removed = Monotonic.nanoseconds
             while timedConnect(target, timeoutMs: 1).1 == 0 {
-                guard Host.nanoseconds - removed < deadline else { throw BenchError("still allowed 10 s after removing the policy") }
+                guard Monotonic.nanoseconds - removed < deadline else { throw LabError("still allowed 10 s after removing the policy") }
                 usleep(1000)
             }
         }

@@ -22,7 +22,7 @@ final class AgentFleet {
 
     var eventFiles: [String] { agents.map(\.eventsFile) }
 
-    func start(topology: Topology, options: ScenarioAgentOptions, executable: String, tmp: String, state: RunState) throws {
+    func start(topology: Topology, options: ScenarioAgentOptions, executable: String, tmp: String, state: CleanupRegistry) throws {
         for node in topology.plan.nodes {
             let dir = "\(tmp)/\(node)"
             let stateDirectory = "\(dir)/state"
@@ -37,8 +37,8 @@ final class AgentFleet {
                              "--node-address", addresses.ipv4.description, "--node-address", addresses.ipv6.description]
             arguments += options.arguments
             let log = "\(dir)/agent.log"
-            let child = try Processes.spawn(executable, ["sim-helper", "exec", "--cgroup", "\(topology.nodeCgroup(node))/agent",
-                                                         "--", executable] + arguments, stdout: .file(log), stderr: .file(log))
+            let child = try InPodHelper.start(executable: executable, cgroup: "\(topology.nodeCgroup(node))/agent",
+                                              [executable] + arguments, log: log)
             state.recordProcess(child.pid)
             agents.append(Agent(node: node, pid: child.pid, stateDirectory: stateDirectory, pinDirectory: pin, eventsFile: "\(dir)/events.jsonl", log: log))
         }
@@ -47,7 +47,7 @@ final class AgentFleet {
     /// Waits until every agent has written the current generation's maps.
     func waitForGeneration(timeout: Double) throws {
         let generation = manifests.generation
-        let deadline = Clock.now + timeout
+        let deadline = Monotonic.seconds + timeout
         var pending = agents
         while !pending.isEmpty {
             try Interrupts.check()
@@ -57,13 +57,13 @@ final class AgentFleet {
             }
             for agent in pending {
                 if let status = Processes.poll(agent.pid) {
-                    throw SimError("agent of node \(agent.node) exited (\(status)) before applying generation \(generation):\n\(tail(agent.log))")
+                    throw LabError("agent of node \(agent.node) exited (\(status)) before applying generation \(generation):\n\(tail(agent.log))")
                 }
             }
             if pending.isEmpty { break }
-            if Clock.now > deadline {
+            if Monotonic.seconds > deadline {
                 let agent = pending[0]
-                throw SimError("agent of node \(agent.node) did not apply generation \(generation) within \(Int(timeout)) s:\n\(tail(agent.log))")
+                throw LabError("agent of node \(agent.node) did not apply generation \(generation) within \(Int(timeout)) s:\n\(tail(agent.log))")
             }
             usleep(20_000)
         }

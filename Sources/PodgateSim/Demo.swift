@@ -102,14 +102,14 @@ public enum Demo {
         text.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n")
     }
 
-    static func narrate(_ plan: ScenarioPlan, run: String, state: RunState, ip: IPCommand, executable: String) throws -> Int32 {
+    static func narrate(_ plan: ScenarioPlan, run: String, state: CleanupRegistry, ip: IPCommand, executable: String) throws -> Int32 {
         let tmp = "/tmp/podgate-sim-\(run)"
         try state.recordTmp(tmp)
         try Files.makeDirectories(tmp)
         var addresses = try AddressPlan(nodes: plan.nodes, externals: [], file: plan.file)
         try addresses.place(plan.rounds[0].pods, file: plan.file)
         let helper = HelperLauncher(executable: executable, logDirectory: tmp)
-        let topology = Topology(run: run, ip: ip, state: state, helper: helper, plan: addresses, cgroup2: try SimCgroups.mountPoint())
+        let topology = Topology(run: run, ip: ip, state: state, helper: helper, plan: addresses, cgroup2: try CgroupTree.mountPoint())
 
         say("""
             podgate demo: the seed walkthrough, enforced in the kernel.
@@ -146,9 +146,9 @@ public enum Demo {
         say("\nStep 3. Apply this NetworkAuthenticationPolicy: backend's port 8080 accepts frontend, and only frontend.")
         say(indented(policyManifest))
         try directory.write(second.manifests, placements: SimRunner.placements(second))
-        let applied = Clock.now
+        let applied = Monotonic.seconds
         try fleet.waitForGeneration(timeout: 10)
-        say("  The agent compiled it and updated the kernel's maps in \(Int((Clock.now - applied) * 1000)) ms.\n")
+        say("  The agent compiled it and updated the kernel's maps in \(Int((Monotonic.seconds - applied) * 1000)) ms.\n")
 
         say("Step 4. The same connection again, and one to backend:9000, which no policy opens.")
         events.mark()
@@ -172,9 +172,9 @@ public enum Demo {
             }
             if result.allowed != (result.probe.verdict == .allow) { unexpected += 1 }
             guard result.allowed == false else { continue }
-            let deadline = Clock.now + 1
+            let deadline = Monotonic.seconds + 1
             var line: String?
-            while line == nil, Clock.now < deadline {
+            while line == nil, Monotonic.seconds < deadline {
                 line = events.rawLinesSinceMark().first { raw in EventRecord(line: raw.utf8)?.concerns(result) == true }
                 if line == nil { usleep(50_000) }
             }

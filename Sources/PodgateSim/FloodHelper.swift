@@ -11,19 +11,19 @@ import PodgateModel
 /// `attempted N refused M in S seconds (R per second)`.
 enum FloodHelper {
     static func run(_ options: inout HelperOptions) throws -> Int32 {
-        try SimHelper.enter(&options, cgroupRequired: true)
-        guard let address = IPAddress(try options.required("--to")) else { throw SimError("--to is not an address") }
-        guard let port = Int(try options.required("--port")), (1...65535).contains(port) else { throw SimError("--port is not a port") }
-        guard let rate = Double(try options.optional("--rate") ?? "0"), rate >= 0 else { throw SimError("--rate is not a number") }
-        guard let seconds = Double(try options.optional("--seconds") ?? "5"), seconds > 0 else { throw SimError("--seconds is not a number") }
-        guard let count = Int(try options.optional("--count") ?? "0"), count >= 0 else { throw SimError("--count is not a number") }
+        try InPodHelper.enter(&options, cgroupRequired: true)
+        guard let address = IPAddress(try options.required("--to")) else { throw LabError("--to is not an address") }
+        guard let port = Int(try options.required("--port")), (1...65535).contains(port) else { throw LabError("--port is not a port") }
+        guard let rate = Double(try options.optional("--rate") ?? "0"), rate >= 0 else { throw LabError("--rate is not a number") }
+        guard let seconds = Double(try options.optional("--seconds") ?? "5"), seconds > 0 else { throw LabError("--seconds is not a number") }
+        guard let count = Int(try options.optional("--count") ?? "0"), count >= 0 else { throw LabError("--count is not a number") }
         try options.finish()
         let family: AddressFamily = address.isIPv4 ? .ipv4 : .ipv6
-        let start = Clock.now
+        let start = Monotonic.seconds
         var attempted = 0
         var refused = 0
         while true {
-            let elapsed = Clock.now - start
+            let elapsed = Monotonic.seconds - start
             if elapsed >= seconds || (count > 0 && attempted >= count) { break }
             // Pace in small batches: sleep while ahead of the wanted rate.
             if rate > 0, Double(attempted) >= elapsed * rate {
@@ -31,12 +31,12 @@ enum FloodHelper {
                 continue
             }
             let fd = socket(address.isIPv4 ? AF_INET : AF_INET6, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-            guard fd >= 0 else { throw SimError("socket: \(String(cString: strerror(errno)))") }
+            guard fd >= 0 else { throw LabError("socket: \(errnoText())") }
             if Sockets.connect(fd, to: address, port: port, family: family) == EPERM { refused += 1 }
             close(fd)
             attempted += 1
         }
-        let elapsed = Clock.now - start
+        let elapsed = Monotonic.seconds - start
         Files.standardOutput("attempted \(attempted) refused \(refused) in \(String(elapsed)) seconds (\(Int(Double(attempted) / elapsed)) per second)\n")
         return 0
     }

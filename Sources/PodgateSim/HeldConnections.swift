@@ -24,18 +24,18 @@ struct HoldClient {
         let connected = Sockets.connect(fd, to: address, port: port, family: family)
         if transport == .tcp {
             guard connected == 0 || connected == EINPROGRESS,
-                  Sockets.wait(fd, for: Int16(POLLOUT), until: Clock.now + timeout), Sockets.pendingError(fd) == 0 else {
+                  Sockets.wait(fd, for: Int16(POLLOUT), until: Monotonic.seconds + timeout), Sockets.pendingError(fd) == 0 else {
                 return report("not open: connect failed", 2)
             }
         } else if connected != 0 {
             return report("not open: connect failed: \(errnoText(connected))", 2)
         }
-        if let problem = exchange(fd, until: Clock.now + timeout) { return report("not open: \(problem)", 2) }
+        if let problem = exchange(fd, until: Monotonic.seconds + timeout) { return report("not open: \(problem)", 2) }
         Files.standardOutput("open\n")
-        let end = Clock.now + seconds
-        while Clock.now < end {
+        let end = Monotonic.seconds + seconds
+        while Monotonic.seconds < end {
             usleep(10_000)
-            if let problem = exchange(fd, until: Clock.now + 1) { return report("cut: \(problem)", 1) }
+            if let problem = exchange(fd, until: Monotonic.seconds + 1) { return report("cut: \(problem)", 1) }
         }
         return report("kept", 0)
     }
@@ -76,7 +76,7 @@ struct HeldRunner {
     }
 
     /// Starts each connection and waits until it is open (or failed to open).
-    func open(_ connections: [HeldConnection], runner: ProbeRunner, state: RunState) throws -> [Holding] {
+    func open(_ connections: [HeldConnection], runner: ProbeRunner, state: CleanupRegistry) throws -> [Holding] {
         try connections.map { held in
             let launch = try runner.launch(for: held.probe)
             var arguments = launch.argumentsForHelper
@@ -84,7 +84,7 @@ struct HeldRunner {
             arguments += ["--seconds", "600"]
             let child = try Processes.spawn(helper.executable, arguments, stdout: .pipe, stderr: .null)
             state.recordProcess(child.pid)
-            let line = Self.readLine(child.output!, until: Clock.now + timeout + 2)
+            let line = Self.readLine(child.output!, until: Monotonic.seconds + timeout + 2)
             return Holding(held: held, pid: child.pid, output: child.output!, opened: line == "open" ? nil : (line ?? "no answer"))
         }
     }
@@ -94,11 +94,11 @@ struct HeldRunner {
     /// Returns one failure line per connection that did not do as expected.
     func check(_ holdings: [Holding], title: String) -> (passed: Int, failures: [String], lines: [String]) {
         var outcome: [Int: String] = [:]
-        let deadline = Clock.now + timeout
-        while Clock.now < deadline {
+        let deadline = Monotonic.seconds + timeout
+        while Monotonic.seconds < deadline {
             for (index, holding) in holdings.enumerated() where holding.opened == nil && outcome[index] == nil {
                 var fds = [pollfd(fd: holding.output, events: Int16(POLLIN), revents: 0)]
-                if Glibc.poll(&fds, 1, 0) > 0, let line = Self.readLine(holding.output, until: Clock.now + 0.1) { outcome[index] = line }
+                if Glibc.poll(&fds, 1, 0) > 0, let line = Self.readLine(holding.output, until: Monotonic.seconds + 0.1) { outcome[index] = line }
             }
             if holdings.indices.allSatisfy({ holdings[$0].opened != nil || outcome[$0] != nil || !holdings[$0].held.cut }),
                !holdings.contains(where: { !$0.held.cut && $0.opened == nil }) { break }
@@ -134,7 +134,7 @@ struct HeldRunner {
     static func readLine(_ fd: Int32, until deadline: Double) -> String? {
         var text: [UInt8] = []
         var byte: UInt8 = 0
-        while Clock.now < deadline {
+        while Monotonic.seconds < deadline {
             guard Sockets.wait(fd, for: Int16(POLLIN), until: deadline) else { return nil }
             let n = read(fd, &byte, 1)
             if n == 1 {

@@ -37,12 +37,12 @@ enum HelperSession {
                 // A socket made in the pod's namespace BEFORE the process moves into the pod cgroup.
                 try Isolation.enterNetns(netns)
                 context.early = try SessionSocket(family: AF_INET, type: SessionSocket.stream)
-                if cgroup != "-" { try SimCgroups.join(cgroup) }
+                if cgroup != "-" { try CgroupTree.join(cgroup) }
             } else if netnsFirst {
                 try Isolation.enterNetns(netns)
-                if cgroup != "-" { try SimCgroups.join(cgroup) }
+                if cgroup != "-" { try CgroupTree.join(cgroup) }
             } else {
-                if cgroup != "-" { try SimCgroups.join(cgroup) }
+                if cgroup != "-" { try CgroupTree.join(cgroup) }
                 try Isolation.enterNetns(netns)
             }
             say("pid \(getpid())")

@@ -21,14 +21,14 @@ struct ProbeClient {
     }
 
     func run() -> Outcome {
-        let start = Clock.now
+        let start = Monotonic.seconds
         let deadline = start + timeout
         let domain = family == .ipv4 ? AF_INET : AF_INET6
         let fd = socket(domain, transport == .tcp ? Sockets.stream : Sockets.datagram, 0)
         guard fd >= 0 else { return Outcome(allowed: false, how: "socket failed: \(errnoText())") }
         defer { close(fd) }
         Sockets.setNonBlocking(fd)
-        func elapsed() -> String { "\(Int((Clock.now - start) * 1000)) ms" }
+        func elapsed() -> String { "\(Int((Monotonic.seconds - start) * 1000)) ms" }
         func failure(_ code: Int32, at stage: String) -> Outcome {
             switch code {
             case EPERM, EACCES: return Outcome(allowed: false, how: "\(errnoName(code)) at \(stage) after \(elapsed())")

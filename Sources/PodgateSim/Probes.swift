@@ -27,24 +27,24 @@ struct ProbeRunner {
     }
 
     func launch(for probe: Probe) throws -> Launch {
-        guard let target = topology.pods[probe.to] else { throw SimError("\(probe.field): no pod \(probe.to) in the topology") }
+        guard let target = topology.pods[probe.to] else { throw LabError("\(probe.field): no pod \(probe.to) in the topology") }
         let wantsIPv6 = probe.family == .ipv6
         guard let destination = target.addresses.first(where: { $0.isIPv4 != wantsIPv6 }) else {
-            throw SimError("\(probe.field): \(probe.to) has no address of family \(probe.family.rawValue)")
+            throw LabError("\(probe.field): \(probe.to) has no address of family \(probe.family.rawValue)")
         }
         let cgroup: String
         let netns: String
         let source: IPAddress?
         switch probe.from {
         case .pod(let ref):
-            guard let handle = topology.pods[ref] else { throw SimError("\(probe.field): no pod \(ref) in the topology") }
+            guard let handle = topology.pods[ref] else { throw LabError("\(probe.field): no pod \(ref) in the topology") }
             (cgroup, netns) = (handle.cgroup, handle.netns)
             source = handle.addresses.first { $0.isIPv4 != wantsIPv6 }
         case .host(let node):
             (cgroup, netns) = (topology.hostCgroup(node), topology.nodeNetns(node))
             source = topology.plan.nodeAddresses(node).map { wantsIPv6 ? $0.ipv6 : $0.ipv4 }
         case .external(let name):
-            guard let ns = topology.externalNetns(name) else { throw SimError("\(probe.field): no external \(name)") }
+            guard let ns = topology.externalNetns(name) else { throw LabError("\(probe.field): no external \(name)") }
             (cgroup, netns) = (topology.externalCgroup, ns)
             source = topology.plan.externals.first { $0.name == name }?.address
         }
@@ -65,7 +65,7 @@ struct ProbeRunner {
             while next < probes.count && running.count < concurrency {
                 let launch = try launch(for: probes[next])
                 let child = try Processes.spawn(helper.executable, launch.argumentsForHelper, stdout: .pipe, stderr: .pipe)
-                running.append((next, child, launch, [], Clock.now))
+                running.append((next, child, launch, [], Monotonic.seconds))
                 next += 1
             }
             var fds = running.map { pollfd(fd: $0.child.output!, events: Int16(POLLIN), revents: 0) }
@@ -78,7 +78,7 @@ struct ProbeRunner {
                 finished.append(slot)
             }
             // A helper that hangs past its own timeout is killed: never wait forever.
-            for (slot, entry) in running.enumerated() where !finished.contains(slot) && Clock.now - entry.started > timeout + 5 {
+            for (slot, entry) in running.enumerated() where !finished.contains(slot) && Monotonic.seconds - entry.started > timeout + 5 {
                 kill(entry.child.pid, SIGKILL)
                 finished.append(slot)
             }

@@ -28,10 +28,10 @@ enum SimRunner {
             progress("--keep: run \(run.id) left in place; remove it with `podgate sim --cleanup`")
             return code
         }
-        let started = Clock.now
+        let started = Monotonic.seconds
         let problems = run.removeAll()
         problems.forEach { progress("cleanup: \($0)") }
-        progress("cleaned up in \(Int((Clock.now - started) * 1000)) ms")
+        progress("cleaned up in \(Int((Monotonic.seconds - started) * 1000)) ms")
         // Under --hold an interrupt is how a finished run ends, not a failure.
         if let signal = Interrupts.signal, !(options.hold && code < 128) { return 128 + signal }
         return problems.isEmpty ? code : max(code, 2)
@@ -56,11 +56,11 @@ enum SimRunner {
         return String((0..<4).map { _ in alphabet.randomElement()! })
     }
 
-    static func execute(_ plan: ScenarioPlan, run: String, state: RunState, ip: IPCommand, options: SimOptions) throws -> Int32 {
+    static func execute(_ plan: ScenarioPlan, run: String, state: CleanupRegistry, ip: IPCommand, options: SimOptions) throws -> Int32 {
         let tmp = "/tmp/podgate-sim-\(run)"
         try state.recordTmp(tmp)
         try Files.makeDirectories(tmp)
-        let cgroup2 = try SimCgroups.mountPoint()
+        let cgroup2 = try CgroupTree.mountPoint()
         var addresses = try AddressPlan(nodes: plan.nodes, externals: plan.scenario.externals, file: plan.file)
         try addresses.place(plan.rounds[0].pods, file: plan.file)
         let helper = HelperLauncher(executable: options.executable, logDirectory: tmp)
@@ -68,19 +68,19 @@ enum SimRunner {
 
         let first = plan.rounds[0]
         progress("\(plan.scenario.name): building \(first.pods.count) pods on \(plan.nodes.count) nodes (run \(run))...")
-        var started = Clock.now
+        var started = Monotonic.seconds
         try topology.buildBase()
         try sync(topology, to: first, helper: helper, state: state, removing: false)
-        progress("topology ready in \(Int((Clock.now - started) * 1000)) ms")
+        progress("topology ready in \(Int((Monotonic.seconds - started) * 1000)) ms")
 
         let directory = try AgentManifestDirectory(path: "\(tmp)/manifests")
         let fleet = AgentFleet(manifests: directory)
         try directory.write(first.manifests, placements: placements(first))
         if options.startAgents {
-            started = Clock.now
+            started = Monotonic.seconds
             try fleet.start(topology: topology, options: plan.scenario.agent, executable: options.executable, tmp: tmp, state: state)
             try fleet.waitForGeneration(timeout: options.agentTimeout)
-            progress("\(plan.nodes.count) agent(s) ready in \(Int((Clock.now - started) * 1000)) ms")
+            progress("\(plan.nodes.count) agent(s) ready in \(Int((Monotonic.seconds - started) * 1000)) ms")
         }
 
         var report = ""
@@ -142,7 +142,7 @@ enum SimRunner {
         while Interrupts.signal == nil {
             for agent in fleet.agents {
                 if let status = Processes.poll(agent.pid) {
-                    throw SimError("agent of node \(agent.node) exited (\(status)) while holding:\n\(fleet.tail(agent.log))")
+                    throw LabError("agent of node \(agent.node) exited (\(status)) while holding:\n\(fleet.tail(agent.log))")
                 }
             }
             usleep(100_000)
@@ -157,7 +157,7 @@ enum SimRunner {
 
     /// Brings the topology's pods to the round's: additions before the agents
     /// hear of them (their cgroups must exist), removals after.
-    static func sync(_ topology: Topology, to round: Round, helper: HelperLauncher, state: RunState, removing: Bool) throws {
+    static func sync(_ topology: Topology, to round: Round, helper: HelperLauncher, state: CleanupRegistry, removing: Bool) throws {
         let wanted = Dictionary(uniqueKeysWithValues: round.pods.map { ($0.ref, $0) })
         for (ref, handle) in topology.pods {
             let stale = wanted[ref] == nil || wanted[ref] != handle.pod || round.addresses[ref] != handle.addresses
@@ -180,8 +180,8 @@ enum SimRunner {
     static func checkEvents(_ results: [ProbeResult], events: EventLog) throws -> [Checked] {
         let wanted = results.filter { $0.probe.event != nil }
         var seen = events.eventsSinceMark()
-        let deadline = Clock.now + 1
-        while !wanted.allSatisfy({ result in seen.contains { $0.matches(result.probe.event!, of: result) } }), Clock.now < deadline {
+        let deadline = Monotonic.seconds + 1
+        while !wanted.allSatisfy({ result in seen.contains { $0.matches(result.probe.event!, of: result) } }), Monotonic.seconds < deadline {
             try Interrupts.check()
             usleep(50_000)
             seen = events.eventsSinceMark()

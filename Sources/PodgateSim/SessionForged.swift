@@ -108,9 +108,9 @@ enum SessionForged {
 
     /// Reads raw packets for `seconds`, handing each to `show`.
     static func watch(_ sockets: [SessionSocket], seconds: Double, _ show: (SessionSocket, [UInt8]) -> Void) {
-        let end = Clock.now + seconds
-        while Clock.now < end {
-            let ready = SessionClock.poll(sockets.map(\.fd), Int16(POLLIN), seconds: max(0, end - Clock.now))
+        let end = Monotonic.seconds + seconds
+        while Monotonic.seconds < end {
+            let ready = SessionClock.poll(sockets.map(\.fd), Int16(POLLIN), seconds: max(0, end - Monotonic.seconds))
             for (socket, isReady) in zip(sockets, ready) where isReady {
                 let (result, bytes, _) = socket.receive(2000)
                 if result == .done, !bytes.isEmpty { show(socket, bytes) }

@@ -43,12 +43,12 @@ enum SessionProbes {
     static func connectUntil(_ a: inout SessionArguments) throws {
         let (address, port) = (try a.string("address"), try a.int("port"))
         say("ready")
-        let deadline = Clock.now + 20
-        while Clock.now < deadline {
+        let deadline = Monotonic.seconds + 20
+        while Monotonic.seconds < deadline {
             let socket = try SessionSocket(for: address, type: SessionSocket.stream)
             socket.setTimeout(0.02)
             if try socket.connect(address, port: port) == .done {
-                say("ok " + String(format6: Clock.now))
+                say("ok " + String(format6: Monotonic.seconds))
                 return
             }
             SessionClock.sleep(0.002)
@@ -126,8 +126,8 @@ enum SessionProbes {
             return result.word()
         }
         say("ready")
-        let end = Clock.now + limit
-        while !SessionClock.exists(stop) && Clock.now < end {
+        let end = Monotonic.seconds + limit
+        while !SessionClock.exists(stop) && Monotonic.seconds < end {
             if allowedPort > 0 {
                 let result = try attempt(allowedPort, 3.0)
                 if result == "connected" { counts["allowed_ok", default: 0] += 1 } else {

@@ -144,7 +144,7 @@ enum SessionServers {
                     if received == .done, socket.type == SessionSocket.stream, bytes.isEmpty { result = .failed(ECONNRESET) }
                 }
                 if case .failed(let code) = result {
-                    say("cut \(name) \(String(format6: Clock.now)) \(code)")
+                    say("cut \(name) \(String(format6: Monotonic.seconds)) \(code)")
                     held.removeAll { $0.name == name }
                 }
             }

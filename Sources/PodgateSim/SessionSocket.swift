@@ -229,9 +229,9 @@ enum SessionClock {
     /// Which of `fds` are ready for `events` within `seconds`.
     static func poll(_ fds: [Int32], _ events: Int16, seconds: Double) -> [Bool] {
         var entries = fds.map { pollfd(fd: $0, events: events, revents: 0) }
-        let deadline = Clock.now + seconds
+        let deadline = Monotonic.seconds + seconds
         while true {
-            let remaining = max(0, deadline - Clock.now)
+            let remaining = max(0, deadline - Monotonic.seconds)
             let count = Glibc.poll(&entries, nfds_t(entries.count), Int32((remaining * 1000).rounded(.up)))
             if count < 0 && errno == EINTR { continue }
             return entries.map { $0.revents != 0 }

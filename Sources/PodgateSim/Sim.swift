@@ -10,7 +10,7 @@ public enum Sim {
     /// `podgate sim --cleanup`: removes what crashed runs left behind.
     /// Returns the process exit code: 0 all removed, 1 something stayed.
     public static func cleanup() -> Int32 {
-        let result = RunState.cleanupLeftovers(log: { Files.standardError("podgate sim: \($0)\n") })
+        let result = CleanupRegistry.cleanupLeftovers(directory: Sim.stateDirectory, log: { Files.standardError("podgate sim: \($0)\n") })
         result.problems.forEach { Files.standardError("podgate sim: \($0)\n") }
         Files.standardError("podgate sim: \(result.removed) leftover run(s) cleaned up\n")
         return result.problems.isEmpty ? 0 : 1
@@ -31,12 +31,10 @@ public enum Sim {
     }
 
     /// This process's own executable (for the CLI to pass as `executable`).
-    public static func ownExecutable() -> String {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard n > 0 else { return CommandLine.arguments[0] }
-        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
+    public static func ownExecutable() -> String { Files.ownExecutable() }
+
+    /// Where each run's cleanup registry (its state file) lives.
+    public static let stateDirectory = "/run/podgate-sim"
 }
 
 public struct SimOptions: Sendable {

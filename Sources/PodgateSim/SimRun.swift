@@ -3,13 +3,13 @@
 /// the demo both start, guard and end their runs through it.
 struct SimRun {
     let id: String
-    let state: RunState
+    let state: CleanupRegistry
     let ip: IPCommand
 
     static func open() throws -> SimRun {
         let id = SimRunner.randomRunID()
         let ip = try IPCommand()
-        return SimRun(id: id, state: try RunState(run: id), ip: ip)
+        return SimRun(id: id, state: try CleanupRegistry(directory: Sim.stateDirectory, run: id), ip: ip)
     }
 
     /// Runs `body`; an interrupt becomes its exit code, any other error is

@@ -22,7 +22,7 @@ import PodgateModel
 final class Topology {
     let run: String
     let ip: IPCommand
-    let state: RunState
+    let state: CleanupRegistry
     let helper: HelperLauncher
     let plan: AddressPlan
     let cgroupRoot: String     // <cgroup2>/podgate-sim-RUN
@@ -38,7 +38,7 @@ final class Topology {
     private(set) var pods: [PodRef: PodHandle] = [:]
     private var nextPodIndex = 0
 
-    init(run: String, ip: IPCommand, state: RunState, helper: HelperLauncher, plan: AddressPlan, cgroup2: String) {
+    init(run: String, ip: IPCommand, state: CleanupRegistry, helper: HelperLauncher, plan: AddressPlan, cgroup2: String) {
         self.run = run
         self.ip = ip
         self.state = state
@@ -64,13 +64,13 @@ final class Topology {
     /// Fabric, nodes and externals: everything but the pods.
     func buildBase() throws {
         try state.recordCgroup(cgroupRoot)
-        try SimCgroups.create(externalCgroup)
+        try CgroupTree.create(externalCgroup)
         try addNetns(fabric, router: true)
         for (index, node) in plan.nodes.enumerated() {
             let addresses = plan.nodeAddresses(node)!
             let netns = nodeNetns(node)
             try addNetns(netns, router: true)
-            for dir in [podsCgroup(node), hostCgroup(node), "\(nodeCgroup(node))/agent"] { try SimCgroups.create(dir) }
+            for dir in [podsCgroup(node), hostCgroup(node), "\(nodeCgroup(node))/agent"] { try CgroupTree.create(dir) }
             let link = linkName("n", index)
             try connect(upper: fabric, link: link, lower: netns, addresses: [addresses.ipv4, addresses.ipv6])
         }
@@ -94,7 +94,7 @@ final class Topology {
                 "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0",
             ]
         }
-        try helper.sysctl(netns: name, settings)
+        try InPodHelper.sysctl(executable: helper.executable, netns: name, settings)
     }
 
     /// A point-to-point link: `upper` routes `addresses` down to `lower`, which
@@ -102,14 +102,8 @@ final class Topology {
     private func connect(upper: String, link: String, lower: String, addresses: [IPAddress],
                          upperSource: (ipv4: IPAddress, ipv6: IPAddress)? = nil) throws {
         let gateway = upper == fabric ? (ipv4: "169.254.2.1", ipv6: "fe80::2:1") : (ipv4: "169.254.1.1", ipv6: "fe80::1")
-        try ip.addVeth(link, in: upper, peer: "eth0", peerNetns: lower)
-        try ip(upper, "address", "add", gateway.ipv4 + "/32", "dev", link)
-        try ip(upper, "address", "add", gateway.ipv6 + "/64", "dev", link, "nodad")
-        try ip(upper, "link", "set", link, "up")
-        for address in addresses {
-            try ip(lower, "address", "add", address.prefixText, "dev", "eth0", "nodad")
-        }
-        try ip(lower, "link", "set", "eth0", "up")
+        try ip.addVethPair(VethEnd(netns: upper, link: link, addresses: [gateway.ipv4 + "/32", gateway.ipv6 + "/64"]),
+                           VethEnd(netns: lower, link: "eth0", addresses: addresses.map(\.prefixText)), nodad: true)
         try ip(lower, "-4", "route", "add", "default", "via", gateway.ipv4, "dev", "eth0", "onlink")
         try ip(lower, "-6", "route", "add", "default", "via", gateway.ipv6, "dev", "eth0")
         for address in addresses {
@@ -124,7 +118,7 @@ final class Topology {
         let index = nextPodIndex
         nextPodIndex += 1
         let cgroup = "\(podsCgroup(pod.node))/\(pod.ref.namespace)_\(pod.ref.name)"
-        try SimCgroups.create(cgroup)
+        try CgroupTree.create(cgroup)
         var handle = PodHandle(pod: pod, index: index, netns: nodeNetns(pod.node), cgroup: cgroup, addresses: addresses)
         if !pod.hostNetwork {
             let netns = "podgate-\(run)-pod-\(index)"
@@ -156,11 +150,11 @@ final class Topology {
             for address in handle.addresses {
                 try? ip.run(["-n", fabric, address.isIPv4 ? "-4" : "-6", "route", "del", address.prefixText])
             }
-            if let problem = ip.deleteNetns(handle.netns) { throw SimError(problem) }
+            if let problem = ip.deleteNetns(handle.netns) { throw LabError(problem) }
             state.forgetNetns(handle.netns)
         }
-        SimCgroups.killAll(handle.cgroup)
-        if let problem = SimCgroups.removeTree(handle.cgroup).first { throw SimError(problem) }
+        CgroupTree.killAll(handle.cgroup)
+        if let problem = CgroupTree.removeTree(handle.cgroup).first { throw LabError(problem) }
     }
 }
 

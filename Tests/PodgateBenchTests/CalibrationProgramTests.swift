@@ -2,6 +2,7 @@ import PodgateTestSupport
 import Testing
 @testable import PodgateBench
 @testable import PodgateBenchCore
+import PodgateLab
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,8 +11,8 @@ import Glibc
 /// given: the verifier walks the bounded loop once per iteration.
 @Suite(.serialized) struct CalibrationProgramTests {
     @Test(.kernel) func loopLoadsAndAttachesFromOneToTheLargestSize() throws {
-        let cgroup = try Host.cgroup2Mount() + "/podgate-test-calibration-\(getpid())"
-        try Host.makeDirectories(cgroup)
+        let cgroup = try CgroupTree.mountPoint() + "/podgate-test-calibration-\(getpid())"
+        try Files.makeDirectories(cgroup)
         defer { rmdir(cgroup) }
         for iterations in [1, 2_000, CalibrationProgram.maxIterations] {
             let program = try CalibrationProgram(iterations: iterations, attachingTo: cgroup)

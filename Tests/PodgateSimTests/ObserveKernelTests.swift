@@ -26,14 +26,14 @@ final class HeldCluster {
                                         stdout: .file(output), stderr: .file(output + ".err"))
         process = child.pid
         var text = ""
-        let deadline = Clock.now + 60
+        let deadline = Monotonic.seconds + 60
         while !text.contains("holding the cluster up") {
             if let status = Processes.poll(process) {
                 let log = (try? Files.read(output + ".err")) ?? ""
                 unlink(output); unlink(output + ".err")
                 throw SimError("podgate sim --hold exited (\(status)):\n\(log)")
             }
-            guard Clock.now < deadline else {
+            guard Monotonic.seconds < deadline else {
                 Processes.stop(process)
                 throw SimError("podgate sim --hold did not come up in 60 s")
             }

@@ -75,16 +75,16 @@ func simNamespaces() -> [String] {
 
 /// The simulator's state files, without those of other live runners.
 func simStateFiles() -> [String] {
-    Files.list(RunState.directory).filter { file in
+    Files.list(Sim.stateDirectory).filter { file in
         !(file.hasSuffix(".state") && runOfAnotherLiveProcess(String(file.dropLast(".state".count))))
     }
 }
 
 /// True when `run`'s state file names a live runner that is not this process.
 func runOfAnotherLiveProcess(_ run: String) -> Bool {
-    guard let text = try? Files.read("\(RunState.directory)/\(run).state"),
+    guard let text = try? Files.read("\(Sim.stateDirectory)/\(run).state"),
           let first = text.split(separator: "\n").first else { return false }
     let fields = first.split(separator: " ")
     guard fields.count >= 3, fields[0] == "runner", let pid = pid_t(fields[1]), let start = UInt64(fields[2]) else { return false }
-    return pid != getpid() && RunState.isAlive(pid, start: start)
+    return pid != getpid() && CleanupRegistry.isAlive(pid, start: start)
 }

@@ -12,7 +12,7 @@ extension KernelSuites {
 @Suite struct TopologyKernelTests {
     struct Built {
         let run: String
-        let state: RunState
+        let state: CleanupRegistry
         let topology: Topology
         let helper: HelperLauncher
         let ip: IPCommand
@@ -36,7 +36,7 @@ extension KernelSuites {
         #expect(KernelGate.missing == nil)
         let run = SimRunner.randomRunID()
         let ip = try IPCommand()
-        let state = try RunState(run: run)
+        let state = try CleanupRegistry(directory: Sim.stateDirectory, run: run)
         do {
             let tmp = "/tmp/podgate-sim-\(run)"
             try state.recordTmp(tmp)
@@ -44,7 +44,7 @@ extension KernelSuites {
             var plan = try AddressPlan(nodes: ["a", "b"], externals: Self.externals)
             try plan.place(Self.pods)
             let helper = HelperLauncher(executable: executable, logDirectory: tmp)
-            let topology = Topology(run: run, ip: ip, state: state, helper: helper, plan: plan, cgroup2: try SimCgroups.mountPoint())
+            let topology = Topology(run: run, ip: ip, state: state, helper: helper, plan: plan, cgroup2: try CgroupTree.mountPoint())
             try topology.buildBase()
             for pod in Self.pods {
                 let handle = try topology.addPod(pod, addresses: plan.pods[pod.ref]!)
@@ -61,21 +61,21 @@ extension KernelSuites {
     func leftovers(_ run: String) -> [String] {
         var found: [String] = []
         found += Files.list("/run/netns").filter { $0.hasPrefix("podgate-\(run)") }
-        let cgroup2 = (try? SimCgroups.mountPoint()) ?? "/sys/fs/cgroup"
+        let cgroup2 = (try? CgroupTree.mountPoint()) ?? "/sys/fs/cgroup"
         found += Files.list(cgroup2).filter { $0 == "podgate-sim-\(run)" }
         found += Files.list("/tmp").filter { $0 == "podgate-sim-\(run)" }
-        found += Files.list(RunState.directory).filter { $0.hasPrefix(run) }
+        found += Files.list(Sim.stateDirectory).filter { $0.hasPrefix(run) }
         return found
     }
 
     @Test func everyPairConnectsInEveryFamilyWithoutAnAgent() throws {
-        let started = Clock.now
+        let started = Monotonic.seconds
         let built = try build()
-        let buildTime = Clock.now - started
+        let buildTime = Monotonic.seconds - started
         defer {
-            let teardown = Clock.now
+            let teardown = Monotonic.seconds
             let problems = built.state.removeAll(ip: built.ip)
-            let message = "topology: built in \(Int(buildTime * 1000)) ms, removed in \(Int((Clock.now - teardown) * 1000)) ms\n"
+            let message = "topology: built in \(Int(buildTime * 1000)) ms, removed in \(Int((Monotonic.seconds - teardown) * 1000)) ms\n"
             _ = message.withCString { write(2, $0, strlen($0)) }
             #expect(problems.isEmpty)
             #expect(leftovers(built.run).isEmpty)
@@ -125,7 +125,7 @@ extension KernelSuites {
         let built = try build()
         // As after a crash: processes and objects in place, only the state file knows them.
         let leftoverPids = built.state.pids.map(\.pid)
-        let result = RunState.cleanupLeftovers(log: { _ in })
+        let result = CleanupRegistry.cleanupLeftovers(directory: Sim.stateDirectory, log: { _ in })
         #expect(result.problems.isEmpty)
         #expect(leftovers(built.run).isEmpty)
         for pid in leftoverPids { #expect(Processes.poll(pid) != nil || kill(pid, 0) != 0) }

@@ -36,7 +36,5 @@ enum SimCommand {
         }
     }
 
-    static func helper(_ arguments: [String]) -> Int32 {
-        SimHelper.main(arguments: arguments)
-    }
+    static func helper(_ arguments: [String]) -> Int32 { HelperCommand.run(arguments) }
 }

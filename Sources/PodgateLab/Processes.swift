@@ -2,34 +2,49 @@
 import Glibc
 #endif
 
-/// A failure of the simulator itself (not of a probe): what it did and why.
-public struct SimError: Error, CustomStringConvertible, Sendable {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}
-
 /// Where a child's stdout/stderr go.
-enum ChildOutput: Sendable {
+public enum ChildOutput: Sendable, Equatable {
     case null
     case inherit
-    case pipe            // stdout only: read back through `ChildProcess.output`
+    case pipe            // read back through `ChildProcess.output`; stdout and stderr share one pipe
     case file(String)    // appended
 }
 
-struct ChildProcess: Sendable {
-    let pid: pid_t
-    /// Read end of the stdout pipe, when asked for one (close-on-exec).
-    let output: Int32?
+public struct ChildProcess: Sendable {
+    public let pid: pid_t
+    /// Read end of the output pipe, when asked for one (close-on-exec).
+    public let output: Int32?
+
+    /// Everything left on the pipe, then closes it.
+    public func readAll() -> String {
+        guard let fd = output else { return "" }
+        defer { close(fd) }
+        return Processes.readAll(fd)
+    }
+
+    /// One line from the pipe (blocking); nil at its end.
+    public func readLine() -> String? {
+        guard let fd = output else { return nil }
+        var line: [UInt8] = []
+        var byte: UInt8 = 0
+        while true {
+            let n = read(fd, &byte, 1)
+            if n == 1 { if byte == 10 { break }; line.append(byte); continue }
+            if n < 0 && errno == EINTR { continue }
+            if line.isEmpty { return nil }
+            break
+        }
+        return String(decoding: line, as: UTF8.self)
+    }
 }
 
 /// posix_spawn with argument arrays: no shell ever parses our arguments.
-enum Processes {
+public enum Processes {
     /// Spawns `path` with `arguments` (argv[0] excluded). Each child gets its own
     /// process group, so a terminal's Ctrl-C reaches only us and we stop our
     /// children in order during cleanup.
-    static func spawn(_ path: String, _ arguments: [String], stdout: ChildOutput = .null,
-                      stderr: ChildOutput = .inherit) throws -> ChildProcess {
+    public static func spawn(_ path: String, _ arguments: [String], stdout: ChildOutput = .null,
+                             stderr: ChildOutput = .inherit) throws -> ChildProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -39,9 +54,7 @@ enum Processes {
         // Children start with default signal handling and an empty mask, whatever we changed.
         var defaults = sigset_t()
         sigemptyset(&defaults)
-        sigaddset(&defaults, SIGINT)
-        sigaddset(&defaults, SIGTERM)
-        sigaddset(&defaults, SIGPIPE)
+        for signal in [SIGINT, SIGTERM, SIGPIPE] { sigaddset(&defaults, signal) }
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         var empty = sigset_t()
         sigemptyset(&empty)
@@ -59,7 +72,7 @@ enum Processes {
             case .pipe:
                 if pipeFDs[0] < 0 {
                     // pipe2 is hidden by Glibc's module: set close-on-exec right after.
-                    guard pipe(&pipeFDs) == 0 else { throw SimError("pipe: \(errnoText())") }
+                    guard pipe(&pipeFDs) == 0 else { throw LabError("pipe: \(errnoText())") }
                     pipeFDs.forEach { _ = fcntl($0, F_SETFD, FD_CLOEXEC) }
                 }
                 posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], fd)
@@ -81,22 +94,31 @@ enum Processes {
         if pipeFDs[1] >= 0 { close(pipeFDs[1]) }
         guard status == 0 else {
             if pipeFDs[0] >= 0 { close(pipeFDs[0]) }
-            throw SimError("cannot start \(path): \(String(cString: strerror(status)))")
+            throw LabError("cannot start \(path): \(errnoText(status))")
         }
         return ChildProcess(pid: pid, output: pipeFDs[0] >= 0 ? pipeFDs[0] : nil)
     }
 
     /// Runs to completion; stdout and stderr together.
-    static func run(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    public static func run(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
         let child = try spawn(path, arguments, stdout: .pipe, stderr: .pipe)
-        let text = readAll(child.output!)
-        close(child.output!)
+        let text = child.readAll()
         return (wait(child.pid), text)
+    }
+
+    /// Runs to completion and throws, with the command and the end of its output, unless it exits 0.
+    @discardableResult
+    public static func check(_ path: String, _ arguments: [String]) throws -> String {
+        let result = try run(path, arguments)
+        guard result.status == 0 else {
+            throw LabError("\(path) \(arguments.prefix(8).joined(separator: " ")) exited \(result.status): \(result.output.suffix(600))")
+        }
+        return result.output
     }
 
     /// Exit status, or 128+signal; retries EINTR.
     @discardableResult
-    static func wait(_ pid: pid_t) -> Int32 {
+    public static func wait(_ pid: pid_t) -> Int32 {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
             if errno != EINTR { return -1 }
@@ -105,7 +127,7 @@ enum Processes {
     }
 
     /// nil while the child runs.
-    static func poll(_ pid: pid_t) -> Int32? {
+    public static func poll(_ pid: pid_t) -> Int32? {
         var status: Int32 = 0
         let result = waitpid(pid, &status, WNOHANG)
         if result == 0 { return nil }
@@ -117,9 +139,9 @@ enum Processes {
         return signal == 0 ? (status >> 8) & 0xFF : 128 + signal
     }
 
-    static func readAll(_ fd: Int32) -> String {
+    public static func readAll(_ fd: Int32) -> String {
         var data: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
+        var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let n = read(fd, &buffer, buffer.count)
             if n > 0 { data += buffer[0..<n]; continue }
@@ -129,32 +151,24 @@ enum Processes {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// Stops one of our children: SIGTERM, then SIGKILL after `grace`, then reaps it.
-    static func stop(_ pid: pid_t, grace: Double = 1) {
-        guard pid > 0, kill(pid, SIGTERM) == 0 || errno != ESRCH else { _ = poll(pid); return }
-        let deadline = Clock.now + grace
-        while Clock.now < deadline {
-            if poll(pid) != nil { return }
-            usleep(10_000)
+    /// Stops one of our children: SIGTERM, then SIGKILL after `grace` (at once when 0), then reaps it.
+    public static func stop(_ pid: pid_t, grace: Double = 1) {
+        guard pid > 0 else { return }
+        if grace > 0 {
+            guard kill(pid, SIGTERM) == 0 || errno != ESRCH else { _ = poll(pid); return }
+            let deadline = Monotonic.seconds + grace
+            while Monotonic.seconds < deadline {
+                if poll(pid) != nil { return }
+                usleep(10_000)
+            }
         }
         kill(pid, SIGKILL)
         wait(pid)
     }
 
     /// Our environment, read from /proc so no C global is touched.
-    static func currentEnvironment() -> [String] {
+    public static func currentEnvironment() -> [String] {
         guard let text = try? Files.read("/proc/self/environ") else { return ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"] }
         return text.split(separator: "\0").map(String.init)
-    }
-}
-
-func errnoText(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
-
-/// Monotonic seconds.
-enum Clock {
-    static var now: Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }

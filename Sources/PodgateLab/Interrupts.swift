@@ -3,8 +3,8 @@ import Glibc
 #endif
 import Synchronization
 
-/// SIGINT/SIGTERM set a flag; the runner checks it between kernel operations
-/// and in every wait, throws, and so cleans up on the ordinary error path.
+/// SIGINT/SIGTERM set a flag; a run checks it between kernel operations and
+/// in every wait, throws, and so cleans up on the ordinary error path.
 public enum Interrupts {
     static let received = Atomic<Int32>(0)
 
@@ -27,13 +27,13 @@ public enum Interrupts {
         return value == 0 ? nil : value
     }
 
-    static func check() throws {
+    public static func check() throws {
         if let signal { throw Interrupted(signal: signal) }
     }
 }
 
-struct Interrupted: Error, CustomStringConvertible {
-    let signal: Int32
-    var description: String { signal == SIGINT ? "interrupted (SIGINT)" : "terminated (signal \(signal))" }
-    var exitCode: Int32 { 128 + signal }
+public struct Interrupted: Error, CustomStringConvertible {
+    public let signal: Int32
+    public var description: String { signal == SIGINT ? "interrupted (SIGINT)" : "terminated (signal \(signal))" }
+    public var exitCode: Int32 { 128 + signal }
 }
