@@ -241,32 +241,18 @@ public struct IncrementalCompiler: Sendable {
 
     // MARK: - Entry writes (each remembers the entry's value before the batch)
 
-    mutating func setPolicyEntry(_ key: PolicyKey, _ value: PolicyValue?) {
-        let old = state.policy[key]
-        guard old != value else { return }
-        if touchedPolicy.index(forKey: key) == nil { touchedPolicy[key] = .some(old) }
-        state.policy[key] = value
-    }
+    mutating func setPolicyEntry(_ key: PolicyKey, _ value: PolicyValue?) { Self.write(key, value, &state.policy, &touchedPolicy) }
+    mutating func setAddressEntry(_ key: IPAddress, _ value: AddressValue?) { Self.write(key, value, &state.addresses, &touchedAddresses) }
+    mutating func setEndpointEntry(_ key: CgroupID, _ value: EndpointValue?) { Self.write(key, value, &state.endpoints, &touchedEndpoints) }
+    mutating func setCIDREntry(_ key: CIDR, _ value: CIDRValue?) { Self.write(key, value, &state.cidrs, &touchedCIDRs) }
 
-    mutating func setAddressEntry(_ key: IPAddress, _ value: AddressValue?) {
-        let old = state.addresses[key]
+    /// One entry of one map; `touched` keeps the value it had before the batch.
+    private static func write<Key: Hashable, Value: Equatable>(_ key: Key, _ value: Value?, _ map: inout [Key: Value],
+                                                               _ touched: inout [Key: Value?]) {
+        let old = map[key]
         guard old != value else { return }
-        if touchedAddresses.index(forKey: key) == nil { touchedAddresses[key] = .some(old) }
-        state.addresses[key] = value
-    }
-
-    mutating func setEndpointEntry(_ key: CgroupID, _ value: EndpointValue?) {
-        let old = state.endpoints[key]
-        guard old != value else { return }
-        if touchedEndpoints.index(forKey: key) == nil { touchedEndpoints[key] = .some(old) }
-        state.endpoints[key] = value
-    }
-
-    mutating func setCIDREntry(_ key: CIDR, _ value: CIDRValue?) {
-        let old = state.cidrs[key]
-        guard old != value else { return }
-        if touchedCIDRs.index(forKey: key) == nil { touchedCIDRs[key] = .some(old) }
-        state.cidrs[key] = value
+        if touched.index(forKey: key) == nil { touched[key] = .some(old) }
+        map[key] = value
     }
 
     // MARK: - Settling a batch

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import PodgateModel
 @testable import PodgateManifests
@@ -125,26 +126,13 @@ import PodgateModel
         #expect(Self.decode(spec: spec) == .policy(expected))
     }
 
-    /// The walkthrough's manifest, byte for byte as policy-semantics.md shows it.
+    /// The walkthrough's manifest, read from policy-semantics.md itself (the contract), not from a copy.
     @Test func acceptsTheSeedManifestExactlyAsWritten() throws {
-        let text = """
-        apiVersion: policy.linkerd.io/v1alpha1
-        kind: NetworkAuthenticationPolicy
-        metadata:
-          name: frontend-can-talk-to-backend
-          namespace: demo
-        spec:
-          target:
-            selector:
-              matchLabels:
-                app: backend
-          ports:
-            - port: 8080
-          sources:
-            - podSelector:
-                matchLabels:
-                  app: frontend
-        """
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let page = try String(contentsOf: root.appendingPathComponent("docs/policy-semantics.md"), encoding: .utf8)
+        let block = try #require(page.components(separatedBy: "```yaml\n").dropFirst().first?.components(separatedBy: "```").first)
+        let text = String(block)
+        #expect(text.contains("kind: NetworkAuthenticationPolicy"))
         let set = ManifestSet(text: text)
         #expect(set.diagnostics.isEmpty)
         let policy = try #require(set.snapshot.policies[PolicyRef(namespace: "demo", name: "frontend-can-talk-to-backend")])
