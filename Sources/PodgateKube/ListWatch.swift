@@ -13,7 +13,13 @@ public final class ListWatch: Sendable {
         /// nil: seeded from the system generator.
         public var seed: UInt64?
 
-        public init(pageSize: Int = 500, backoff: BackoffPolicy = BackoffPolicy(),
+        /// Items asked per page (`limit`). The server may answer fewer and says
+        /// so with a continue token (API concepts, "Retrieving large results
+        /// sets in chunks"); over a kept-alive connection a page costs its
+        /// bytes, not a handshake, so 1000 rather than client-go's 500 halves
+        /// the round trips while one page's JSON (about 3 MB at 3 KB a pod)
+        /// stays small next to the cache.
+        public init(pageSize: Int = 1000, backoff: BackoffPolicy = BackoffPolicy(),
                     watchTimeoutSeconds: ClosedRange<Int> = 300...600, seed: UInt64? = nil) {
             self.pageSize = pageSize
             self.backoff = backoff
@@ -46,6 +52,8 @@ public final class ListWatch: Sendable {
         var random = SystemRandomNumberGenerator()
         var machine = ListWatchMachine(resource: resource.name, backoff: settings.backoff, seed: settings.seed ?? random.next())
         var pending = machine.handle(.start)
+        // Every page, and the watches after, over one kept-alive connection.
+        let connection = HTTPConnection()
         while !cancel.isCancelled, !pending.isEmpty {
             let action = pending.removeFirst()
             switch action {
@@ -57,16 +65,18 @@ public final class ListWatch: Sendable {
                 guard cancel.sleep(milliseconds: milliseconds) else { return }
                 pending += machine.handle(.backoffElapsed)
             case let .list(token):
-                pending += machine.handle(list(continueToken: token, cancel: cancel))
+                pending += machine.handle(list(continueToken: token, cancel: cancel, connection: connection))
             case let .watch(version):
-                pending += watch(from: version, machine: &machine, cancel: cancel, onChange: onChange, onReport: onReport)
+                pending += watch(from: version, machine: &machine, cancel: cancel, connection: connection,
+                                 onChange: onChange, onReport: onReport)
             }
         }
     }
 
-    private func list(continueToken: String?, cancel: CancellationFlag) -> ListWatchMachine.Input {
+    private func list(continueToken: String?, cancel: CancellationFlag, connection: HTTPConnection) -> ListWatchMachine.Input {
         do {
-            let response = try client.getBlocking(resource.listQuery(limit: settings.pageSize, continueToken: continueToken), cancel: cancel)
+            let response = try client.getBlocking(resource.listQuery(limit: settings.pageSize, continueToken: continueToken),
+                                                  cancel: cancel, connection: connection)
             guard response.status == 200 else { return .listFailed(Self.failure(response)) }
             do {
                 var page = try ListPage.decode(body: response.body)
@@ -83,7 +93,7 @@ public final class ListWatch: Sendable {
     /// Streams one watch, feeding each complete event to the machine as it
     /// arrives. When the machine orders another request mid-stream (410 in an
     /// ERROR event), the stream is stopped and those actions are returned.
-    private func watch(from version: String, machine: inout ListWatchMachine, cancel: CancellationFlag,
+    private func watch(from version: String, machine: inout ListWatchMachine, cancel: CancellationFlag, connection: HTTPConnection,
                        onChange: (ResourceChange) -> Void, onReport: (String) -> Void) -> [ListWatchMachine.Action] {
         var lines = LineSplitter()
         var next: [ListWatchMachine.Action] = []
@@ -92,7 +102,7 @@ public final class ListWatch: Sendable {
         let query = resource.watchQuery(resourceVersion: version, timeoutSeconds: timeout)
         // The callback runs synchronously inside streamBlocking, on this thread.
         let outcome = Result {
-            try client.streamBlocking(query, cancel: cancel) { bytes in
+            try client.streamBlocking(query, cancel: cancel, connection: connection) { bytes in
                 let complete: [[UInt8]]
                 do { complete = try lines.append(bytes) } catch {
                     broken = .malformed("\(error)")

@@ -1,3 +1,4 @@
+import PodgateCompiler
 import PodgateModel
 
 /// Where the agent's picture of the cluster comes from: a manifest
@@ -30,4 +31,15 @@ struct SourceReading {
     var generation: Int?
     /// What `podgate status` lists as synchronized by this pass.
     var syncedSources: [String]
+    /// What changed since the source's previous reading, when it knows it
+    /// (Kubernetes mode): the compile step then skips diffing two snapshots.
+    var changes: SourceChanges? = nil
+}
+
+/// The changes that lead from the snapshot of reading `since` to this one,
+/// numbered `sequence` (equal to `since` when nothing changed).
+struct SourceChanges {
+    var since: Int
+    var sequence: Int
+    var changes: [ClusterChange]
 }
