@@ -37,7 +37,11 @@ let package = Package(
         .target(name: "PodgateAgent", dependencies: ["PodgateCLI", "PodgateModel", "PodgateCompiler", "PodgateManifests", "PodgateCgroups", "PodgateDatapath", "PodgateKube"]),
         .target(name: "PodgateSim", dependencies: ["PodgateModel", "PodgateManifests", "PodgateCgroups"]),
         .target(name: "PodgateBenchCore", dependencies: ["PodgateModel"]),
-        .target(name: "PodgateBench", dependencies: ["PodgateBenchCore", "PodgateModel", "PodgateCompiler", "PodgateDatapath", "PodgateCgroups", "PodgateCLI", "CLibbpf"]),
+        // A fixture API server on loopback and API objects as kubectl prints them: the Kube
+        // tests' server, and `bench kube`'s (so it is not a test-only target).
+        .target(name: "PodgateKubeFixtures", dependencies: ["PodgateKube", "PodgateModel"]),
+        .target(name: "PodgateBench", dependencies: ["PodgateBenchCore", "PodgateModel", "PodgateCompiler", "PodgateDatapath", "PodgateCgroups", "PodgateCLI", "CLibbpf",
+                                                     "PodgateKube", "PodgateKubeFixtures"]),
 
         .executableTarget(name: "podgate", dependencies: ["PodgateCLI", "PodgateAgent", "PodgateSim", "PodgateDatapath", "PodgateManifests", "PodgateCompiler", "PodgateBench"]),
 
@@ -50,8 +54,6 @@ let package = Package(
                                                              "PodgateTestSupport"]),
         .testTarget(name: "PodgateAgentTests", dependencies: ["PodgateAgent", "PodgateCLI", "PodgateModel", "PodgateCompiler", "PodgateDatapath",
                                                           "PodgateKube", "PodgateKubeFixtures", "PodgateCgroups", "PodgateManifests", "PodgateTestSupport"]),
-        // Test support: a fixture API server on loopback and API objects as kubectl prints them.
-        .target(name: "PodgateKubeFixtures", dependencies: ["PodgateKube", "PodgateModel"], path: "Tests/PodgateKubeFixtures"),
         .testTarget(name: "PodgateKubeTests", dependencies: ["PodgateKube", "PodgateModel", "PodgateKubeFixtures"]),
         .testTarget(name: "PodgateSimTests", dependencies: ["PodgateSim", "PodgateModel", "PodgateTestSupport", "CPodgateABI"]),
         .testTarget(name: "PodgateBenchTests", dependencies: ["PodgateBenchCore", "PodgateBench", "PodgateCompiler", "PodgateModel"]),

@@ -6,7 +6,7 @@ import Glibc
 /// `podgate bench datapath|control|propagation|all [-o json] [...]`.
 public enum Bench {
     public static let usage = """
-    usage: podgate bench datapath|control|propagation|all [options]
+    usage: podgate bench datapath|control|propagation|kube|all [options]
            podgate bench --cleanup
       datapath     the cost of enforcement: A none, B podgate (client+server; server only),
                    C iptables (match first/last, 0-30k rules ahead), D nftables set;
@@ -15,6 +15,10 @@ public enum Bench {
       control      compile, recompile and map-write times and memory on synthetic clusters
                    of 1k, 10k and 150k pods
       propagation  manifest change to first allowed connection with the real agent
+      kube         the real agent in Kubernetes mode against the fixture API server serving
+                   1k, 10k and 150k pods: its VmHWM/VmRSS, time to /readyz, and pod written ->
+                   address map lag, one at a time and under 100 changes/s for 60 s (agent CPU);
+                   not part of `all` (150k pods: about 10 minutes)
       all          all three (datapath alone: about 15 minutes on 2 shared cores;
                    `datapath --check`: about 80 s)
     options:
@@ -81,7 +85,7 @@ public enum Bench {
             case "--quick": datapath.quick = true
             case "--no-pin": datapath.pin = false
             case "--check": datapath.checkOnly = true
-            case "datapath", "control", "propagation": suites.append(arguments[index])
+            case "datapath", "control", "propagation", "kube": suites.append(arguments[index])
             case "all": suites += ["datapath", "control", "propagation"]
             default:
                 Host.log("unknown argument \(arguments[index])\n\(usage)")
@@ -126,6 +130,11 @@ public enum Bench {
                 case "propagation":
                     records += try PropagationBench.run(topology: try pods(), changes: datapath.quick ? 20 : changes,
                                                         otherPods: datapath.quick ? [0] : [0, 1_000, 10_000])
+                case "kube":
+                    var kube = KubeBench.Options()
+                    kube.shapes = ClusterShape.standard.filter { $0.pods <= maxPods }
+                    if datapath.quick { (kube.shapes, kube.churnSeconds, kube.singles) = (Array(kube.shapes.prefix(1)), 5, 5) }
+                    records += try KubeBench.run(sandbox: sandbox, executable: executable, options: kube)
                 default: break
                 }
             }

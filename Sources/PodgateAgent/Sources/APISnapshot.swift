@@ -28,8 +28,9 @@ struct APISnapshot {
         case invalidPolicy(PolicyRef)
     }
 
-    /// The decoded results of every object, per resource.
-    private var decoded: [String: [PodgateKube.ObjectKey: [ManifestObject]]] = [:]
+    /// Where each object's results sit in `accepted`, per resource (the
+    /// results themselves are there, not kept twice).
+    private var decoded: [String: [PodgateKube.ObjectKey: [Slot]]] = [:]
     private var synced: Set<String> = []
     /// Every accepted result, without fallbacks to the kernel's snapshot.
     private var accepted = ClusterSnapshot()
@@ -73,12 +74,7 @@ struct APISnapshot {
     }
 
     /// One change of a resource, its objects already decoded.
-    enum Change {
-        /// A complete list: replaces everything known of the resource.
-        case synced([PodgateKube.ObjectKey: [ManifestObject]])
-        case upsert(PodgateKube.ObjectKey, [ManifestObject])
-        case delete(PodgateKube.ObjectKey)
-    }
+    typealias Change = DecodedChange<[ManifestObject]>
 
     /// A change as the list/watch delivers it, decoded.
     static func decoded(_ change: ResourceChange, as resource: KubeResource) -> Change {
@@ -105,13 +101,10 @@ struct APISnapshot {
     }
 
     private mutating func put(_ source: Source, _ results: [ManifestObject]) {
-        if let old = decoded[source.resource]?[source.key] {
-            if old == results { return }
-            remove(source)
-        }
-        decoded[source.resource, default: [:]][source.key] = results
+        remove(source)
         var problems: [Diagnostic] = []
         var rejected: [PodgateManifests.ObjectKey] = []
+        var slots: [Slot] = []
         for result in results {
             problems += result.diagnostics
             if case let .rejected(key, _) = result { rejected.append(key) }
@@ -119,9 +112,11 @@ struct APISnapshot {
             if let slot = Self.slot(of: result) {
                 origin[slot] = source
                 changed.insert(slot)
+                slots.append(slot)
             }
             if case let .pod(pod) = result, let node, pod.nodeName == node { podsOnNode.insert(pod.ref) }
         }
+        decoded[source.resource, default: [:]][source.key] = slots
         if !problems.isEmpty { problemsBySource[source] = problems }
         if !rejected.isEmpty { rejectedBySource[source] = rejected }
     }
@@ -130,8 +125,8 @@ struct APISnapshot {
         guard let old = decoded[source.resource]?.removeValue(forKey: source.key) else { return }
         problemsBySource[source] = nil
         rejectedBySource[source] = nil
-        for result in old {
-            guard let slot = Self.slot(of: result), origin[slot] == source else { continue }
+        for slot in old {
+            guard origin[slot] == source else { continue }
             origin[slot] = nil
             changed.insert(slot)
             switch slot {

@@ -94,10 +94,10 @@ final class KubeSource: ClusterSource, @unchecked Sendable {
         let log = self.log
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [watcher, objects, continuation] in
-                await watcher.run(onChange: { resource, change in
-                    // Decoded on the resource's thread, outside the lock.
-                    let decoded = APISnapshot.decoded(change, as: resource)
-                    objects.state.withLock { $0.apply(decoded, to: resource) }
+                // Decoded on the resource's thread as each page or event
+                // arrives, outside the lock; only the decoded form is kept.
+                await watcher.run(decode: { APISnapshot.decode($1, as: $0) }, onChange: { resource, change in
+                    objects.state.withLock { $0.apply(change, to: resource) }
                     continuation.yield(())
                 }, report: { line in log.warning(line) })
             }
