@@ -141,12 +141,16 @@ enum KubeBench {
         }
 
         // Churn: one change every 1/rate s, alternately a new pod and the
-        // deletion of the pod added 50 changes earlier; each is timed until
-        // the kernel map shows it (its address there, or gone).
+        // deletion of the pod added 10 s earlier (before that: a relabel of a
+        // pod of the cluster, not timed); each add and delete is timed until
+        // the kernel map shows it (its address there, or gone). The 10 s keep
+        // a pod's delete from overtaking the check of its add.
         var pending: [(ip: IPAddress, present: Bool, sent: Double)] = []
         var churn: [Double] = []
         var added: [Int: IPAddress] = [:]
         let interval = 1.0 / Double(options.churnPerSecond)
+        let lifetime = max(1, options.churnPerSecond * 10 / 2)
+        let (nodes, apps) = (max(1, shape.pods / 100), max(1, shape.pods / shape.replicas))
         let total = options.churnPerSecond * options.churnSeconds
         let cpuBefore = Self.cpuSeconds(agent.pid)
         let churnStart = Host.seconds
@@ -164,9 +168,14 @@ enum KubeBench {
                                                                          ip: "\(ip)", node: "worker-2"))
                     added[n] = ip
                     pending.append((ip, true, now))
-                } else if n >= 25, let ip = added.removeValue(forKey: n - 25) {
-                    cluster.delete(KubeResource.pods.path, namespace: "ns-\((n - 25) % shape.namespaces)", name: "bench-churn-\(n - 25)")
+                } else if let ip = added.removeValue(forKey: n - lifetime) {
+                    cluster.delete(KubeResource.pods.path, namespace: "ns-\((n - lifetime) % shape.namespaces)", name: "bench-churn-\(n - lifetime)")
                     pending.append((ip, false, now))
+                } else {
+                    let m = n % shape.pods
+                    cluster.put(KubeResource.pods.path, Fixtures.podJSON("pod-\(m)", namespace: "ns-\(m % shape.namespaces)", uid: uid(m),
+                                                                         resourceVersion: "", app: "app-\(m % apps)-churned", ip: address(m),
+                                                                         node: "worker-\(1 + m % nodes)"))
                 }
                 k += 1
                 next += interval
