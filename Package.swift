@@ -24,39 +24,47 @@ let package = Package(
                 path: "Plugins/BPFBuildPlugin"),
         .target(name: "PodgateBPFObjects", path: "Sources/PodgateBPFObjects", plugins: ["BPFBuildPlugin"]),
 
-        // Pure core: values in, values out.
+        // Pure core: values in, values out; no Foundation, no I/O.
         .target(name: "PodgateModel", dependencies: ["CPodgateABI"]), // header only: the ABI's numbers
         .target(name: "PodgateCompiler", dependencies: ["PodgateModel"]),
-        .target(name: "PodgateManifests", dependencies: ["PodgateModel", "CYAML"]),
 
-        // Adapters.
-        .target(name: "PodgateCLI"),
+        // Adapters: the outside world (files, libyaml, cgroupfs, the API server, the kernel) to and from the model.
+        .target(name: "PodgateManifests", dependencies: ["PodgateModel", "CYAML"]), // libyaml; reads manifest directories
         .target(name: "PodgateCgroups", dependencies: ["PodgateModel"]),
         .target(name: "PodgateKube", dependencies: ["PodgateModel", "CCurl"]),
         .target(name: "PodgateDatapath", dependencies: ["PodgateModel", "CPodgateABI", "CLibbpf", "CPodgateTC", "PodgateBPFObjects"]),
-        .target(name: "PodgateAgent", dependencies: ["PodgateCLI", "PodgateModel", "PodgateCompiler", "PodgateManifests", "PodgateCgroups", "PodgateDatapath", "PodgateKube"]),
+
+        // The shell: command-line plumbing, the node agent, the simulator and the benchmark.
+        .target(name: "PodgateLog"),  // Logger and Output: leveled lines on standard error
+        .target(name: "PodgateCLI", dependencies: ["PodgateModel"]),
+        .target(name: "PodgateAgent", dependencies: ["PodgateLog", "PodgateCLI", "PodgateModel", "PodgateCompiler", "PodgateManifests", "PodgateCgroups", "PodgateDatapath", "PodgateKube"]),
         .target(name: "PodgateSim", dependencies: ["PodgateModel", "PodgateManifests", "PodgateCgroups"]),
         .target(name: "PodgateBenchCore", dependencies: ["PodgateModel"]),
         // A fixture API server on loopback and API objects as kubectl prints them: the Kube
         // tests' server, and `bench kube`'s (so it is not a test-only target).
         .target(name: "PodgateKubeFixtures", dependencies: ["PodgateKube", "PodgateModel"]),
-        .target(name: "PodgateBench", dependencies: ["PodgateBenchCore", "PodgateModel", "PodgateCompiler", "PodgateDatapath", "PodgateCgroups", "PodgateCLI", "CLibbpf",
+        .target(name: "PodgateBench", dependencies: ["PodgateBenchCore", "PodgateModel", "PodgateCompiler", "PodgateDatapath", "PodgateCgroups", "PodgateLog", "CLibbpf",
                                                      "PodgateKube", "PodgateKubeFixtures"]),
 
-        .executableTarget(name: "podgate", dependencies: ["PodgateCLI", "PodgateAgent", "PodgateSim", "PodgateDatapath", "PodgateManifests", "PodgateCompiler", "PodgateBench"]),
+        .executableTarget(name: "podgate", dependencies: ["PodgateLog", "PodgateCLI", "PodgateAgent", "PodgateSim", "PodgateDatapath", "PodgateManifests", "PodgateCompiler", "PodgateBench"]),
 
         .testTarget(name: "PodgateModelTests", dependencies: ["PodgateModel"]),
-        .testTarget(name: "PodgateCompilerTests", dependencies: ["PodgateCompiler", "PodgateModel", "PodgateManifests"]),
-        .testTarget(name: "PodgateManifestsTests", dependencies: ["PodgateManifests", "PodgateModel"]),
-        // Test support: the podgate executable the kernel suites start (PODGATE_EXECUTABLE).
-        .target(name: "PodgateTestSupport", path: "Tests/PodgateTestSupport"),
+        .testTarget(name: "PodgateCompilerTests", dependencies: ["PodgateCompiler", "PodgateModel", "PodgateManifests", "PodgateTestSupport"]),
+        .testTarget(name: "PodgateManifestsTests", dependencies: ["PodgateManifests", "PodgateModel", "PodgateTestSupport"]),
+        // Test support: the kernel gate, the podgate executable the kernel suites start
+        // (PODGATE_EXECUTABLE), its helper sessions, namespaces, commands.
+        .target(name: "PodgateTestSupport", dependencies: ["PodgateModel", "PodgateKube"], path: "Tests/PodgateTestSupport"),
         .testTarget(name: "PodgateDatapathTests", dependencies: ["PodgateDatapath", "PodgateCgroups", "PodgateModel", "PodgateCompiler", "CPodgateABI", "CLibbpf",
                                                              "PodgateTestSupport"]),
+        // Test support: the agent's ports as fakes (a datapath and a cluster source in memory).
+        .target(name: "PodgateAgentFakes", dependencies: ["PodgateAgent", "PodgateDatapath", "PodgateModel", "PodgateCLI"],
+                path: "Tests/PodgateAgentFakes"),
         .testTarget(name: "PodgateAgentTests", dependencies: ["PodgateAgent", "PodgateCLI", "PodgateModel", "PodgateCompiler", "PodgateDatapath",
-                                                          "PodgateKube", "PodgateKubeFixtures", "PodgateCgroups", "PodgateManifests", "PodgateTestSupport"]),
+                                                          "PodgateKube", "PodgateKubeFixtures", "PodgateCgroups", "PodgateManifests", "PodgateTestSupport",
+                                                          "PodgateAgentFakes"]),
         .testTarget(name: "PodgateKubeTests", dependencies: ["PodgateKube", "PodgateModel", "PodgateKubeFixtures"]),
         .testTarget(name: "PodgateSimTests", dependencies: ["PodgateSim", "PodgateModel", "PodgateTestSupport", "CPodgateABI"]),
-        .testTarget(name: "PodgateBenchTests", dependencies: ["PodgateBenchCore", "PodgateBench", "PodgateCompiler", "PodgateModel"]),
+        .testTarget(name: "PodgateBenchTests", dependencies: ["PodgateBenchCore", "PodgateBench", "PodgateCompiler", "PodgateModel", "PodgateTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,5 @@
 import Foundation
-import PodgateCLI
+import PodgateLog
 import PodgateCompiler
 import PodgateDatapath
 import PodgateManifests
@@ -8,7 +8,8 @@ import PodgateModel
 /// The node agent: one serialized reconcile loop. Its source (a manifest
 /// directory or the API server, plus the pod cgroups) only wakes it; each
 /// pass reads everything, compiles, diffs against what the kernel holds and
-/// writes the difference (adds first).
+/// writes the difference (adds first). Both ends are ports: the command
+/// hands in the kernel's datapath and the flags' source; tests hand in fakes.
 public final class Agent: @unchecked Sendable {
     // @unchecked: everything mutable below is touched only by `run()`'s loop;
     // `view` is written before the event and control threads start, and
@@ -16,6 +17,7 @@ public final class Agent: @unchecked Sendable {
     private let options: AgentOptions
     private let log = Logger("agent")
     private let source: any ClusterSource
+    private let datapath: any Datapath
     /// What the kernel holds, when the compile step does not know it (first
     /// pass, after a failed write): the incremental compiler's state otherwise.
     private var realized: DesiredState?
@@ -31,7 +33,7 @@ public final class Agent: @unchecked Sendable {
     /// Set once in `run()` before any other thread can read it.
     private var view: AgentView?
     /// Closes open connections a change refuses; nil when off or unavailable.
-    private var revoker: SocketRevoker?
+    private var revoker: (any ConnectionRevoker)?
     /// Changes applied before the iterators were loaded (the first fill):
     /// revoked once they are.
     private var pendingChange: [String]?
@@ -47,30 +49,15 @@ public final class Agent: @unchecked Sendable {
     private var loading = false
     private var generationAfterLoad: Int?
 
-    public init(options: AgentOptions) throws {
+    public init(options: AgentOptions, datapath: any Datapath, source: any ClusterSource) {
         self.options = options
+        self.datapath = datapath
+        self.source = source
         Logger.processMinimum = options.logLevel
         compileStep = CompileStep(settings: options.settings, resyncNanoseconds: Self.resyncNanoseconds)
         unnamed = EventEnricher(compilation: Compilation(state: DesiredState(config: DatapathConfig(allowFromHost: true, denyUnknownPods: true)),
                                                          allocation: Allocation(), diagnostics: []),
                                 snapshot: ClusterSnapshot(), settings: options.settings)
-        if let directory = options.manifestsDirectory {
-            source = LocalSource(directory: directory, cgroupRoot: options.cgroupRoot, nodeName: options.settings.nodeName,
-                                 stateDirectory: options.stateDirectory)
-        } else {
-            source = try KubeSource(options: options)
-        }
-    }
-
-    /// libbpf's lines at their own level: --log-level filters debug and info;
-    /// a warning is always logged.
-    static let libbpfLogger: DatapathLogger = { level, message in
-        let log = Logger("libbpf")
-        switch level {
-        case .warning: Logger("libbpf", minimum: .warning).warning(message)
-        case .info: log.info(message)
-        case .debug: log.debug(message)
-        }
     }
 
     public func run() async throws {
@@ -79,10 +66,8 @@ public final class Agent: @unchecked Sendable {
         // New maps (first start, upgrade, changed capacities) are filled BEFORE
         // any program uses them: see PinLayout for the atomic switch.
         loading = true
-        var loader = DatapathLoader(pinDirectory: options.pinDirectory, capacities: options.limits.mapCapacities,
-                                    logger: Self.libbpfLogger, edgeInterfaces: options.edgeInterfaces)
-        loader.autoEdges = options.autoEdgeInterfaces
-        let datapath = try loader.load(attachingTo: root, fillNewMaps: { [self] maps in try reconcileOrThrow(maps) })
+        let datapath = self.datapath
+        try datapath.load(attachingTo: root, fillNewMaps: { [self] maps in try reconcileOrThrow(maps) })
         loading = false
         try writeGeneration(generationAfterLoad)
         log.info("programs attached to \(root); maps pinned in \(options.pinDirectory)")
@@ -93,26 +78,28 @@ public final class Agent: @unchecked Sendable {
         let view = AgentView(datapath: datapath, hub: hub, cgroupRoot: root, stateDirectory: options.stateDirectory)
         self.view = view
         cgroupRoot = root
+        // Bound now (a taken address fails the start); served in the task group below.
         let control = try ControlServer(view: view, path: options.controlSocket)
         defer { control.stop() }
         let health = try HealthServer(view: view, address: options.healthAddress)
         defer { health.stop() }
         view.healthAddress = health.boundAddress
-        try "\(health.boundAddress)\n".write(toFile: "\(options.stateDirectory)/health-address", atomically: true, encoding: .utf8)
+        try "\(health.boundAddress)\n".write(toFile: AgentDefaults.healthAddressFile(stateDirectory: options.stateDirectory), atomically: true, encoding: .utf8)
         log.info("control socket \(options.controlSocket); /metrics, /healthz, /readyz on http://\(health.boundAddress)")
 
         events = try EventSink(path: options.eventsFile, node: options.settings.nodeName)
-        let reader = try DatapathEventReader(maps: datapath) { [weak self] event in self?.handle(event) }
-        view.reader.withLock { $0 = reader.statistics }
-        try reader.start()
+        let reader = try datapath.startEvents { [weak self] event in self?.handle(event) }
+        view.reader.withLock { $0 = reader }
         defer { reader.stop() }
 
         let changes = try source.start(cgroupRoot: root)
         defer { source.stop() }
         await withTaskGroup(of: Void.self) { group in
+            let services: [any Service] = [control, health]
+            for service in services { group.addTask { await service.run() } }
             group.addTask { [source] in await source.run() }
-            if options.autoEdgeInterfaces {
-                group.addTask { [loader, log] in await Self.followEdges(loader, datapath, log) }
+            if datapath.followsEdgeInterfaces {
+                group.addTask { [log] in await Self.followEdges(datapath, log) }
             }
             reconcile(datapath)
             // Loading the iterators (libbpf reads the kernel's BTF: ~0.1 s)
@@ -132,11 +119,11 @@ public final class Agent: @unchecked Sendable {
     /// start (flannel.1 once flannel runs, wg0) gets podgate_edge within
     /// `edgeRescan`; one that goes or becomes pod-side loses it.
     static let edgeRescan: Duration = .seconds(2)
-    private static func followEdges(_ loader: DatapathLoader, _ maps: DatapathMaps, _ log: Logger) async {
+    private static func followEdges(_ datapath: any Datapath, _ log: Logger) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: edgeRescan)
             do {
-                if let edges = try loader.resyncAutoEdges(maps: maps) {
+                if let edges = try datapath.resyncEdgeInterfaces() {
                     log.info("edge interfaces (auto): \(edges.isEmpty ? "none" : edges.joined(separator: ", "))")
                 }
             } catch {
@@ -145,7 +132,7 @@ public final class Agent: @unchecked Sendable {
         }
     }
 
-    private func reconcile(_ datapath: DatapathMaps) {
+    private func reconcile(_ datapath: any Datapath) {
         do {
             try reconcileOrThrow(datapath)
             unlink("\(options.stateDirectory)/apply-error")
@@ -158,7 +145,8 @@ public final class Agent: @unchecked Sendable {
         }
     }
 
-    private func reconcileOrThrow(_ datapath: DatapathMaps) throws {
+    /// `datapath`: the live maps, or a new set being filled during `load`.
+    private func reconcileOrThrow(_ datapath: any DatapathWriter) throws {
         let started = DispatchTime.now()
         do {
             let reading = try source.read(previous: lastSnapshot)
@@ -278,20 +266,20 @@ public final class Agent: @unchecked Sendable {
 
     /// Loads the socket iterators unless switched off or the kernel lacks
     /// them; either way the agent enforces as before, and `status` says why.
-    private func startRevocation(_ datapath: DatapathMaps, view: AgentView) {
+    private func startRevocation(_ datapath: any Datapath, view: AgentView) {
         guard options.revokeEstablished else {
             view.revocation.withLock { $0 = "off (--revoke-established=false): open connections stay open after a change" }
             return
         }
         // PODGATE_TEST_KERNEL_BTF: tests stand in a kernel without the kfunc.
         let btf = ProcessInfo.processInfo.environment["PODGATE_TEST_KERNEL_BTF"] ?? "/sys/kernel/btf/vmlinux"
-        if let problem = SocketRevoker.kernelProblem(btfPath: btf) {
+        if let problem = datapath.revocationProblem(btfPath: btf) {
             view.revocation.withLock { $0 = "unavailable: \(problem); open connections stay open after a change" }
             log.warning("revocation unavailable: \(problem)")
             return
         }
         do {
-            revoker = try SocketRevoker(maps: datapath)
+            revoker = try datapath.makeRevoker()
             view.revocation.withLock { $0 = "on: open connections that a change refuses are closed" }
             if let change = pendingChange, !lastEndpoints.isEmpty {
                 pendingChange = nil

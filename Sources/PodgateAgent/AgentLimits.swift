@@ -1,16 +1,17 @@
 import PodgateCLI
 import PodgateCompiler
 import PodgateDatapath
+import PodgateModel
 
 /// The capacity flags: one number per map, used twice - as the maps' sizes
 /// at load, and by the compiler's fit check before every apply.
 extension StateLimits {
     static let flags: [CommandSpec.Flag] = [
-        .init("max-endpoints", value: "N", default: "4096", help: "Capacity of the local pod/container cgroup map (110 pods per node, with their containers)"),
-        .init("max-addresses", value: "N", default: "327680", help: "Capacity of the address map: every pod address of the cluster (150k pods, dual-stack) and node addresses"),
-        .init("max-cidrs", value: "N", default: "16384", help: "Capacity of the map of prefixes named by policies and --cluster-networks"),
-        .init("max-policy-entries", value: "N", default: "524288", help: "Capacity of the policy map"),
-        .init("max-udp-flows", value: "N", default: "65536", help: "Ignored since BPF ABI 3: UDP peers are kept per socket, with no shared capacity"),
+        .init("max-endpoints", value: "N", default: "\(MapCapacityDefaults.endpoints)", help: "Capacity of the local pod/container cgroup map (110 pods per node, with their containers)"),
+        .init("max-addresses", value: "N", default: "\(MapCapacityDefaults.addresses)", help: "Capacity of the address map: every pod address of the cluster (150k pods, dual-stack) and node addresses"),
+        .init("max-cidrs", value: "N", default: "\(MapCapacityDefaults.cidrs)", help: "Capacity of the map of prefixes named by policies and --cluster-networks"),
+        .init("max-policy-entries", value: "N", default: "\(MapCapacityDefaults.policy)", help: "Capacity of the policy map"),
+        .init("max-udp-flows", value: "N", default: "\(MapCapacityDefaults.flows)", help: "Ignored since BPF ABI 3: UDP peers are kept per socket, with no shared capacity"),
     ]
 
     init(_ arguments: ParsedArguments) throws {

@@ -1,5 +1,6 @@
 import Foundation
 import PodgateCLI
+import PodgateLog
 import PodgateCompiler
 import PodgateModel
 
@@ -26,7 +27,7 @@ public struct AgentOptions: Sendable {
     public var autoEdgeInterfaces: Bool
     /// `--log-level`: debug adds libbpf's debug output (the verifier log of a refused program included).
     public var logLevel: Logger.Level
-    public var controlSocket: String { stateDirectory + "/agent.sock" }
+    public var controlSocket: String { AgentDefaults.controlSocket(stateDirectory: stateDirectory) }
 
     public static let spec = CommandSpec(
         name: "podgate agent",
@@ -36,8 +37,8 @@ public struct AgentOptions: Sendable {
             .init("kubeconfig", value: "FILE", default: "the in-cluster service account", help: "Kubernetes mode: reach the API server with FILE's current context"),
             .init("node-name", value: "NAME", default: "$NODE_NAME, else the host name", help: "This node: pods whose spec.nodeName is NAME (or unset, in local mode) are local"),
             .init("cgroup-root", value: "PATH", help: "Cgroup directory holding the local pods' cgroups; programs attach here (local mode: required; Kubernetes mode: the first of <cgroup2>/kubepods.slice, <cgroup2>/kubepods, <cgroup2>/kubelet.slice/kubelet-kubepods.slice, <cgroup2>/kubelet/kubepods that exists)"),
-            .init("pin-dir", value: "PATH", default: "/sys/fs/bpf/podgate", help: "Where maps and links are pinned; they survive agent restarts"),
-            .init("state-dir", value: "DIR", default: "/run/podgate", help: "Where the agent writes its status files"),
+            .init("pin-dir", value: "PATH", default: AgentDefaults.pinDirectory, help: "Where maps and links are pinned; they survive agent restarts"),
+            .init("state-dir", value: "DIR", default: AgentDefaults.stateDirectory, help: "Where the agent writes its status files"),
             .init("events-file", value: "FILE", help: "Append denied and audit events to FILE, one JSON object per line"),
             .init("node-address", value: "IP", help: "A host address of this node (repeatable): connections from it count as from the node (Kubernetes mode default: $HOST_IPS, else $HOST_IP)"),
             .init("cluster-networks", value: "CIDR,...", help: "The cluster's pod networks, for the cluster-* default policies"),
@@ -46,7 +47,7 @@ public struct AgentOptions: Sendable {
             .init("edge-interfaces", value: "auto|none|IFACE,...", default: "auto in Kubernetes mode, none in local mode", help: "The node's non-pod interfaces (uplinks, tunnel devices): a packet arriving there that claims this node's or a local pod's address is dropped and counted (tc ingress). auto: every interface that is up and is not loopback, a pod's veth, a veth pair inside the node or a bridge with pod ports, re-scanned every few seconds"),
             .init("unknown-pod-policy", value: "allow|deny", default: "deny", help: "Inbound connections to a pod cgroup the agent has not registered yet"),
             .init("revoke-established", value: "BOOL", default: "true", help: "Close open connections (TCP, connected UDP) of local pods when a change refuses them; false keeps them open until they end"),
-            .init("health-address", value: "HOST:PORT", default: "127.0.0.1:9808", help: "Serve /metrics, /healthz and /readyz here (port 0: any free port, written to <state-dir>/health-address)"),
+            .init("health-address", value: "HOST:PORT", default: AgentDefaults.healthAddress, help: "Serve /metrics, /healthz and /readyz here (port 0: any free port, written to <state-dir>/health-address)"),
             .init("log-level", value: "LEVEL", default: "info", help: "debug, info, warning or error; debug adds libbpf's debug output (verifier logs included); libbpf's warnings always show"),
             .init("cleanup", help: "Remove every program, link and pin this agent owns under --pin-dir, then exit"),
         ] + StateLimits.flags,
@@ -68,12 +69,12 @@ public struct AgentOptions: Sendable {
             throw UsageError("--manifests (local mode) and --kubeconfig (Kubernetes mode) exclude each other")
         }
         cgroupRoot = arguments.value("cgroup-root")
-        pinDirectory = arguments.string("pin-dir", spec: spec) ?? "/sys/fs/bpf/podgate"
-        stateDirectory = arguments.string("state-dir", spec: spec) ?? "/run/podgate"
+        pinDirectory = arguments.string("pin-dir", spec: spec) ?? AgentDefaults.pinDirectory
+        stateDirectory = arguments.string("state-dir", spec: spec) ?? AgentDefaults.stateDirectory
         eventsFile = arguments.value("events-file")
         cleanup = arguments.has("cleanup")
         limits = try StateLimits(arguments)
-        healthAddress = arguments.string("health-address", spec: spec) ?? "127.0.0.1:9808"
+        healthAddress = arguments.string("health-address", spec: spec) ?? AgentDefaults.healthAddress
         revokeEstablished = try arguments.bool("revoke-established", default: true)
         let edges = arguments.list("edge-interfaces")
         switch edges {
@@ -117,7 +118,7 @@ public struct AgentOptions: Sendable {
             ?? ProcessInfo.processInfo.environment["NODE_NAME"]
             ?? ProcessInfo.processInfo.hostName
         guard !pinDirectory.isEmpty, pinDirectory.hasPrefix("/") else {
-            throw UsageError("--pin-dir must be an absolute path inside bpffs, such as /sys/fs/bpf/podgate")
+            throw UsageError("--pin-dir must be an absolute path inside bpffs, such as \(AgentDefaults.pinDirectory)")
         }
         settings = AgentSettings(defaultInboundPolicy: defaultPolicy, clusterNetworks: networks,
                                  allowFromHost: try arguments.bool("allow-from-host", default: true),

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Foundation
-import PodgateCLI
+import PodgateLog
 import PodgateCompiler
 import PodgateDatapath
 import PodgateModel
@@ -91,25 +91,14 @@ struct EventEnricher: Sendable {
             }
         }
         let wallClock = UInt64(max(0, Int64(event.timestampNanoseconds) + realtimeOffsetNanoseconds))
-        return EventRecord(
-            time: Logger.timestamp(unixNanoseconds: wallClock), node: node,
-            where: event.location.description, verdict: event.verdict.description, reason: event.reason.description,
-            protocol: event.transport?.rawValue ?? "\(event.transportNumber)",
-            src: source.description, srcPort: Int(event.sourcePort),
-            dst: event.destination.description, dstPort: Int(event.destinationPort),
-            srcPod: sourcePod?.description, srcKind: Self.kind(of: event.sourceIdentity, known: sourcePod != nil),
-            dstPod: destinationPod?.description, policies: considered,
-            pid: event.pid.map(Int.init), comm: event.command, nearestMiss: nearestMiss, defaultPolicy: defaultPolicy)
+        return EventRecord(event, time: Logger.timestamp(unixNanoseconds: wallClock), node: node, source: source.description,
+                           srcPod: sourcePod?.description, srcKind: Self.kind(of: event.sourceIdentity, known: sourcePod != nil),
+                           dstPod: destinationPod?.description, policies: considered, nearestMiss: nearestMiss,
+                           defaultPolicy: defaultPolicy)
     }
 
-    static func kind(of identity: IdentityID, known: Bool) -> String {
-        if known || identity.isPod { return "pod" }
-        switch identity {
-        case .host: return "host"
-        case .remoteNode: return "remote-node"
-        case .unknownPod: return "unknown-pod"
-        default: return "world"
-        }
+    static func kind(of identity: IdentityID, known: Bool) -> EventRecord.SourceKind {
+        known ? .pod : EventRecord.SourceKind(identity: identity)
     }
 }
 

@@ -3,6 +3,8 @@ import Glibc
 #endif
 import FoundationEssentials
 import PodgateCLI
+import PodgateModel
+import PodgateLog
 import Synchronization
 
 /// Where enriched events go: the agent's log (a readable line) and, when

@@ -25,7 +25,7 @@ struct WatchedManifests {
     static let generationFile = ".podgate-generation"
     private var cache: [String: Cached] = [:]
     /// Which file each enforced object came from (duplicates: the enforced one stays).
-    private var owners: [ObjectKey: String] = [:]
+    private var owners: [ManifestKey: String] = [:]
     /// Files parsed since the start, for tests of "only what changed is read".
     private(set) var parses = 0
 
@@ -103,18 +103,18 @@ struct WatchedManifests {
     /// Which file held each enforced object, kept beside the content so a
     /// restarted agent keeps the same one of two duplicates. One object a line:
     /// kind, namespace, name, file, tab-separated (none of them holds a tab).
-    private static func loadOwners(_ directory: String) -> [ObjectKey: String] {
+    private static func loadOwners(_ directory: String) -> [ManifestKey: String] {
         guard let text = try? String(contentsOfFile: "\(directory)/.owners", encoding: .utf8) else { return [:] }
-        var owners: [ObjectKey: String] = [:]
+        var owners: [ManifestKey: String] = [:]
         for line in text.split(separator: "\n") {
             let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
             guard fields.count == 4 else { continue }
-            owners[ObjectKey(kind: fields[0], namespace: fields[1], name: fields[2])] = fields[3]
+            owners[ManifestKey(kind: fields[0], namespace: fields[1], name: fields[2])] = fields[3]
         }
         return owners
     }
 
-    private static func saveOwners(_ owners: [ObjectKey: String], _ directory: String) {
+    private static func saveOwners(_ owners: [ManifestKey: String], _ directory: String) {
         let text = owners.sorted { $0.key < $1.key }
             .map { "\($0.key.kind)\t\($0.key.namespace)\t\($0.key.name)\t\($0.value)\n" }.joined()
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import PodgateCgroups
-import PodgateCLI
+import PodgateLog
 
 // Glibc's module leaves these out (they need _GNU_SOURCE); on x86-64 and arm64
 // prctl's variadic arguments are passed like fixed ones.

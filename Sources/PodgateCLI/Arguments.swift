@@ -1,3 +1,5 @@
+import PodgateModel
+
 /// A small command-line parser: the toolchain ships no argument-parser
 /// package and none can be fetched. Flags are `--name value`, `--name=value`
 /// or boolean `--name`; repeated flags accumulate.
@@ -30,7 +32,7 @@ public struct CommandSpec: Sendable {
     }
 
     public var helpText: String {
-        var text = "\(summary)\n\nUsage: \(name) \(usage)\n"
+        var text = "\(summary)\n\nUsage: \(name)\(usage.isEmpty ? "" : " " + usage)\n"
         if !flags.isEmpty {
             text += "\nOptions:\n"
             let rendered = flags.map { flag in ("--\(flag.name)" + (flag.value.map { " \($0)" } ?? ""), flag) }
@@ -87,15 +89,6 @@ public struct ParsedArguments: Sendable {
     /// Comma-separated and repeated values, flattened.
     public func list(_ name: String) -> [String] {
         all(name).flatMap { $0.split(separator: ",").map { String($0).trimmingWhitespace } }.filter { !$0.isEmpty }
-    }
-}
-
-extension String {
-    var trimmingWhitespace: String {
-        var s = Substring(self)
-        while s.first?.isWhitespace == true { s = s.dropFirst() }
-        while s.last?.isWhitespace == true { s = s.dropLast() }
-        return String(s)
     }
 }
 

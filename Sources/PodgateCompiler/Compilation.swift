@@ -40,11 +40,8 @@ public struct Compilation: Hashable, Sendable {
     public func describe(source: IdentityID) -> String {
         switch source {
         case .none: return "(covered)"
-        case .host: return "host"
-        case .world: return "world"
-        case .remoteNode: return "remote-node"
-        case .unknownPod: return "unknown-pod"
         default:
+            if let name = source.reservedName { return name }
             if let identity = identities[source] { return identity.description }
             if let prefix = cidrClasses[source] { return "cidr \(prefix)" }
             return "identity \(source)"

@@ -10,19 +10,20 @@ import PodgateModel
 /// state. A state that does not fit is refused whole; the kernel keeps the
 /// previous, complete one.
 ///
-/// Defaults: 110 pods per node (the kubelet's default maximum) and 150k pods
-/// per cluster (Kubernetes' published limit), dual-stack, with headroom.
+/// Defaults: podgate_abi.h's capacities (`MapCapacityDefaults`): 110 pods per
+/// node (the kubelet's default maximum) and 150k pods per cluster
+/// (Kubernetes' published limit), dual-stack, with headroom.
 public struct StateLimits: Hashable, Sendable {
     /// Local pod and container cgroups (110 pods x up to ~30 cgroups each).
-    public var endpoints = 4096
+    public var endpoints = MapCapacityDefaults.endpoints
     /// Every pod address of the cluster (150k pods x 2 families) and node addresses (5k nodes x 2).
-    public var addresses = 327_680
+    public var addresses = MapCapacityDefaults.addresses
     /// Prefixes named by policies and --cluster-networks.
-    public var cidrs = 16_384
+    public var cidrs = MapCapacityDefaults.cidrs
     /// Policy map entries.
-    public var policy = 524_288
+    public var policy = MapCapacityDefaults.policy
     /// Remembered UDP peers (an LRU map: it evicts, never refuses).
-    public var flows = 65_536
+    public var flows = MapCapacityDefaults.flows
 
     public init() {}
 

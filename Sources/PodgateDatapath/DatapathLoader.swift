@@ -54,7 +54,7 @@ public struct DatapathLoader: Sendable {
     /// can attach it to interfaces that appear later.
     let edgeProgram = EdgeProgram()
 
-    public init(pinDirectory: String = "/sys/fs/bpf/podgate", capacities: MapCapacities = MapCapacities(),
+    public init(pinDirectory: String = AgentDefaults.pinDirectory, capacities: MapCapacities = MapCapacities(),
                 logger: DatapathLogger? = nil, edgeInterfaces: [String] = []) {
         self.pinDirectory = pinDirectory
         self.capacities = capacities

@@ -19,6 +19,8 @@ public struct RealizedState: Hashable, Sendable {
     /// Entries the model cannot represent (another ABI, a bug), described.
     public var unreadable: [String] = []
 
+    public init() {}
+
     /// The maps as a DesiredState, or nil while not configured: a diff
     /// against an unconfigured datapath must write the config.
     public var desiredStateShape: DesiredState? {

@@ -119,6 +119,10 @@ public final class SocketRevoker: @unchecked Sendable {
     public struct Pass: Sendable {
         public var revoked: [DatapathEvent] = []
         public var problems: [String] = []
+        public init(revoked: [DatapathEvent] = [], problems: [String] = []) {
+            self.revoked = revoked
+            self.problems = problems
+        }
     }
 
     /// Runs the iterators in each network namespace (paths such as

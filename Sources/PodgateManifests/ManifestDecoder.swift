@@ -29,7 +29,7 @@ public struct ManifestDecoder: Sendable {
             let metadata = document["metadata"]
             let name = metadata?["name"]?.string ?? ""
             let namespace = type.kind == "Namespace" ? "" : (metadata?["namespace"]?.string ?? "")
-            let key = ObjectKey(kind: type.kind, namespace: namespace, name: name)
+            let key = ManifestKey(kind: type.kind, namespace: namespace, name: name)
             let problem = Diagnostic(object: key.description, field: wrong.field,
                                      message: "\"\(wrong.value)\" is not \(wrong.expected), the type of the resource it came from")
             // Named: the caller keeps the object's last good version.

@@ -24,17 +24,17 @@ public enum ManifestObject: Hashable, Sendable {
     case malformed(kind: String, [Diagnostic])
     /// A Namespace or Pod whose name is known but whose content is not
     /// readable: reported; the caller may keep its last good version.
-    case rejected(ObjectKey, [Diagnostic])
+    case rejected(ManifestKey, [Diagnostic])
     /// A kind the agent does not read (Deployment, Service...).
     case ignored(apiVersion: String, kind: String)
 
     /// Same kind, namespace and name: the same object (for duplicate detection).
-    public var key: ObjectKey? {
+    public var key: ManifestKey? {
         switch self {
-        case let .namespace(namespace): ObjectKey(kind: "Namespace", namespace: "", name: namespace.name)
-        case let .pod(pod): ObjectKey(kind: "Pod", namespace: pod.namespace, name: pod.name)
-        case let .policy(policy): ObjectKey(kind: ManifestKind.policy, namespace: policy.namespace, name: policy.name)
-        case let .invalidPolicy(ref, _): ObjectKey(kind: ManifestKind.policy, namespace: ref.namespace, name: ref.name)
+        case let .namespace(namespace): ManifestKey(kind: "Namespace", namespace: "", name: namespace.name)
+        case let .pod(pod): ManifestKey(kind: "Pod", namespace: pod.namespace, name: pod.name)
+        case let .policy(policy): ManifestKey(kind: ManifestKind.policy, namespace: policy.namespace, name: policy.name)
+        case let .invalidPolicy(ref, _): ManifestKey(kind: ManifestKind.policy, namespace: ref.namespace, name: ref.name)
         case let .rejected(key, _): key
         case .malformed, .ignored: nil
         }
@@ -48,7 +48,7 @@ public enum ManifestObject: Hashable, Sendable {
     }
 }
 
-public struct ObjectKey: Hashable, Comparable, Sendable, CustomStringConvertible {
+public struct ManifestKey: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var kind: String
     public var namespace: String
     public var name: String

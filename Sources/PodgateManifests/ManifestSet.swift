@@ -50,22 +50,22 @@ public struct ManifestSet: Hashable, Sendable {
     /// policies, duplicates. Sorted by file order, then document order.
     public var diagnostics: [Diagnostic]
     /// Namespaces and Pods present but unreadable (see `keepingLastGood`).
-    public var rejected: Set<ObjectKey>
+    public var rejected: Set<ManifestKey>
     /// The file each object was taken from: pass it back as `owners` next time.
-    public var owners: [ObjectKey: String]
+    public var owners: [ManifestKey: String]
 
     /// Files are read in name order. When two documents name the same object
     /// (kind, namespace, name), the one from the file that held it last time
     /// (`owners`: the one enforced) stays, else the first; the other is
     /// reported and ignored, whatever the file names.
-    public init(files: [ManifestFile], limits: YAMLLimits = YAMLLimits(), owners: [ObjectKey: String] = [:]) {
+    public init(files: [ManifestFile], limits: YAMLLimits = YAMLLimits(), owners: [ManifestKey: String] = [:]) {
         self.init(decoded: files.map { DecodedFile($0, limits: limits) }, owners: owners)
     }
 
-    public init(decoded files: [DecodedFile], owners previousOwners: [ObjectKey: String] = [:]) {
+    public init(decoded files: [DecodedFile], owners previousOwners: [ManifestKey: String] = [:]) {
         let files = files.sorted { $0.name < $1.name }
         // The winner of each key: the first occurrence in its enforced file, else the first occurrence.
-        var winner: [ObjectKey: DocumentLocation] = [:]
+        var winner: [ManifestKey: DocumentLocation] = [:]
         for file in files {
             for item in file.objects {
                 guard let key = item.object.key else { continue }
@@ -79,9 +79,9 @@ public struct ManifestSet: Hashable, Sendable {
         }
         var snapshot = ClusterSnapshot()
         var diagnostics: [Diagnostic] = []
-        var rejected: Set<ObjectKey> = []
-        var owners: [ObjectKey: String] = [:]
-        var taken: Set<ObjectKey> = []
+        var rejected: Set<ManifestKey> = []
+        var owners: [ManifestKey: String] = [:]
+        var taken: Set<ManifestKey> = []
         for file in files {
             if let problem = file.parseError { diagnostics.append(problem) }
             for item in file.objects {

@@ -15,7 +15,7 @@ struct NamespaceDecoder {
         let labels = reader.stringMap(metadata?["labels"], "metadata.labels")
         let annotations = reader.stringMap(metadata?["annotations"], "metadata.annotations")
         guard reader.problems.isEmpty else {
-            return .rejected(ObjectKey(kind: "Namespace", namespace: "", name: name), reader.problems)
+            return .rejected(ManifestKey(kind: "Namespace", namespace: "", name: name), reader.problems)
         }
         return .namespace(Namespace(name: name, labels: labels,
                                     defaultInboundPolicy: annotations[DefaultInboundPolicy.annotation]))

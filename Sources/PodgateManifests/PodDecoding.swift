@@ -37,7 +37,7 @@ struct PodDecoder {
             isTerminating: reader.string(metadata?["deletionTimestamp"], "metadata.deletionTimestamp").map { !$0.isEmpty } ?? false,
             creationTimestamp: reader.string(metadata?["creationTimestamp"], "metadata.creationTimestamp"))
         guard reader.problems.isEmpty else {
-            return .rejected(ObjectKey(kind: "Pod", namespace: namespace, name: name), reader.problems)
+            return .rejected(ManifestKey(kind: "Pod", namespace: namespace, name: name), reader.problems)
         }
         return .pod(pod)
     }

@@ -16,18 +16,18 @@ final class AgentFleet {
         let log: String
     }
     private(set) var agents: [Agent] = []
-    let manifests: ManifestDirectory
+    let manifests: AgentManifestDirectory
 
-    init(manifests: ManifestDirectory) { self.manifests = manifests }
+    init(manifests: AgentManifestDirectory) { self.manifests = manifests }
 
     var eventFiles: [String] { agents.map(\.eventsFile) }
 
-    func start(topology: Topology, options: AgentOptions, executable: String, tmp: String, state: RunState) throws {
+    func start(topology: Topology, options: ScenarioAgentOptions, executable: String, tmp: String, state: RunState) throws {
         for node in topology.plan.nodes {
             let dir = "\(tmp)/\(node)"
             let stateDirectory = "\(dir)/state"
             try Files.makeDirectories(stateDirectory)
-            let pin = "/sys/fs/bpf/podgate-sim-\(topology.run)-\(node)"
+            let pin = "\(AgentDefaults.pinDirectory)-sim-\(topology.run)-\(node)"
             try state.recordPin(pin)
             let addresses = topology.plan.nodeAddresses(node)!
             var arguments = ["agent", "--manifests", manifests.path, "--node-name", node,
@@ -53,7 +53,7 @@ final class AgentFleet {
             try Interrupts.check()
             pending.removeAll { agent in
                 let text = (try? Files.read("\(agent.stateDirectory)/applied-generation")) ?? ""
-                return Int(text.trimmingSpaces).map { $0 >= generation } ?? false
+                return Int(text.trimmingWhitespace).map { $0 >= generation } ?? false
             }
             for agent in pending {
                 if let status = Processes.poll(agent.pid) {
@@ -76,7 +76,7 @@ final class AgentFleet {
 }
 
 /// The directory the agents read: one JSON file per object, then `.podgate-generation`.
-final class ManifestDirectory {
+final class AgentManifestDirectory {
     let path: String
     private(set) var generation = 0
     private var written: [String: String] = [:]
@@ -88,14 +88,14 @@ final class ManifestDirectory {
 
     /// Writes the round's objects (Pods with node and addresses filled in),
     /// removes files of deleted ones, and bumps the generation last.
-    func write(_ manifests: ManifestSet, placements: [PodRef: (node: String, addresses: [IPAddress])]) throws {
+    func write(_ manifests: ScenarioManifests, placements: [PodRef: (node: String, addresses: [IPAddress])]) throws {
         var wanted: [String: String] = [:]
         for (key, document) in manifests.documents {
             var value = document
             if key.kind == "Pod", let placed = placements[PodRef(namespace: key.namespace ?? "default", name: key.name)] {
                 value = document.placingPod(node: placed.node, addresses: placed.addresses)
             }
-            wanted[ManifestDirectory.fileName(key)] = JSONEmitter.emit(value) + "\n"
+            wanted[AgentManifestDirectory.fileName(key)] = JSONEmitter.emit(value) + "\n"
         }
         for (name, text) in wanted where written[name] != text { try Files.write("\(path)/\(name)", text) }
         for name in written.keys where wanted[name] == nil { unlink("\(path)/\(name)") }
@@ -104,7 +104,7 @@ final class ManifestDirectory {
         try Files.write("\(path)/.podgate-generation", "\(generation)\n")
     }
 
-    static func fileName(_ key: ObjectKey) -> String {
+    static func fileName(_ key: ScenarioObjectKey) -> String {
         let raw = "\(key.kind)_\(key.namespace ?? "")_\(key.name)".lowercased()
         return String(raw.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "-" }) + ".json"
     }

@@ -17,38 +17,15 @@ enum SimCgroups {
 
     /// Moves the calling process into the cgroup.
     static func join(_ path: String) throws {
-        do { try Cgroups.move(pid: getpid(), into: path) } catch {
+        do { try Cgroups.join(path) } catch {
             throw SimError("cannot join cgroup \(path): \(error)")
         }
     }
 
-    static func processes(_ path: String) -> [pid_t] {
-        ((try? Files.read(path + "/cgroup.procs")) ?? "").split(separator: "\n").compactMap { pid_t($0) }
-    }
-
     /// Every process in the subtree: only processes this run placed there.
-    static func killAll(_ path: String) {
-        guard Files.isDirectory(path) else { return }
-        if (try? Files.write(path + "/cgroup.kill", "1\n", atomically: false)) != nil { return }
-        // Kernels before 5.14 lack cgroup.kill: walk the tree.
-        for name in Files.list(path) where Files.isDirectory(path + "/" + name) { killAll(path + "/" + name) }
-        for pid in processes(path) { kill(pid, SIGKILL) }
-    }
+    static func killAll(_ path: String) { Cgroups.killAll(path) }
 
-    /// Removes a cgroup tree, children first; retries briefly while killed
-    /// processes finish leaving. Returns what could not be removed.
+    /// Removes a cgroup tree, children first; returns what could not be removed.
     @discardableResult
-    static func removeTree(_ path: String, timeout: Double = 2) -> [String] {
-        guard Files.isDirectory(path) else { return [] }
-        for name in Files.list(path) where Files.isDirectory(path + "/" + name) {
-            removeTree(path + "/" + name, timeout: timeout)
-        }
-        let deadline = Clock.now + timeout
-        while rmdir(path) != 0 {
-            if errno == ENOENT { return [] }
-            guard errno == EBUSY, Clock.now < deadline else { return ["rmdir \(path): \(errnoText())"] }
-            usleep(10_000)
-        }
-        return []
-    }
+    static func removeTree(_ path: String, timeout: Double = 2) -> [String] { Cgroups.removeTree(path, timeout: timeout) }
 }

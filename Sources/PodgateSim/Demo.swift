@@ -57,27 +57,8 @@ public enum Demo {
                   app: frontend
         """
 
-    public static let usage = """
-        Replay the seed walkthrough on a simulated node, explained step by step.
-
-        Usage: podgate demo
-
-        Builds a node from a network namespace and cgroups (pods frontend and backend in a
-        namespace whose default inbound policy is deny), runs the real agent on it, shows a
-        refused connection and the event that reports it, applies the NetworkAuthenticationPolicy
-        that opens backend:8080 to frontend, shows 8080 allowed and 9000 still refused, and
-        removes everything it created. Needs root.
-        """
-
-    public static func main(arguments: [String], executable: String, parseDocuments: @escaping Sim.ParseDocuments) -> Int32 {
-        if arguments.contains("--help") || arguments.contains("-h") {
-            Files.standardOutput(usage + "\n")
-            return 0
-        }
-        guard arguments.isEmpty else {
-            Files.standardError("podgate demo: takes no arguments (see podgate demo --help)\n")
-            return 2
-        }
+    /// `podgate demo` (its arguments are the CLI's: there are none).
+    public static func run(executable: String, parseDocuments: @escaping Sim.ParseDocuments) -> Int32 {
         guard getuid() == 0 else {
             Files.standardError("podgate demo: needs root: it creates network namespaces, cgroups and BPF programs (try: sudo podgate demo)\n")
             return 1
@@ -146,7 +127,7 @@ public enum Demo {
         }
         say("  Each pod is a network namespace with its own cgroup; the node is a namespace of its own.")
 
-        let directory = try ManifestDirectory(path: "\(tmp)/manifests")
+        let directory = try AgentManifestDirectory(path: "\(tmp)/manifests")
         let fleet = AgentFleet(manifests: directory)
         try directory.write(first.manifests, placements: SimRunner.placements(first))
         try fleet.start(topology: topology, options: plan.scenario.agent, executable: executable, tmp: tmp, state: state)
@@ -194,16 +175,13 @@ public enum Demo {
             let deadline = Clock.now + 1
             var line: String?
             while line == nil, Clock.now < deadline {
-                line = events.rawLinesSinceMark().first { raw in
-                    guard let event = try? JSONDecoder().decode(AgentEvent.self, from: Data(raw.utf8)) else { return false }
-                    return event.concerns(result)
-                }
+                line = events.rawLinesSinceMark().first { raw in EventRecord(line: raw.utf8)?.concerns(result) == true }
                 if line == nil { usleep(50_000) }
             }
-            if let line, let event = try? JSONDecoder().decode(AgentEvent.self, from: Data(line.utf8)) {
+            if let line, let event = EventRecord(line: line.utf8) {
                 let process = event.pid.map { ", by process \(event.comm ?? "?") (pid \($0))" } ?? ""
-                say("  The agent reported it: \(event.verdict ?? "?") at the \(event.where ?? "?"), \(event.srcPod ?? event.src ?? "?") -> "
-                    + "\(event.dstPod ?? event.dst ?? "?"):\(event.dstPort.map(String.init) ?? "?"), reason \(event.reason ?? "?")\(process).")
+                say("  The agent reported it: \(event.verdict.rawValue) at the \(event.where.rawValue), \(event.srcPod ?? event.src) -> "
+                    + "\(event.dstPod ?? event.dst):\(event.dstPort), reason \(event.reason)\(process).")
                 say("  As JSON (one object per line in --events-file):\n    \(line)")
             } else {
                 say("  (no event arrived within a second)")

@@ -1,40 +1,34 @@
 import FoundationEssentials
 import PodgateModel
 
-/// One line of an agent's --events-file.
-struct AgentEvent: Decodable, CustomStringConvertible {
-    var node: String?
-    var `where`: String?
-    var verdict: String?
-    var reason: String?
-    var `protocol`: String?
-    var src: String?
-    var dst: String?
-    var dstPort: Int?
-    var srcPod: String?
-    var dstPod: String?
-    var pid: Int?
-    var comm: String?
-
-    var description: String {
-        "\(node ?? "?") \(`where` ?? "?") \(verdict ?? "?") \(reason ?? "?") \(`protocol` ?? "?") \(srcPod ?? src ?? "?") -> \(dstPod ?? dst ?? "?"):\(dstPort.map(String.init) ?? "?")"
+/// How the simulator reads an agent's events (`EventRecord`, one a line in --events-file).
+extension EventRecord {
+    /// The record in one line of a check's report.
+    var checkLine: String {
+        "\(node) \(`where`.rawValue) \(verdict.rawValue) \(reason) \(`protocol`) \(srcPod ?? src) -> \(dstPod ?? dst):\(dstPort)"
     }
 
     /// Does this event report `result`'s connection the way `check` says?
     func matches(_ check: EventCheck, of result: ProbeResult) -> Bool {
-        guard `where` == check.side.rawValue, reason == check.reason.rawValue,
-              verdict == (result.probe.verdict == .allow ? "audit" : "denied"),
-              `protocol`?.uppercased() == result.probe.transport.rawValue,
-              dstPort == result.probe.port, let dst, IPAddress(dst) == result.destination else { return false }
+        guard `where` == check.side, reason == check.reason,
+              verdict == (result.probe.verdict == .allow ? .audit : .denied),
+              `protocol`.uppercased() == result.probe.transport.rawValue,
+              dstPort == result.probe.port, IPAddress(dst) == result.destination else { return false }
         // A pod is named by the agent; a host-network pod is seen as its node,
         // so it, like hosts and externals, is known by its address.
         if case .pod(let ref) = result.probe.from, srcPod == ref.description { return true }
-        guard let src, let source = result.source else { return false }
+        guard let source = result.source else { return false }
         return IPAddress(src) == source
     }
 
     func concerns(_ result: ProbeResult) -> Bool {
-        dstPort == result.probe.port && dst.flatMap(IPAddress.init) == result.destination
+        dstPort == result.probe.port && IPAddress(dst) == result.destination
+    }
+
+    /// One line of an events file; nil when it is not an event.
+    init?(line: some Collection<UInt8>) {
+        guard let record = try? JSONDecoder().decode(EventRecord.self, from: Data(line)) else { return nil }
+        self = record
     }
 }
 
@@ -64,17 +58,7 @@ struct EventLog {
         return lines
     }
 
-    func eventsSinceMark() -> [AgentEvent] {
-        let decoder = JSONDecoder()
-        var events: [AgentEvent] = []
-        for file in files {
-            guard let text = try? Files.read(file) else { continue }
-            let bytes = Array(text.utf8)
-            let start = min(offsets[file] ?? 0, bytes.count)
-            for line in bytes[start...].split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
-                if let event = try? decoder.decode(AgentEvent.self, from: Data(line)) { events.append(event) }
-            }
-        }
-        return events
+    func eventsSinceMark() -> [EventRecord] {
+        rawLinesSinceMark().compactMap { EventRecord(line: $0.utf8) }
     }
 }

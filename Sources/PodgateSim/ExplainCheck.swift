@@ -41,7 +41,7 @@ struct ExplainCheck {
             let line = output.split(separator: "\n").first { $0.hasPrefix("{") }.map(String.init) ?? ""
             let prefix = "FAIL explain \(probe.field): \(probe.from) -> \(probe.to) \(probe.column): "
             guard let answer = try? JSONDecoder().decode(Answer.self, from: Data(line.utf8)) else {
-                failures.append(prefix + "podgate explain failed (exit \(status)): \(output.trimmingSpaces)")
+                failures.append(prefix + "podgate explain failed (exit \(status)): \(output.trimmingWhitespace)")
                 continue
             }
             let explained = answer.verdict != "denied"

@@ -12,7 +12,7 @@ struct HelperLauncher: Sendable {
     func sysctl(netns: String, _ settings: [String]) throws {
         try Interrupts.check()
         let result = try Processes.run(executable, ["sim-helper", "sysctl", "--netns", netns] + settings)
-        guard result.status == 0 else { throw SimError("sysctl in \(netns) failed: \(result.output.trimmingSpaces)") }
+        guard result.status == 0 else { throw SimError("sysctl in \(netns) failed: \(result.output.trimmingWhitespace)") }
     }
 
     /// Starts the pod's echo server and waits until it has bound every port.
@@ -38,7 +38,7 @@ struct HelperLauncher: Sendable {
             let n = read(child.output!, &buffer, buffer.count)
             if n > 0 { text += String(decoding: buffer[0..<n], as: UTF8.self); continue }
             if n < 0 && errno == EINTR { continue }
-            let reason = (try? Files.read(log))?.trimmingSpaces ?? ""
+            let reason = (try? Files.read(log))?.trimmingWhitespace ?? ""
             throw SimError("listener of \(pod.pod.ref) exited: \(reason)")
         }
         return child.pid

@@ -19,7 +19,7 @@ struct IPCommand: Sendable {
         try Interrupts.check()
         let result = try Processes.run(path, arguments)
         guard result.status == 0 else {
-            throw SimError("ip \(arguments.joined(separator: " ")) failed (\(result.status)): \(result.output.trimmingSpaces)")
+            throw SimError("ip \(arguments.joined(separator: " ")) failed (\(result.status)): \(result.output.trimmingWhitespace)")
         }
     }
 

@@ -2,19 +2,19 @@ import PodgateModel
 
 /// The scenario's Kubernetes objects at one point of the run, in order of
 /// first appearance; `apply` replaces by (kind, namespace, name) as kubectl does.
-public struct ManifestSet: Sendable, Equatable {
-    public private(set) var documents: [(key: ObjectKey, value: DocumentValue)] = []
+public struct ScenarioManifests: Sendable, Equatable {
+    public private(set) var documents: [(key: ScenarioObjectKey, value: DocumentValue)] = []
 
     public init() {}
 
-    public static func == (a: ManifestSet, b: ManifestSet) -> Bool {
+    public static func == (a: ScenarioManifests, b: ScenarioManifests) -> Bool {
         a.documents.map(\.key) == b.documents.map(\.key) && a.documents.map(\.value) == b.documents.map(\.value)
     }
 
     /// `origin` names the text for errors: `manifests`, `steps[0].apply`.
     public mutating func apply(_ parsed: [DocumentValue], origin: String, file: String) throws {
         for (index, document) in parsed.enumerated() where !document.isNull {
-            let key = try ManifestSet.key(of: document, at: "\(origin)[\(index)]", file: file)
+            let key = try ScenarioManifests.key(of: document, at: "\(origin)[\(index)]", file: file)
             if let existing = documents.firstIndex(where: { $0.key == key }) {
                 documents[existing].value = document
             } else {
@@ -23,16 +23,16 @@ public struct ManifestSet: Sendable, Equatable {
         }
     }
 
-    public mutating func delete(_ key: ObjectKey, at field: String, file: String) throws {
+    public mutating func delete(_ key: ScenarioObjectKey, at field: String, file: String) throws {
         guard let index = documents.firstIndex(where: { $0.key == key }) else {
             throw Diagnostic(object: file, field: field, message: "names \(key), which is not in the scenario at this step")
         }
         documents.remove(at: index)
     }
 
-    public var pods: [(key: ObjectKey, value: DocumentValue)] { documents.filter { $0.key.kind == "Pod" } }
+    public var pods: [(key: ScenarioObjectKey, value: DocumentValue)] { documents.filter { $0.key.kind == "Pod" } }
 
-    static func key(of document: DocumentValue, at field: String, file: String) throws -> ObjectKey {
+    static func key(of document: DocumentValue, at field: String, file: String) throws -> ScenarioObjectKey {
         guard document.mapEntries != nil else { throw Diagnostic(object: file, field: field, message: "is not a Kubernetes object (a map)") }
         guard let kind = document["kind"]?.string, !kind.isEmpty else {
             throw Diagnostic(object: file, field: "\(field).kind", message: "is required")
@@ -41,7 +41,7 @@ public struct ManifestSet: Sendable, Equatable {
             throw Diagnostic(object: file, field: "\(field).metadata.name", message: "is required")
         }
         let namespace = kind == "Namespace" ? nil : (document["metadata"]?["namespace"]?.string ?? "default")
-        return ObjectKey(kind: kind, namespace: namespace, name: name)
+        return ScenarioObjectKey(kind: kind, namespace: namespace, name: name)
     }
 }
 
@@ -67,7 +67,7 @@ public struct SimPod: Hashable, Sendable {
     public static let dualStackAnnotation = "sim.podgate.io/dual-stack"
     public static let defaultNode = "a"
 
-    public init(document: DocumentValue, key: ObjectKey, file: String) throws {
+    public init(document: DocumentValue, key: ScenarioObjectKey, file: String) throws {
         let object = "\(file): Pod \(key.namespace ?? "default")/\(key.name)"
         func fail(_ field: String, _ message: String) -> Diagnostic { Diagnostic(object: object, field: field, message: message) }
         let spec = document["spec"]

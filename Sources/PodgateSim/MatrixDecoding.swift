@@ -55,8 +55,8 @@ extension ScenarioDecoder {
             let rowField = "\(field)[\"\(row.key)\"]"
             let ends = row.key.split(separator: "->", omittingEmptySubsequences: false).map(String.init)
             guard ends.count == 2 else { throw error(rowField, "is not \"FROM -> TO\"") }
-            let from = try parseEndpoint(ends[0].trimmingSpaces, at: rowField)
-            let to = try parsePodRef(ends[1].trimmingSpaces, at: rowField)
+            let from = try parseEndpoint(ends[0].trimmingWhitespace, at: rowField)
+            let to = try parsePodRef(ends[1].trimmingWhitespace, at: rowField)
             let verdicts = try decodeVerdicts(row.value, at: rowField)
             guard verdicts.count == cells.count else {
                 throw error(rowField, "has \(verdicts.count) verdicts, expected \(cells.count) (\(ports.count) ports x \(protocols.count) protocols)")
@@ -71,7 +71,7 @@ extension ScenarioDecoder {
     }
 
     /// nil for `-`: a cell left out.
-    func decodeVerdicts(_ value: DocumentValue, at field: String) throws -> [Verdict?] {
+    func decodeVerdicts(_ value: DocumentValue, at field: String) throws -> [ExpectedVerdict?] {
         var words: [String] = []
         if let items = value.list {
             words = try items.enumerated().map { index, item in

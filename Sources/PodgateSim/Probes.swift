@@ -86,10 +86,10 @@ struct ProbeRunner {
                 let entry = running.remove(at: slot)
                 close(entry.child.output!)
                 let status = Processes.wait(entry.child.pid)
-                let text = String(decoding: entry.output, as: UTF8.self).trimmingSpaces
+                let text = String(decoding: entry.output, as: UTF8.self).trimmingWhitespace
                 let allowed: Bool? = status == 0 ? true : (status == 1 ? false : nil)
                 // The helper's line starts with its verdict; the report says that already.
-                let detail = text.split(separator: ":", maxSplits: 1).last.map { String($0).trimmingSpaces } ?? text
+                let detail = text.split(separator: ":", maxSplits: 1).last.map { String($0).trimmingWhitespace } ?? text
                 let how = allowed == nil ? "probe failed (exit \(status)): \(text)" : detail
                 results[entry.index] = ProbeResult(probe: probes[entry.index], source: entry.launch.source,
                                                    destination: entry.launch.destination, allowed: allowed, how: how)

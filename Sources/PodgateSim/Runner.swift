@@ -73,7 +73,7 @@ enum SimRunner {
         try sync(topology, to: first, helper: helper, state: state, removing: false)
         progress("topology ready in \(Int((Clock.now - started) * 1000)) ms")
 
-        let directory = try ManifestDirectory(path: "\(tmp)/manifests")
+        let directory = try AgentManifestDirectory(path: "\(tmp)/manifests")
         let fleet = AgentFleet(manifests: directory)
         try directory.write(first.manifests, placements: placements(first))
         if options.startAgents {
@@ -131,7 +131,7 @@ enum SimRunner {
     static func hold(_ fleet: AgentFleet, topology: Topology) throws {
         var text = "holding the cluster up; press Ctrl-C (or send SIGTERM) to clean up and exit\n"
         for agent in fleet.agents {
-            let health = ((try? Files.read("\(agent.stateDirectory)/health-address")) ?? "").trimmingSpaces
+            let health = ((try? Files.read(AgentDefaults.healthAddressFile(stateDirectory: agent.stateDirectory))) ?? "").trimmingWhitespace
             text += "node \(agent.node): --pin-dir \(agent.pinDirectory) --state-dir \(agent.stateDirectory)\n"
                 + "  socket \(agent.stateDirectory)/agent.sock, metrics http://\(health)/metrics, log \(agent.log)\n"
         }
@@ -189,9 +189,9 @@ enum SimRunner {
         return results.map { result in
             guard let check = result.probe.event else { return Checked(result: result, eventProblem: nil) }
             if seen.contains(where: { $0.matches(check, of: result) }) { return Checked(result: result, eventProblem: nil) }
-            let related = seen.filter { $0.concerns(result) }.map(\.description)
+            let related = seen.filter { $0.concerns(result) }.map(\.checkLine)
             let verdict = result.probe.verdict == .allow ? "audit" : "denied"
-            return Checked(result: result, eventProblem: "expected a \(check.side.rawValue) \(verdict) \(check.reason.rawValue) event; saw "
+            return Checked(result: result, eventProblem: "expected a \(check.side.rawValue) \(verdict) \(check.reason) event; saw "
                            + (related.isEmpty ? "none for \(result.destination):\(result.probe.port)" : related.joined(separator: "; ")))
         }
     }

@@ -5,7 +5,7 @@ import PodgateModel
 public struct Scenario: Sendable, Equatable {
     public var name: String
     public var description: String?
-    public var agent: AgentOptions
+    public var agent: ScenarioAgentOptions
     public var externals: [External]
     /// YAML documents (Namespace, Pod, NetworkAuthenticationPolicy), still text.
     public var manifests: String
@@ -13,7 +13,7 @@ public struct Scenario: Sendable, Equatable {
     public var steps: [Step]
     public var probeTimeoutSeconds: Double
 
-    public init(name: String, description: String? = nil, agent: AgentOptions = AgentOptions(),
+    public init(name: String, description: String? = nil, agent: ScenarioAgentOptions = ScenarioAgentOptions(),
                 externals: [External] = [], manifests: String = "", expect: [Probe] = [],
                 steps: [Step] = [], probeTimeoutSeconds: Double = 1) {
         self.name = name
@@ -28,7 +28,7 @@ public struct Scenario: Sendable, Equatable {
 }
 
 /// The agent flags a scenario may set; nil means the agent's own default.
-public struct AgentOptions: Sendable, Equatable {
+public struct ScenarioAgentOptions: Sendable, Equatable {
     public var defaultInboundPolicy: DefaultInboundPolicy?
     public var clusterNetworks: [CIDR]?
     public var allowFromHost: Bool?
@@ -76,27 +76,22 @@ public enum AddressFamily: String, Hashable, Sendable, CaseIterable {
     case ipv4Mapped = "ipv4-mapped"
 }
 
-public enum Verdict: String, Hashable, Sendable {
+public enum ExpectedVerdict: String, Hashable, Sendable {
     case allow, deny
     var symbol: String { self == .allow ? "." : "X" }
 }
 
-public enum EventSide: String, Hashable, Sendable, CaseIterable {
-    case client, server
-}
-
-public enum EventReason: String, Hashable, Sendable, CaseIterable {
-    case defaultDeny = "default-deny"
-    case notAuthorized = "not-authorized"
-    case notCluster = "not-cluster"
-    case notAuthenticated = "not-authenticated"
-    case unknownPod = "unknown-pod"
-}
-
+/// The event a probe expects: which end refused it and why. The words are
+/// the event record's (`EventRecord`); a scenario names only these.
 public struct EventCheck: Hashable, Sendable {
-    public var side: EventSide
-    public var reason: EventReason
-    public init(side: EventSide, reason: EventReason) { self.side = side; self.reason = reason }
+    public var side: EventRecord.Side
+    public var reason: DecisionReason
+    public init(side: EventRecord.Side, reason: DecisionReason) { self.side = side; self.reason = reason }
+
+    /// `where`: the two ends of a connection (egress is no probe's refusal).
+    public static let sides: [EventRecord.Side] = [.client, .server]
+    /// `reason`: what a probe can be refused for.
+    public static let reasons: [DecisionReason] = [.defaultDeny, .notAuthorized, .notCluster, .notAuthenticated, .unknownPod]
 }
 
 public struct Probe: Hashable, Sendable {
@@ -105,13 +100,13 @@ public struct Probe: Hashable, Sendable {
     public var port: Int
     public var transport: TransportProtocol
     public var family: AddressFamily
-    public var verdict: Verdict
+    public var verdict: ExpectedVerdict
     public var event: EventCheck?
     /// Where it was written, for error messages: `expect[2]`, `steps[0].expect.matrix["a/b -> c/d"][1]`.
     public var field: String
 
     public init(from: Endpoint, to: PodRef, port: Int, transport: TransportProtocol = .tcp, family: AddressFamily = .ipv4,
-                verdict: Verdict, event: EventCheck? = nil, field: String = "") {
+                verdict: ExpectedVerdict, event: EventCheck? = nil, field: String = "") {
         self.from = from
         self.to = to
         self.port = port
@@ -129,7 +124,7 @@ public struct Probe: Hashable, Sendable {
 }
 
 /// An object of the manifests, as a step names it.
-public struct ObjectKey: Hashable, Sendable, CustomStringConvertible {
+public struct ScenarioObjectKey: Hashable, Sendable, CustomStringConvertible {
     public var kind: String
     public var namespace: String?
     public var name: String
@@ -143,11 +138,11 @@ public struct ObjectKey: Hashable, Sendable, CustomStringConvertible {
 
 public struct Step: Sendable, Equatable {
     public var apply: String?
-    public var delete: [ObjectKey]
+    public var delete: [ScenarioObjectKey]
     public var expect: [Probe]
     /// Connections opened before this step's change and held across it.
     public var hold: [HeldConnection]
-    public init(apply: String? = nil, delete: [ObjectKey] = [], expect: [Probe] = [], hold: [HeldConnection] = []) {
+    public init(apply: String? = nil, delete: [ScenarioObjectKey] = [], expect: [Probe] = [], hold: [HeldConnection] = []) {
         self.apply = apply
         self.delete = delete
         self.expect = expect

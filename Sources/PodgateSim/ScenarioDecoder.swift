@@ -78,10 +78,10 @@ public struct ScenarioDecoder {
         return scenario
     }
 
-    mutating func decodeAgent(_ value: DocumentValue) throws -> AgentOptions {
+    mutating func decodeAgent(_ value: DocumentValue) throws -> ScenarioAgentOptions {
         guard value.mapEntries != nil else { throw error("agent", "must be a map") }
         try rejectUnknown(value, at: "agent", .agent)
-        var options = AgentOptions()
+        var options = ScenarioAgentOptions()
         if let policy = value["defaultInboundPolicy"], !policy.isNull {
             guard let text = policy.string, let parsed = DefaultInboundPolicy(rawValue: text) else {
                 let choices = DefaultInboundPolicy.allCases.map(\.rawValue).joined(separator: ", ")
@@ -94,7 +94,7 @@ public struct ScenarioDecoder {
             let items = networks.list ?? (networks.string?.split(separator: ",").map { .scalar(String($0), plain: false) } ?? [])
             guard !items.isEmpty || networks.list != nil else { throw error("agent.clusterNetworks", "must be a list of CIDRs") }
             options.clusterNetworks = try items.enumerated().map { index, item in
-                guard let text = item.string?.trimmingSpaces, let cidr = CIDR(text) else {
+                guard let text = item.string?.trimmingWhitespace, let cidr = CIDR(text) else {
                     throw error("agent.clusterNetworks[\(index)]", "\(quoted(item)) is not a CIDR")
                 }
                 return cidr
@@ -143,7 +143,7 @@ public struct ScenarioDecoder {
                 guard let kind = item["kind"]?.string, !kind.isEmpty else { throw error("\(path).kind", "is required") }
                 guard let name = item["name"]?.string, !name.isEmpty else { throw error("\(path).name", "is required") }
                 let namespace = kind == "Namespace" ? nil : (item["namespace"]?.string ?? "default")
-                return ObjectKey(kind: kind, namespace: namespace, name: name)
+                return ScenarioObjectKey(kind: kind, namespace: namespace, name: name)
             }
         }
         if let expect = value["expect"], !expect.isNull { step.expect = try decodeExpect(expect, at: "\(field).expect") }
@@ -195,18 +195,19 @@ public struct ScenarioDecoder {
             family = parsed
         }
         guard let raw = value["verdict"] else { throw error("\(field).verdict", "is required (allow or deny)") }
-        guard let text = raw.string, let verdict = Verdict(rawValue: text) else {
+        guard let text = raw.string, let verdict = ExpectedVerdict(rawValue: text) else {
             throw error("\(field).verdict", "\(quoted(raw)) is not allow or deny")
         }
         var event: EventCheck?
         if let raw = value["event"], !raw.isNull {
             guard raw.mapEntries != nil else { throw error("\(field).event", "must be a map {where, reason}") }
             try rejectUnknown(raw, at: "\(field).event", .event)
-            guard let sideText = raw["where"]?.string, let side = EventSide(rawValue: sideText) else {
+            guard let sideText = raw["where"]?.string, let side = EventRecord.Side(rawValue: sideText), EventCheck.sides.contains(side) else {
                 throw error("\(field).event.where", "\(quoted(raw["where"])) is not client or server")
             }
-            guard let reasonText = raw["reason"]?.string, let reason = EventReason(rawValue: reasonText) else {
-                let choices = EventReason.allCases.map(\.rawValue).joined(separator: ", ")
+            guard let reasonText = raw["reason"]?.string, let reason = DecisionReason(name: reasonText),
+                  EventCheck.reasons.contains(reason) else {
+                let choices = EventCheck.reasons.map(\.description).joined(separator: ", ")
                 throw error("\(field).event.reason", "\(quoted(raw["reason"])) is not one of \(choices)")
             }
             event = EventCheck(side: side, reason: reason)
@@ -265,14 +266,5 @@ public struct ScenarioDecoder {
         if let text = value.string { return "\"\(text)\"" }
         if value.isNull { return "null" }
         return value.list != nil ? "a list" : "a map"
-    }
-}
-
-extension String {
-    var trimmingSpaces: String {
-        var text = Substring(self)
-        while text.first?.isWhitespace == true { text = text.dropFirst() }
-        while text.last?.isWhitespace == true { text = text.dropLast() }
-        return String(text)
     }
 }

@@ -4,7 +4,7 @@ import PodgateModel
 public struct Round: Sendable, Equatable {
     /// `expect` for the first round, `steps[k]` for the later ones.
     public var title: String
-    public var manifests: ManifestSet
+    public var manifests: ScenarioManifests
     public var pods: [SimPod]
     public var addresses: [PodRef: [IPAddress]]
     public var probes: [Probe]
@@ -32,8 +32,8 @@ public struct ScenarioPlan: Sendable, Equatable {
         }
 
         // The objects of every round first: nodes and given addresses span the whole run.
-        var states: [(title: String, manifests: ManifestSet, probes: [Probe], held: [HeldConnection])] = []
-        var current = ManifestSet()
+        var states: [(title: String, manifests: ScenarioManifests, probes: [Probe], held: [HeldConnection])] = []
+        var current = ScenarioManifests()
         try current.apply(parse(scenario.manifests, origin: "manifests"), origin: "manifests", file: file)
         states.append(("expect", current, scenario.expect, []))
         for (index, step) in scenario.steps.enumerated() {

@@ -7,48 +7,18 @@ import PodgateModel
 public enum Sim {
     public typealias ParseDocuments = ScenarioPlan.ParseDocuments
 
-    /// `podgate sim [--no-agent] [--keep-going] [--concurrency N] FILE...` and `podgate sim --cleanup`.
-    /// `executable` is the podgate binary to run helpers and agents from (its own /proc/self/exe).
+    /// `podgate sim --cleanup`: removes what crashed runs left behind.
+    /// Returns the process exit code: 0 all removed, 1 something stayed.
+    public static func cleanup() -> Int32 {
+        let result = RunState.cleanupLeftovers(log: { Files.standardError("podgate sim: \($0)\n") })
+        result.problems.forEach { Files.standardError("podgate sim: \($0)\n") }
+        Files.standardError("podgate sim: \(result.removed) leftover run(s) cleaned up\n")
+        return result.problems.isEmpty ? 0 : 1
+    }
+
+    /// `podgate sim [options] FILE...`, the options parsed by the CLI.
     /// Returns the process exit code: 0 all held, 1 a probe failed, 2 an error, 130/143 interrupted.
-    public static func main(arguments: [String], executable: String, parseDocuments: @escaping ParseDocuments) -> Int32 {
-        var files: [String] = []
-        var options = SimOptions(executable: executable)
-        var index = 0
-        while index < arguments.count {
-            let argument = arguments[index]
-            switch argument {
-            case "--cleanup":
-                let result = RunState.cleanupLeftovers(log: { Files.standardError("podgate sim: \($0)\n") })
-                result.problems.forEach { Files.standardError("podgate sim: \($0)\n") }
-                Files.standardError("podgate sim: \(result.removed) leftover run(s) cleaned up\n")
-                return result.problems.isEmpty ? 0 : 1
-            case "--no-agent": options.startAgents = false
-            case "--keep": options.keep = true
-            case "--hold": options.hold = true
-            case "--explain": options.explain = true
-            case "--concurrency":
-                index += 1
-                guard index < arguments.count, let n = Int(arguments[index]), n > 0 else {
-                    Files.standardError("podgate sim: --concurrency needs a positive number\n")
-                    return 2
-                }
-                options.concurrency = n
-            case "-h", "--help":
-                Files.standardOutput(usage)
-                return 0
-            default:
-                if argument.hasPrefix("-") {
-                    Files.standardError("podgate sim: unknown option \(argument)\n\(usage)")
-                    return 2
-                }
-                files.append(argument)
-            }
-            index += 1
-        }
-        guard !files.isEmpty else {
-            Files.standardError(usage)
-            return 2
-        }
+    public static func run(files: [String], options: SimOptions, parseDocuments: @escaping ParseDocuments) -> Int32 {
         Interrupts.install()
         Isolation.cleanUpWhenParentDies()
         var worst: Int32 = 0
@@ -59,21 +29,6 @@ public enum Sim {
         }
         return worst
     }
-
-    public static let usage = """
-        usage: podgate sim [--no-agent] [--concurrency N] [--keep] [--hold] [--explain] FILE...
-               podgate sim --cleanup
-          Builds the scenario's cluster from network namespaces and cgroups, runs
-          one agent per node, probes every expected connection and prints the matrix.
-          --no-agent     build and probe without agents (everything should connect)
-          --concurrency  probes in flight at once (default 32)
-          --hold         after the probes keep the cluster up until Ctrl-C (SIGINT/SIGTERM), printing
-                         each node agent's pin dir and socket, so maps/events/status/explain can be tried
-          --explain      also hold `podgate explain` to every probe's real outcome (failures if they differ)
-          --keep         leave the run's objects in place on exit (debugging; then --cleanup)
-          --cleanup      remove what crashed runs left behind
-
-        """
 
     /// This process's own executable (for the CLI to pass as `executable`).
     public static func ownExecutable() -> String {

@@ -21,6 +21,8 @@ import PodgateModel
 ///         connects as fast as --rate allows, to benchmark event delivery.
 ///     exec --cgroup DIR [--netns NAME] -- PROGRAM ARGS...
 ///         runs PROGRAM there (the agents, so their cgroup can be cleaned up).
+///     session [--netns-first] CGROUP|- NETNS MODE ARGS...
+///         the kernel tests' socket experiments, one line per outcome (HelperSession).
 public enum SimHelper {
     public static func main(arguments: [String]) -> Int32 {
         signal(SIGPIPE, SIG_IGN)
@@ -37,6 +39,7 @@ public enum SimHelper {
             case "sysctl": return try sysctl(&options)
             case "exec": return try execute(&options)
             case "flood": return try FloodHelper.run(&options)
+            case "session": return HelperSession.run(Array(arguments.dropFirst()))
             default: throw SimError("unknown sim-helper command \(command)")
             }
         } catch {

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import PodgateCLI
+import PodgateLog
 
 /// The one executable. Each verb lives in its own file under Commands/.
 @main
@@ -60,20 +61,49 @@ struct Podgate {
     }
 }
 
-/// Shared handling of --help and usage errors for every command: returns the
-/// parsed arguments, or the exit status to end with (0 after --help, 2 on misuse).
-func parseCommand(_ arguments: [String], _ spec: CommandSpec) -> Result<ParsedArguments, ExitStatus> {
-    do {
-        let parsed = try parseArguments(arguments, spec: spec)
-        if parsed.wantsHelp {
-            Output.out(spec.helpText)
-            return .failure(ExitStatus(code: 0))
+/// How every command starts and ends: parse against the spec, answer
+/// --help (exit 0), report misuse (2) or failure (1) as one line named after
+/// the command, else the body's own status.
+extension CommandSpec {
+    func run(_ arguments: [String], _ body: (ParsedArguments) throws -> Int32) -> Int32 {
+        switch start(arguments) {
+        case let .exit(code): return code
+        case let .run(parsed):
+            do { return try body(parsed) } catch { return report(error) }
         }
-        return .success(parsed)
-    } catch {
-        Output.err("\(spec.name): \(error)")
-        return .failure(ExitStatus(code: 2))
+    }
+
+    func run(_ arguments: [String], _ body: (ParsedArguments) async throws -> Int32) async -> Int32 {
+        switch start(arguments) {
+        case let .exit(code): return code
+        case let .run(parsed):
+            do { return try await body(parsed) } catch { return report(error) }
+        }
+    }
+
+    /// `podgate VERB SUBCOMMAND [options]` with one subcommand, which may be
+    /// left out: the arguments after it, or nil (reported) for another word.
+    static func subcommand(_ word: String, of verb: String, _ arguments: [String]) -> [String]? {
+        if arguments.first == word { return Array(arguments.dropFirst()) }
+        guard let first = arguments.first, !first.hasPrefix("-") else { return arguments }
+        Output.err("\(verb): unknown subcommand \"\(first)\"; use `\(verb) \(word)`")
+        return nil
+    }
+
+    private enum Start { case run(ParsedArguments), exit(Int32) }
+
+    private func start(_ arguments: [String]) -> Start {
+        do {
+            let parsed = try parseArguments(arguments, spec: self)
+            guard !parsed.wantsHelp else { Output.out(helpText); return .exit(0) }
+            return .run(parsed)
+        } catch {
+            return .exit(report(error))
+        }
+    }
+
+    private func report(_ error: any Error) -> Int32 {
+        Output.err("\(name): \(error)")
+        return error is UsageError ? 2 : 1
     }
 }
-
-struct ExitStatus: Error { var code: Int32 }

@@ -1,3 +1,4 @@
+import PodgateTestSupport
 import Testing
 import PodgateCompiler
 import PodgateModel
@@ -8,7 +9,8 @@ import PodgateModel
 @Suite struct CompileStepTests {
     static let settings = AgentSettings(defaultInboundPolicy: .deny, nodeName: "a")
 
-    static func cluster(backendLabel: String) -> (ClusterSnapshot, [PodRef: CgroupID]) {
+    /// Two pods and a policy between them; without the frontend, the backend alone.
+    static func cluster(backendLabel: String = "backend", withFrontend: Bool = true) -> (ClusterSnapshot, [PodRef: CgroupID]) {
         let frontend = Pod(namespace: "demo", name: "frontend", labels: ["app": "frontend"], nodeName: "a",
                            addresses: [IPAddress("10.244.0.10")!])
         let backend = Pod(namespace: "demo", name: "backend", labels: ["app": backendLabel],
@@ -16,9 +18,14 @@ import PodgateModel
         let policy = Policy(namespace: "demo", name: "frontend-to-backend", target: LabelSelector(matchLabels: ["app": "backend"]),
                             ports: [PolicyPort(port: .named("http"))],
                             sources: [PolicySource(podSelector: LabelSelector(matchLabels: ["app": "frontend"]))])
-        let snapshot = ClusterSnapshot(namespaces: ["demo": Namespace(name: "demo")],
-                                       pods: [frontend.ref: frontend, backend.ref: backend], policies: [policy.ref: policy])
-        return (snapshot, [frontend.ref: CgroupID(11), backend.ref: CgroupID(12)])
+        var pods = [backend.ref: backend]
+        var cgroups = [backend.ref: CgroupID(12)]
+        if withFrontend {
+            pods[frontend.ref] = frontend
+            cgroups[frontend.ref] = CgroupID(11)
+        }
+        let snapshot = ClusterSnapshot(namespaces: ["demo": Namespace(name: "demo")], pods: pods, policies: [policy.ref: policy])
+        return (snapshot, cgroups)
     }
 
     @Test func passesBetweenResyncsAreIncrementalAndLeadToTheFullCompile() {
@@ -27,14 +34,14 @@ import PodgateModel
         var kernel = DesiredState(config: DatapathConfig(allowFromHost: true, denyUnknownPods: true))
         var pass = step.prepare(first, cgroups, realized: kernel, limits: StateLimits(), now: 0)
         #expect(pass.full)
-        kernel = apply(pass.operations, to: kernel)
+        kernel = kernel.applying(pass.operations)
         step.written()
         #expect(step.kernelInStep)
 
         let (second, _) = Self.cluster(backendLabel: "other")
         pass = step.prepare(second, cgroups, realized: nil, limits: StateLimits(), now: 500)
         #expect(!pass.full)
-        kernel = apply(pass.operations, to: kernel)
+        kernel = kernel.applying(pass.operations)
         step.written()
         let full = PolicyCompiler.compile(second, settings: Self.settings, localCgroups: cgroups, previous: pass.compilation.allocation)
         #expect(kernel == full.state)
@@ -44,7 +51,7 @@ import PodgateModel
         pass = step.prepare(first, cgroups, realized: nil, limits: StateLimits(), now: 2_000)
         #expect(pass.full)
         #expect(pass.differences == 0)
-        kernel = apply(pass.operations, to: kernel)
+        kernel = kernel.applying(pass.operations)
         step.written()
         #expect(kernel == PolicyCompiler.compile(first, settings: Self.settings, localCgroups: cgroups, previous: pass.compilation.allocation).state)
     }
@@ -54,7 +61,7 @@ import PodgateModel
         let (first, cgroups) = Self.cluster(backendLabel: "backend")
         var kernel = DesiredState(config: DatapathConfig(allowFromHost: true, denyUnknownPods: true))
         let pass = step.prepare(first, cgroups, realized: kernel, limits: StateLimits(), now: 0)
-        kernel = apply(pass.operations, to: kernel)
+        kernel = kernel.applying(pass.operations)
         step.written()
 
         // A compiler that went wrong: it believes the backend is relabelled.
@@ -67,29 +74,11 @@ import PodgateModel
         #expect(repair.full)
         #expect((repair.differences ?? 0) > 0)
         #expect(repair.summary?.contains("policy") == true)
-        let repaired = apply(repair.operations, to: believed)
+        let repaired = believed.applying(repair.operations)
         step.written()
         let full = PolicyCompiler.compile(first, settings: Self.settings, localCgroups: cgroups, previous: repair.compilation.allocation)
         #expect(repaired == full.state)
         #expect(step.incremental?.state == full.state)
-    }
-
-    func apply(_ operations: [MapOperation], to state: DesiredState) -> DesiredState {
-        var state = state
-        for operation in operations {
-            switch operation {
-            case let .setConfig(config): state.config = config
-            case let .updateCIDR(key, value): state.cidrs[key] = value
-            case let .updatePolicy(key, value): state.policy[key] = value
-            case let .updateAddress(key, value): state.addresses[key] = value
-            case let .updateEndpoint(key, value): state.endpoints[key] = value
-            case let .deleteEndpoint(key): state.endpoints[key] = nil
-            case let .deleteAddress(key): state.addresses[key] = nil
-            case let .deletePolicy(key): state.policy[key] = nil
-            case let .deleteCIDR(key): state.cidrs[key] = nil
-            }
-        }
-        return state
     }
 }
 
@@ -104,7 +93,7 @@ extension CompileStepTests {
         let backend = PodRef(namespace: "demo", name: "backend")
         var kernel = DesiredState(config: DatapathConfig(allowFromHost: true, denyUnknownPods: true))
         var pass = step.prepare(first, cgroups, handed: nil, realized: kernel, limits: StateLimits(), now: 0)
-        kernel = apply(pass.operations, to: kernel)
+        kernel = kernel.applying(pass.operations)
         step.written()
         // Numbered 0 from now on (the source's first reading has no changes).
         pass = step.prepare(first, cgroups, handed: SourceChanges(since: 0, sequence: 0, changes: []), realized: nil,
@@ -124,12 +113,12 @@ extension CompileStepTests {
         kernel = DesiredState(config: DatapathConfig(allowFromHost: true, denyUnknownPods: true))
         pass = other.prepare(first, cgroups, handed: SourceChanges(since: 0, sequence: 0, changes: []), realized: kernel,
                              limits: StateLimits(), now: 0)
-        kernel = apply(pass.operations, to: kernel)
+        kernel = kernel.applying(pass.operations)
         other.written()
         pass = other.prepare(second, cgroups, handed: SourceChanges(since: 5, sequence: 6, changes: []), realized: nil,
                              limits: StateLimits(), now: 10)
         #expect(!pass.full && !pass.operations.isEmpty, "changes from a snapshot the step does not hold were trusted")
-        kernel = apply(pass.operations, to: kernel)
+        kernel = kernel.applying(pass.operations)
         other.written()
         #expect(kernel == PolicyCompiler.compile(second, settings: Self.settings, localCgroups: cgroups, previous: pass.compilation.allocation).state)
 
@@ -137,7 +126,7 @@ extension CompileStepTests {
         pass = other.prepare(first, cgroups, handed: SourceChanges(since: 6, sequence: 7, changes: [.pod(backend, first.pods[backend])]),
                              realized: nil, limits: StateLimits(), now: 20)
         #expect(!pass.full && !pass.operations.isEmpty)
-        kernel = apply(pass.operations, to: kernel)
+        kernel = kernel.applying(pass.operations)
         other.written()
         #expect(kernel == PolicyCompiler.compile(first, settings: Self.settings, localCgroups: cgroups, previous: pass.compilation.allocation).state)
     }

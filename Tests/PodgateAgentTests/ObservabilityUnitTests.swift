@@ -6,10 +6,10 @@ import PodgateDatapath
 @testable import PodgateAgent
 import PodgateModel
 
-func sampleRecord(_ n: Int = 0, verdict: String = "denied", where side: String = "client", src: String? = "demo/frontend",
+func sampleRecord(_ n: Int = 0, verdict: EventRecord.Verdict = .denied, where side: EventRecord.Side = .client, src: String? = "demo/frontend",
                   dst: String? = "demo/backend", port: Int = 8080) -> EventRecord {
-    EventRecord(time: "t\(n)", node: "a", where: side, verdict: verdict, reason: "default-deny", protocol: "TCP",
-                src: "10.0.0.1", srcPort: n, dst: "10.0.0.2", dstPort: port, srcPod: src, srcKind: "pod", dstPod: dst,
+    EventRecord(time: "t\(n)", node: "a", where: side, verdict: verdict, reason: .defaultDeny, protocol: "TCP",
+                src: "10.0.0.1", srcPort: n, dst: "10.0.0.2", dstPort: port, srcPod: src, srcKind: .pod, dstPod: dst,
                 policies: [], pid: nil, comm: nil)
 }
 
@@ -17,9 +17,9 @@ func sampleRecord(_ n: Int = 0, verdict: String = "denied", where side: String =
     @Test func filtersByVerdictSidePortNamespaceAndPod() {
         let record = sampleRecord()
         #expect(EventFilter().matches(record))
-        #expect(EventFilter(verdict: "denied", where: "client", port: 8080).matches(record))
-        #expect(!EventFilter(verdict: "audit").matches(record))
-        #expect(!EventFilter(where: "server").matches(record))
+        #expect(EventFilter(verdict: .denied, where: .client, port: 8080).matches(record))
+        #expect(!EventFilter(verdict: .audit).matches(record))
+        #expect(!EventFilter(where: .server).matches(record))
         #expect(!EventFilter(port: 80).matches(record))
         #expect(EventFilter(namespace: "demo").matches(record))
         #expect(!EventFilter(namespace: "other").matches(record))

@@ -40,7 +40,7 @@ import PodgateModel
     }
 
     @Test func revokedEventsCarryTheirCause() throws {
-        var record = sampleRecord(verdict: "revoked", where: "server")
+        var record = sampleRecord(verdict: .revoked, where: .server)
         record.change = ["policy demo/web changed"]
         #expect(record.summary.hasPrefix("revoked server TCP demo/frontend"))
         #expect(record.summary.hasSuffix(" after: policy demo/web changed"))

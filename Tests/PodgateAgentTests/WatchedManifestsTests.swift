@@ -1,4 +1,5 @@
 import Foundation
+import PodgateTestSupport
 import Testing
 @testable import PodgateAgent
 import PodgateManifests
@@ -24,18 +25,9 @@ import PodgateModel
         init() throws { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
         deinit { try? FileManager.default.removeItem(atPath: path) }
         func write(_ name: String, _ text: String) throws { try text.write(toFile: "\(path)/\(name)", atomically: true, encoding: .utf8) }
-        /// Swaps two names in one step (renameat2 RENAME_EXCHANGE), so the
-        /// reader never sees the name missing: a replacement, not a deletion.
-        func exchange(_ a: String, _ b: String) throws {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-            process.arguments = ["-c", "import ctypes,os,sys; libc=ctypes.CDLL(None, use_errno=True); "
-                                 + "sys.exit(0 if libc.renameat2(-100, sys.argv[1].encode(), -100, sys.argv[2].encode(), 2) == 0 else ctypes.get_errno())",
-                                 "\(path)/\(a)", "\(path)/\(b)"]
-            try process.run()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else { throw CocoaError(.fileWriteUnknown) }
-        }
+        /// Swaps two names in one step, so the reader never sees the name
+        /// missing: a replacement, not a deletion.
+        func exchange(_ a: String, _ b: String) throws { try PathExchange.swap("\(path)/\(a)", "\(path)/\(b)") }
     }
 
     @Test func aBrokenFileKeepsItsLastGoodContent() throws {

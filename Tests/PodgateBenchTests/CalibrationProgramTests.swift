@@ -1,3 +1,4 @@
+import PodgateTestSupport
 import Testing
 @testable import PodgateBench
 @testable import PodgateBenchCore
@@ -8,14 +9,7 @@ import Glibc
 /// The known cost of `bench datapath --check` must load at every size it may be
 /// given: the verifier walks the bounded loop once per iteration.
 @Suite(.serialized) struct CalibrationProgramTests {
-    static var kernel: Bool {
-        if geteuid() == 0 { return true }
-        if getenv("CI").map({ String(cString: $0) }) == "true" { return true }  // CI: run, and fail
-        print("*** CalibrationProgramTests: SKIPPED, loading BPF programs needs root ***")
-        return false
-    }
-
-    @Test(.enabled(if: kernel)) func loopLoadsAndAttachesFromOneToTheLargestSize() throws {
+    @Test(.kernel) func loopLoadsAndAttachesFromOneToTheLargestSize() throws {
         let cgroup = try Host.cgroup2Mount() + "/podgate-test-calibration-\(getpid())"
         try Host.makeDirectories(cgroup)
         defer { rmdir(cgroup) }

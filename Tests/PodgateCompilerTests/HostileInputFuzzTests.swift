@@ -2,6 +2,7 @@ import Foundation
 import PodgateCompiler
 import PodgateManifests
 import PodgateModel
+import PodgateTestSupport
 import Testing
 
 /// Hostile input through the whole pipeline the agent runs on every file
@@ -11,16 +12,6 @@ import Testing
 /// in Tests/fuzz-corpus, byte mutations and splices of it, and a structured
 /// generator of deep, aliased, huge, mistyped and duplicated documents.
 @Suite struct HostileInputFuzzTests {
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     static var corpusDirectory: String {
         "/" + "\(#filePath)".split(separator: "/").dropLast(2).joined(separator: "/") + "/fuzz-corpus"
@@ -82,7 +73,7 @@ import Testing
     @Test func mutatedCorpusNeverCrashesOrStalls() throws {
         let corpus = try Self.corpus()
         #expect(corpus.count >= 10)
-        var random = SplitMix(state: 0x5eed_0001)
+        var random = SplitMix64(seed: 0x5eed_0001)
         var stats = Stats()
         for file in corpus { Self.run(file.bytes, file.name, &stats) }
         for round in 0..<1500 {
@@ -113,7 +104,7 @@ import Testing
 
     /// Structured hostile documents, generated.
     @Test func generatedHostileDocumentsNeverCrashOrStall() {
-        var random = SplitMix(state: 0x5eed_0002)
+        var random = SplitMix64(seed: 0x5eed_0002)
         var stats = Stats()
         for round in 0..<600 {
             let kind = round % 8

@@ -1,39 +1,9 @@
+import PodgateTestSupport
 import PodgateModel
 @testable import PodgateCompiler
 
-/// A small deterministic generator (SplitMix64) so random tests replay by seed.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-extension DesiredState {
-    /// What the kernel holds after `operations` were written to `self`.
-    func applying(_ operations: [MapOperation]) -> DesiredState {
-        var state = self
-        for operation in operations {
-            switch operation {
-            case let .setConfig(config): state.config = config
-            case let .updateCIDR(key, value): state.cidrs[key] = value
-            case let .updatePolicy(key, value): state.policy[key] = value
-            case let .updateAddress(key, value): state.addresses[key] = value
-            case let .updateEndpoint(key, value): state.endpoints[key] = value
-            case let .deleteEndpoint(key): state.endpoints[key] = nil
-            case let .deleteAddress(key): state.addresses[key] = nil
-            case let .deletePolicy(key): state.policy[key] = nil
-            case let .deleteCIDR(key): state.cidrs[key] = nil
-            }
-        }
-        return state
-    }
-}
+/// Seeded random tests replay by seed (PodgateTestSupport).
+typealias SeededRandom = SplitMix64
 
 func ip(_ text: String) -> IPAddress {
     guard let address = IPAddress(text) else { fatalError("bad test address \(text)") }

@@ -10,9 +10,6 @@ import Testing
 /// namespace a, servers (10.201.0.2, .4) in namespace b. Everything it
 /// creates is removed by `tearDown()` (the sandbox's, plus its files).
 final class AgentHarness: @unchecked Sendable {  // used from one test at a time
-    static var packageRoot: String {
-        "/" + "\(#filePath)".split(separator: "/").dropLast(3).joined(separator: "/")
-    }
     static var executable: String? { PodgateExecutable.path }
 
     let sandbox: KernelSandbox
@@ -29,7 +26,7 @@ final class AgentHarness: @unchecked Sendable {  // used from one test at a time
 
     init() throws {
         guard Self.executable != nil else {
-            throw SandboxError(message: "the agent tests: " + PodgateExecutable.missing)
+            throw CommandError(message: "the agent tests: " + PodgateExecutable.missing)
         }
         sandbox = try KernelSandbox()
         directory = "/tmp/podgate-agent-test-\(sandbox.tag)"
@@ -39,9 +36,9 @@ final class AgentHarness: @unchecked Sendable {  // used from one test at a time
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
         (clients, servers) = try sandbox.makeVethPair()
         for address in ["10.201.0.3", "10.201.0.5", "10.201.0.6"] {
-            try KernelSandbox.run(["ip", "-n", clients, "addr", "add", "\(address)/24", "dev", "pgA\(sandbox.tag.prefix(8))"])
+            try Command.run(["ip", "-n", clients, "addr", "add", "\(address)/24", "dev", "pgA\(sandbox.tag.prefix(8))"])
         }
-        try KernelSandbox.run(["ip", "-n", servers, "addr", "add", "10.201.0.4/24", "dev", "pgB\(sandbox.tag.prefix(8))"])
+        try Command.run(["ip", "-n", servers, "addr", "add", "10.201.0.4/24", "dev", "pgB\(sandbox.tag.prefix(8))"])
     }
 
     func tearDown() {
@@ -105,8 +102,8 @@ final class AgentHarness: @unchecked Sendable {  // used from one test at a time
     func waitApplied(timeout: Double = 10) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while appliedGeneration < generation {
-            if let agent, !agent.isRunning { throw SandboxError(message: "the agent exited:\n\(log)") }
-            if Date() > deadline { throw SandboxError(message: "generation \(generation) not applied in \(timeout) s:\n\(log)") }
+            if let agent, !agent.isRunning { throw CommandError(message: "the agent exited:\n\(log)") }
+            if Date() > deadline { throw CommandError(message: "generation \(generation) not applied in \(timeout) s:\n\(log)") }
             usleep(5_000)
         }
     }
@@ -115,30 +112,30 @@ final class AgentHarness: @unchecked Sendable {  // used from one test at a time
     func waitAppliedAsync(timeout: Double = 30) async throws {
         let deadline = Date().addingTimeInterval(timeout)
         while appliedGeneration < generation {
-            if let agent, !agent.isRunning { throw SandboxError(message: "the agent exited:\n\(log)") }
-            if Date() > deadline { throw SandboxError(message: "generation \(generation) not applied in \(timeout) s:\n\(log)") }
+            if let agent, !agent.isRunning { throw CommandError(message: "the agent exited:\n\(log)") }
+            if Date() > deadline { throw CommandError(message: "generation \(generation) not applied in \(timeout) s:\n\(log)") }
             try await Task.sleep(for: .milliseconds(10))
         }
     }
 
     var log: String { (try? String(contentsOfFile: directory + "/agent.log", encoding: .utf8)) ?? "" }
 
-    func script(in pod: String, namespace: String, _ arguments: [String]) throws -> ProbeProcess {
-        try sandbox.spawn(script: BypassScript.text, cgroup: cgroup(pod), namespace: namespace, arguments)
+    func script(in pod: String, namespace: String, _ arguments: [String]) throws -> HelperProcess {
+        try sandbox.session(cgroup: cgroup(pod), namespace: namespace, arguments)
     }
 
     /// Starts a continuous prober; returns it once it is ready.
-    func loop(from pod: String, source: String, to destination: String, allowedPort: Int, deniedPort: Int, stopFile: String) throws -> ProbeProcess {
+    func loop(from pod: String, source: String, to destination: String, allowedPort: Int, deniedPort: Int, stopFile: String) throws -> HelperProcess {
         let prober = try script(in: pod, namespace: clients, ["loop", source, destination, "\(allowedPort)", "\(deniedPort)", stopFile, "300"])
         _ = prober.nextLine()
-        guard prober.nextLine() == "ready" else { throw SandboxError(message: "prober did not start") }
+        guard prober.nextLine() == "ready" else { throw CommandError(message: "prober did not start") }
         return prober
     }
 
     func server(_ pod: String, address: String, ports: [Int]) throws {
         let server = try script(in: pod, namespace: servers, ["accept-loop", address] + ports.map(String.init))
         _ = server.nextLine()
-        guard server.nextLine() == "ready" else { throw SandboxError(message: "server \(pod) did not start") }
+        guard server.nextLine() == "ready" else { throw CommandError(message: "server \(pod) did not start") }
     }
 
     static func counts(_ line: String) -> [String: Int] { UpgradeAndCleanupTests.counts(line) }

@@ -1,4 +1,5 @@
 import Foundation
+import PodgateTestSupport
 import PodgateCgroups
 import PodgateModel
 import Testing
@@ -7,7 +8,7 @@ import Testing
 /// The agent's life, with the real executable: SIGKILL and restart, a pod
 /// started while the agent is down, policies flipping under load, a state
 /// that does not fit the maps. Probes run continuously throughout.
-@Suite(.serialized, .enabled(if: KernelGate.enabled, "needs root (or CI=true)"))
+@Suite(.serialized, .kernel)
 struct AgentLifecycleTests {
     static let basePods = [
         "ns.yaml": Manifests.namespace(),
@@ -95,16 +96,16 @@ struct AgentLifecycleTests {
         try harness.server("backend", address: "10.201.0.2", ports: [8080])
         let stop = harness.directory + "/stop"
         let both = try harness.loop(from: "both", source: "10.201.0.5", to: "10.201.0.2", allowedPort: 8080, deniedPort: 0, stopFile: stop)
-        // Long-lived connections to an echo server on 8081 (RevocationScript).
-        let echo = try harness.sandbox.spawn(script: RevocationScript.text, cgroup: harness.cgroup("backend"), namespace: harness.servers,
+        // Long-lived connections to an echo server on 8081 (the helper session's echo-server).
+        let echo = try harness.sandbox.session(cgroup: harness.cgroup("backend"), namespace: harness.servers,
                                              ["echo-server", "10.201.0.2", "8081", ""])
         _ = echo.nextLine()
-        guard echo.nextLine() == "ready" else { throw SandboxError(message: "echo server did not start") }
-        func hold(_ pod: String, _ source: String) throws -> ProbeProcess {
-            let held = try harness.sandbox.spawn(script: RevocationScript.text, cgroup: harness.cgroup(pod), namespace: harness.clients,
+        guard echo.nextLine() == "ready" else { throw CommandError(message: "echo server did not start") }
+        func hold(_ pod: String, _ source: String) throws -> HelperProcess {
+            let held = try harness.sandbox.session(cgroup: harness.cgroup(pod), namespace: harness.clients,
                                                  ["hold", source, stop, "held,tcp,10.201.0.2,8081"])
             _ = held.nextLine()
-            guard held.nextLine() == "ready" else { throw SandboxError(message: "\(pod) could not hold a connection") }
+            guard held.nextLine() == "ready" else { throw CommandError(message: "\(pod) could not hold a connection") }
             return held
         }
         let bothHeld = try hold("both", "10.201.0.5")

@@ -1,5 +1,6 @@
 import CLibbpf
 import Foundation
+import PodgateTestSupport
 import PodgateCgroups
 import Testing
 @testable import PodgateDatapath
@@ -9,19 +10,10 @@ import Testing
 /// program on the same cgroup and hook and a foreign pin in the same
 /// directory, says what it removed and what it left, exits 0; run again it
 /// is a no-op and says so.
-@Suite(.serialized, .enabled(if: KernelGate.enabled, "needs root (or CI=true)"))
+@Suite(.serialized, .kernel)
 struct CleanupCommandTests {
     static func cleanup(_ pinDirectory: String) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: AgentHarness.executable!)
-        process.arguments = ["agent", "--cleanup", "--pin-dir", pinDirectory]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try Command.status(executable: AgentHarness.executable!, ["agent", "--cleanup", "--pin-dir", pinDirectory])
     }
 
     @Test func cleanupCommandRemovesOnlyPodgatesAndSaysWhat() async throws {

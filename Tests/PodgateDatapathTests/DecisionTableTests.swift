@@ -1,4 +1,5 @@
 import Foundation
+import PodgateTestSupport
 import PodgateCgroups
 import PodgateCompiler
 import PodgateModel
@@ -11,7 +12,7 @@ import Testing
 /// and the reason. The kernel's answer is read from its decision counters
 /// (exact: where, verdict, reason), cross-checked with what the socket saw.
 /// Rules as numbered in docs/policy-semantics.md.
-@Suite(.serialized, .enabled(if: KernelGate.enabled, "needs root (or CI=true)"))
+@Suite(.serialized, .kernel)
 struct DecisionTableTests {
     struct Case: Sendable, CustomStringConvertible {
         var name: String
@@ -132,7 +133,7 @@ struct DecisionTableTests {
             let expected = MapLookup.client(state, source: cgroup, destination: KernelTests.target!, port: item.port,
                                             transport: item.transport).map(Outcome.init)
             let before = try maps.counters()
-            let probe = try sandbox.probe(cgroup: sandbox.cgroupPath, namespace: namespace,
+            let probe = try sandbox.session(cgroup: sandbox.cgroupPath, namespace: namespace,
                                           ["connect", "10.200.0.1", String(item.port), item.transport == .tcp ? "tcp" : "udp"]).finish()
             let counted = Self.decisions(at: .client, from: before, to: try maps.counters())
             // A decision is counted once; none when the kernel leaves it to the
@@ -201,7 +202,7 @@ struct DecisionTableTests {
         var applied: DesiredState?
         try maps.apply(StateDiff.operations(from: nil, to: Self.serverBase(cgroup)))
         applied = Self.serverBase(cgroup)
-        let listener = try sandbox.probe(cgroup: sandbox.cgroupPath, namespace: serverSide, ["serve", "10.201.0.2", "9000"])
+        let listener = try sandbox.session(cgroup: sandbox.cgroupPath, namespace: serverSide, ["serve", "10.201.0.2", "9000"])
         _ = listener.nextLine()
         #expect(listener.nextLine() == "ready")
 
@@ -215,7 +216,7 @@ struct DecisionTableTests {
             let before = try maps.counters()
             // A refused SYN is dropped: the client's timeout is the only wait, and
             // the verdict is read from the counters, not from the timing.
-            let probe = try sandbox.probe(cgroup: nil, namespace: clientSide,
+            let probe = try sandbox.session(cgroup: nil, namespace: clientSide,
                                           ["connect", "10.201.0.2", String(item.port), "tcp", "1.5"]).finish()
             let counted = Self.decisions(at: .server, from: before, to: try maps.counters())
             #expect(counted.count == 1, "\(item): \(counted)")

@@ -1,4 +1,6 @@
 import Foundation
+import PodgateModel
+import PodgateTestSupport
 import Testing
 @testable import PodgateDatapath
 
@@ -6,7 +8,7 @@ import Testing
 /// restarted agent must report them like any other: pods, policies and the
 /// real source address (they came out unnamed, with "src":"::", because
 /// they were read before the first compilation).
-@Suite(.serialized, .enabled(if: KernelGate.enabled, "needs root (or CI=true)"))
+@Suite(.serialized, .kernel)
 struct DowntimeEventsTests {
     @Test func refusalsWhileTheAgentIsDownAreReportedWithNamesAfterRestart() throws {
         let harness = try AgentHarness()
@@ -20,7 +22,7 @@ struct DowntimeEventsTests {
         unlink(harness.state + "/applied-generation")
 
         let eventsFile = harness.directory + "/events.jsonl"
-        let before = Self.records(eventsFile).count
+        let before = EventsFile.records(eventsFile).count
         // No agent: the kernel refuses (client side, EPERM) and queues the events.
         let probe = try harness.script(in: "other", namespace: harness.clients,
                                        ["loop", "10.201.0.3", "10.201.0.2", "0", "8080", harness.directory + "/stop-down", "0.3"]).finish()
@@ -28,27 +30,20 @@ struct DowntimeEventsTests {
 
         try harness.startAgent()
         try harness.waitApplied()
-        var refusals: [[String: Any]] = []
+        var refusals: [EventRecord] = []
         let deadline = Date().addingTimeInterval(10)
         repeat {
-            refusals = Self.records(eventsFile).dropFirst(before).filter { ($0["dstPort"] as? Int) == 8080 }
+            refusals = EventsFile.records(eventsFile).dropFirst(before).filter { $0.dstPort == 8080 }
             if !refusals.isEmpty { break }
             usleep(50_000)
         } while Date() < deadline
         try #require(!refusals.isEmpty, "no event of the downtime reported:\n\(harness.log)")
         for record in refusals {
-            #expect(record["srcPod"] as? String == "demo/other", "\(record)")
-            #expect(record["dstPod"] as? String == "demo/backend", "\(record)")
-            #expect(record["src"] as? String == "10.201.0.3", "\(record)")
-            #expect(record["reason"] as? String == "not-authorized", "\(record)")
-            #expect((record["policies"] as? [String]) == ["demo/p"], "\(record)")
-        }
-    }
-
-    static func records(_ path: String) -> [[String: Any]] {
-        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").compactMap {
-            (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
+            #expect(record.srcPod == "demo/other", "\(record)")
+            #expect(record.dstPod == "demo/backend", "\(record)")
+            #expect(record.src == "10.201.0.3", "\(record)")
+            #expect(record.reason == .notAuthorized, "\(record)")
+            #expect(record.policies == ["demo/p"], "\(record)")
         }
     }
 }

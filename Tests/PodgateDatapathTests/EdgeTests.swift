@@ -1,6 +1,7 @@
 import CLibbpf
 import CPodgateABI
 import Foundation
+import PodgateTestSupport
 import PodgateCgroups
 import PodgateModel
 import Testing
@@ -16,7 +17,7 @@ import Testing
 ///   node 10.203.0.1 | fd00:203::1  --pod veth--  db 10.203.0.2 | fd00:203::2
 ///   pod X: 10.203.0.5 | fd00:203::5 (local, routed to the pod veth; db admits it on UDP 5353)
 ///   remote pod R: 10.244.9.9 | fd00:244::9 (routed to the uplink; db admits it on UDP 5353)
-@Suite(.serialized, .enabled(if: KernelGate.enabled, "needs root (or CI=true)"))
+@Suite(.serialized, .kernel)
 struct EdgeTests {
     /// Runs `body` on this thread inside network namespace `name` (setns
     /// affects the calling thread only), then returns to the original one.
@@ -27,9 +28,9 @@ struct EdgeTests {
     static func inNamespace<T>(_ name: String, _ body: () throws -> T) throws -> T {
         let original = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
         let target = open("/run/netns/" + name, O_RDONLY | O_CLOEXEC)
-        guard original >= 0, target >= 0 else { throw SandboxError(message: "open netns \(name): errno \(errno)") }
+        guard original >= 0, target >= 0 else { throw CommandError(message: "open netns \(name): errno \(errno)") }
         defer { close(original); close(target) }
-        guard setns(target, newNet) == 0 else { throw SandboxError(message: "setns \(name): errno \(errno)") }
+        guard setns(target, newNet) == 0 else { throw CommandError(message: "setns \(name): errno \(errno)") }
         defer { _ = setns(original, newNet) }
         return try body()
     }
@@ -40,7 +41,7 @@ struct EdgeTests {
     /// Its outcome is not asserted (before the load nothing is filtered).
     static func warmNeighbours(_ namespace: String, _ addresses: [String]) throws {
         for address in addresses {
-            try KernelSandbox.run(["sh", "-c", "ip netns exec \(namespace) ping -c1 -W3 \(address) >/dev/null 2>&1 || true"])
+            try Command.run(["sh", "-c", "ip netns exec \(namespace) ping -c1 -W3 \(address) >/dev/null 2>&1 || true"])
         }
     }
 
@@ -50,25 +51,25 @@ struct EdgeTests {
         let outside = try sandbox.makeNamespace("out"), node = try sandbox.makeNamespace("node"), db = try sandbox.makeNamespace("db")
         let tag = sandbox.tag.prefix(7)
         let uplink = "pgU\(tag)n", podVeth = "pgP\(tag)n"
-        try KernelSandbox.run(["ip", "link", "add", "pgU\(tag)o", "netns", outside, "type", "veth", "peer", "name", uplink, "netns", node])
-        try KernelSandbox.run(["ip", "link", "add", "pgP\(tag)d", "netns", db, "type", "veth", "peer", "name", podVeth, "netns", node])
+        try Command.run(["ip", "link", "add", "pgU\(tag)o", "netns", outside, "type", "veth", "peer", "name", uplink, "netns", node])
+        try Command.run(["ip", "link", "add", "pgP\(tag)d", "netns", db, "type", "veth", "peer", "name", podVeth, "netns", node])
         for (namespace, device, addresses) in [(outside, "pgU\(tag)o", ["10.201.0.1/24", "fd00:201::1/64"]),
                                                (node, uplink, ["10.201.0.2/24", "fd00:201::2/64"]),
                                                (node, podVeth, ["10.203.0.1/24", "fd00:203::1/64"]),
                                                (db, "pgP\(tag)d", ["10.203.0.2/24", "fd00:203::2/64"])] {
             for address in addresses {
-                try KernelSandbox.run(["ip", "-n", namespace, "addr", "add", address, "dev", device] + (address.contains(":") ? ["nodad"] : []))
+                try Command.run(["ip", "-n", namespace, "addr", "add", address, "dev", device] + (address.contains(":") ? ["nodad"] : []))
             }
-            try KernelSandbox.run(["ip", "-n", namespace, "link", "set", device, "up"])
+            try Command.run(["ip", "-n", namespace, "link", "set", device, "up"])
         }
         for route in [[outside, "10.203.0.0/24", "via", "10.201.0.2"], [outside, "fd00:203::/64", "via", "fd00:201::2"],
                       [db, "default", "via", "10.203.0.1"], [db, "default", "via", "fd00:203::1"],
                       [node, "10.244.9.0/24", "via", "10.201.0.1"], [node, "fd00:244::/64", "via", "fd00:201::1"]] {
-            try KernelSandbox.run(["ip", "-n", route[0], "route", "add"] + route.dropFirst())
+            try Command.run(["ip", "-n", route[0], "route", "add"] + route.dropFirst())
         }
         for setting in ["net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1", "net.ipv4.conf.all.rp_filter=0",
                         "net.ipv4.conf.\(uplink).rp_filter=0", "net.ipv4.conf.all.accept_local=1", "net.ipv4.conf.\(uplink).accept_local=1"] {
-            try KernelSandbox.run(["ip", "netns", "exec", node, "sysctl", "-qw", setting])
+            try Command.run(["ip", "netns", "exec", node, "sysctl", "-qw", setting])
         }
         // Static neighbours: a delivery count must not wait for (or lose to)
         // neighbour discovery on a loaded machine (as in FailClosedNet).
@@ -78,7 +79,7 @@ struct EdgeTests {
                                                   (node, uplink, "10.201.0.1", macs.out), (node, uplink, "fd00:201::1", macs.out),
                                                   (node, podVeth, "10.203.0.2", macs.db), (node, podVeth, "fd00:203::2", macs.db),
                                                   (db, "pgP\(tag)d", "10.203.0.1", macs.pod), (db, "pgP\(tag)d", "fd00:203::1", macs.pod)] {
-            try KernelSandbox.run(["ip", "-n", namespace, "neigh", "replace", address, "lladdr", mac, "dev", device, "nud", "permanent"])
+            try Command.run(["ip", "-n", namespace, "neigh", "replace", address, "lladdr", mac, "dev", device, "nud", "permanent"])
         }
         let dbCgroup = sandbox.cgroupPath + "/db"
         try Cgroups.create(dbCgroup)
@@ -137,7 +138,7 @@ struct EdgeTests {
         #expect(try maps.counters().edgeForged == UInt64(4 * count))
 
         // Echo requests from outside the node to the deny pod: judged at the edge (its kernel would answer).
-        try KernelSandbox.run(["ip", "netns", "exec", outside, "sysctl", "-qw", "net.ipv4.ping_group_range=0 0"])
+        try Command.run(["ip", "netns", "exec", outside, "sysctl", "-qw", "net.ipv4.ping_group_range=0 0"])
         for address in ["10.203.0.2", "fd00:203::2"] {
             #expect(try tests.lines(sandbox, nil, outside, ["ping", address, "3", "0.5"]) == ["replies 0"], "ping \(address) from outside")
         }
@@ -177,11 +178,11 @@ struct EdgeTests {
         let db = try sandbox.makeNamespace("db"), p2 = try sandbox.makeNamespace("p2")
         let tag = sandbox.tag.prefix(7)
         let uplink = "pgU\(tag)n", podVeth = "pgP\(tag)n", bridge = "pgB\(tag)n", port = "pgQ\(tag)n", tunnel = "pgV\(tag)n"
-        try KernelSandbox.run(["ip", "link", "add", "pgU\(tag)o", "netns", outside, "type", "veth", "peer", "name", uplink, "netns", node])
-        try KernelSandbox.run(["ip", "link", "add", "pgP\(tag)d", "netns", db, "type", "veth", "peer", "name", podVeth, "netns", node])
-        try KernelSandbox.run(["ip", "link", "add", "pgQ\(tag)p", "netns", p2, "type", "veth", "peer", "name", port, "netns", node])
-        try KernelSandbox.run(["ip", "-n", node, "link", "add", bridge, "type", "bridge"])
-        try KernelSandbox.run(["ip", "-n", node, "link", "set", port, "master", bridge, "up"])
+        try Command.run(["ip", "link", "add", "pgU\(tag)o", "netns", outside, "type", "veth", "peer", "name", uplink, "netns", node])
+        try Command.run(["ip", "link", "add", "pgP\(tag)d", "netns", db, "type", "veth", "peer", "name", podVeth, "netns", node])
+        try Command.run(["ip", "link", "add", "pgQ\(tag)p", "netns", p2, "type", "veth", "peer", "name", port, "netns", node])
+        try Command.run(["ip", "-n", node, "link", "add", bridge, "type", "bridge"])
+        try Command.run(["ip", "-n", node, "link", "set", port, "master", bridge, "up"])
         for (namespace, device, addresses) in [(outside, "pgU\(tag)o", ["10.211.0.1/24", "fd00:211::1/64"]),
                                                (node, uplink, ["10.211.0.2/24", "fd00:211::2/64"]),
                                                (node, podVeth, ["10.213.0.1/24", "fd00:213::1/64"]),
@@ -189,20 +190,20 @@ struct EdgeTests {
                                                (node, bridge, ["10.214.0.1/24", "fd00:214::1/64"]),
                                                (p2, "pgQ\(tag)p", ["10.214.0.2/24", "fd00:214::2/64"])] {
             for address in addresses {
-                try KernelSandbox.run(["ip", "-n", namespace, "addr", "add", address, "dev", device] + (address.contains(":") ? ["nodad"] : []))
+                try Command.run(["ip", "-n", namespace, "addr", "add", address, "dev", device] + (address.contains(":") ? ["nodad"] : []))
             }
-            try KernelSandbox.run(["ip", "-n", namespace, "link", "set", device, "up"])
+            try Command.run(["ip", "-n", namespace, "link", "set", device, "up"])
         }
         for route in [[outside, "10.213.0.0/24", "via", "10.211.0.2"], [outside, "fd00:213::/64", "via", "fd00:211::2"],
                       [outside, "10.214.0.0/24", "via", "10.211.0.2"], [outside, "fd00:214::/64", "via", "fd00:211::2"],
                       [db, "default", "via", "10.213.0.1"], [db, "default", "via", "fd00:213::1"],
                       [p2, "default", "via", "10.214.0.1"], [p2, "default", "via", "fd00:214::1"],
                       [node, "default", "via", "10.211.0.1"], [node, "default", "via", "fd00:211::1"]] {
-            try KernelSandbox.run(["ip", "-n", route[0], "route", "add"] + route.dropFirst())
+            try Command.run(["ip", "-n", route[0], "route", "add"] + route.dropFirst())
         }
         for setting in ["net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1", "net.ipv4.conf.all.rp_filter=0",
                         "net.ipv4.conf.\(uplink).rp_filter=0", "net.ipv4.conf.all.accept_local=1", "net.ipv4.conf.\(uplink).accept_local=1"] {
-            try KernelSandbox.run(["ip", "netns", "exec", node, "sysctl", "-qw", setting])
+            try Command.run(["ip", "netns", "exec", node, "sysctl", "-qw", setting])
         }
         let dbCgroup = sandbox.cgroupPath + "/db", p2Cgroup = sandbox.cgroupPath + "/p2"
         try Cgroups.create(dbCgroup)
@@ -222,8 +223,8 @@ struct EdgeTests {
         #expect(try Self.inNamespace(node) { try loader.resyncAutoEdges(maps: maps) } == nil, "nothing changed")
 
         // A device that appears after the start (as flannel.1 or wg0 would) gets the filter at the next scan.
-        try KernelSandbox.run(["ip", "-n", node, "link", "add", tunnel, "type", "vxlan", "id", "42", "dstport", "4789", "dev", uplink])
-        try KernelSandbox.run(["ip", "-n", node, "link", "set", tunnel, "up"])
+        try Command.run(["ip", "-n", node, "link", "add", tunnel, "type", "vxlan", "id", "42", "dstport", "4789", "dev", uplink])
+        try Command.run(["ip", "-n", node, "link", "set", tunnel, "up"])
         #expect(try Self.inNamespace(node) { try loader.resyncAutoEdges(maps: maps) } == [uplink, tunnel])
         #expect(try Self.inNamespace(node) { EdgeFilter.programID(interface: tunnel) } != nil, "podgate_edge on the new device")
         #expect(Set(try EdgeFilter.recorded(maps.edgesFD)).count == 2)
@@ -284,7 +285,7 @@ struct EdgeTests {
         }
 
         // The tunnel goes: the next scan forgets it.
-        try KernelSandbox.run(["ip", "-n", node, "link", "del", tunnel])
+        try Command.run(["ip", "-n", node, "link", "del", tunnel])
         #expect(try Self.inNamespace(node) { try loader.resyncAutoEdges(maps: maps) } == [uplink])
         #expect(try EdgeFilter.recorded(maps.edgesFD).count == 1)
         print("podgate-failclosed: item 4 (edge, auto): selected [\(uplink)] then +vxlan; \(4 * count) forged datagrams from outside (p2 behind a bridge, the node; v4+v6), \(through) got through")

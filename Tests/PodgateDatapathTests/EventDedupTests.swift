@@ -1,4 +1,5 @@
 import Foundation
+import PodgateTestSupport
 import PodgateCgroups
 import PodgateModel
 import Testing
@@ -6,28 +7,22 @@ import Testing
 
 /// "Each refused connection is reported once": a denied SYN that the client
 /// retransmits is counted every time but reported as one event.
-@Suite(.serialized, .enabled(if: KernelGate.enabled, "needs root (or CI=true)"))
+@Suite(.serialized, .kernel)
 struct EventDedupTests {
     @Test func retransmittedSYNsAreCountedButReportedOnce() throws {
-        let sandbox = try KernelSandbox()
+        let (sandbox, maps) = try KernelSandbox.loaded()
         defer { sandbox.tearDown() }
-        let maps = try sandbox.loader.load(attachingTo: sandbox.cgroupPath)
         let (clientSide, serverSide) = try sandbox.serverBehindVeth(maps)
-        let collector = EventCollector()
-        let reader = try DatapathEventReader(maps: maps, onEvent: collector.append)
-        try reader.start()
-        defer { reader.stop() }
+        let collector = try sandbox.collectEvents(maps)
         // The listener must outlive both probes (~4 s plus two interpreter starts,
         // far more under load): gone, its port answers RST ("refused"). Killed in tearDown.
-        let listener = try sandbox.probe(cgroup: sandbox.cgroupPath, namespace: serverSide, ["listen", "10.201.0.2", "8080", "60"])
-        _ = listener.nextLine()
-        #expect(listener.nextLine() == "ready")
+        let listener = try sandbox.ready(cgroup: sandbox.cgroupPath, namespace: serverSide, ["listen", "10.201.0.2", "8080", "60"])
 
         // One connect() waiting 3.5 s: the SYN goes out at 0, ~1 and ~3 s.
-        let denied = try sandbox.probe(cgroup: nil, namespace: clientSide, ["connect", "10.201.0.2", "8080", "tcp", "3.5"]).finish()
+        let denied = try sandbox.session(cgroup: nil, namespace: clientSide, ["connect", "10.201.0.2", "8080", "tcp", "3.5"]).finish()
         #expect(denied.lines == ["timeout"])
         // A second connection (a new source port) is a new refusal: reported.
-        let again = try sandbox.probe(cgroup: nil, namespace: clientSide, ["connect", "10.201.0.2", "8080", "tcp", "0.5"]).finish()
+        let again = try sandbox.session(cgroup: nil, namespace: clientSide, ["connect", "10.201.0.2", "8080", "tcp", "0.5"]).finish()
         #expect(again.lines == ["timeout"])
         usleep(300_000)
 

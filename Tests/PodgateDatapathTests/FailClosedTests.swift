@@ -1,4 +1,5 @@
 import Foundation
+import PodgateTestSupport
 import PodgateCgroups
 import PodgateModel
 import Testing
@@ -14,7 +15,7 @@ import Testing
 /// joined by a veth to namespace "pod" (10.201.0.2, fd00:201::2). Pods are
 /// cgroups below the sandbox cgroup; a pod's process joins its cgroup first,
 /// then the namespace.
-@Suite(.serialized, .enabled(if: KernelGate.enabled, "needs root (or CI=true)"))
+@Suite(.serialized, .kernel)
 struct FailClosedTests {
     static let podAddress4 = IPAddress("10.201.0.2")!
     static let podAddress6 = IPAddress("fd00:201::2")!
@@ -31,21 +32,19 @@ struct FailClosedTests {
     static func say(_ text: String) { print("podgate-failclosed: \(text)") }
 
     func lines(_ sandbox: KernelSandbox, _ cgroup: String?, _ namespace: String, _ arguments: [String]) throws -> [String] {
-        try sandbox.spawn(script: FailClosedScript.text, cgroup: cgroup, namespace: namespace, arguments).finish().lines
+        try sandbox.session(cgroup: cgroup, namespace: namespace, arguments).finish().lines
     }
 
-    func started(_ sandbox: KernelSandbox, _ cgroup: String?, _ namespace: String, _ arguments: [String]) throws -> ProbeProcess {
-        let probe = try sandbox.spawn(script: FailClosedScript.text, cgroup: cgroup, namespace: namespace, arguments)
-        #expect(probe.nextLine()?.hasPrefix("pid") == true)
-        #expect(probe.nextLine() == "ready")
+    func started(_ sandbox: KernelSandbox, _ cgroup: String?, _ namespace: String, _ arguments: [String]) throws -> HelperProcess {
+        let probe = try sandbox.ready(cgroup: cgroup, namespace: namespace, arguments)
         return probe
     }
 
     /// A counting listener (`count-dgrams`/`count-raw` with its stop file
     /// appended); `stop()` ends it once the senders are done and returns its lines.
     final class Listener {
-        let probe: ProbeProcess, stopFile: String
-        init(probe: ProbeProcess, stopFile: String) { self.probe = probe; self.stopFile = stopFile }
+        let probe: HelperProcess, stopFile: String
+        init(probe: HelperProcess, stopFile: String) { self.probe = probe; self.stopFile = stopFile }
         func stop() -> [String] {
             _ = FileManager.default.createFile(atPath: stopFile, contents: nil)
             defer { unlink(stopFile) }
@@ -84,9 +83,8 @@ struct FailClosedTests {
     /// martian check is off, as `accept_local` allows); configured, none does,
     /// each is counted. The pod reaching itself over loopback still works.
     @Test func aForgedSelfSourceFromOutsideIsDropped() throws {
-        let sandbox = try KernelSandbox()
+        let (sandbox, maps) = try KernelSandbox.loaded()
         defer { sandbox.tearDown() }
-        let maps = try sandbox.loader.load(attachingTo: sandbox.cgroupPath)
         let net = try FailClosedNet(sandbox)
         let pod = try net.podCgroup("server")
         let count = 20
@@ -112,7 +110,7 @@ struct FailClosedTests {
         let open2 = try attack()
         #expect(open2.v4 == 0 && open2.v6 == 0, "\(open2)")
         // Rule 1 proper: over its loopback the pod reaches itself on every address.
-        let own = try sandbox.spawn(script: BypassScript.text, cgroup: pod, namespace: net.pod, ["self", "10.201.0.2", "7070"]).finish().lines
+        let own = try sandbox.session(cgroup: pod, namespace: net.pod, ["self", "10.201.0.2", "7070"]).finish().lines
         #expect(own == ["127.0.0.1 connected", "10.201.0.2 connected", "::1 connected", "::ffff:10.201.0.2 connected"])
         Self.say("item 1: \(4 * count) forged self-source datagrams (v4+v6, to a deny and to an open pod), \(closed.v4 + closed.v6 + open2.v4 + open2.v6) got through")
     }
@@ -129,9 +127,8 @@ struct FailClosedTests {
     /// echo requests without any socket); the pod's
     /// own UDP-Lite question gets its answer (reply tracking).
     @Test func otherTransportsAreJudgedByTheDefaultPolicy() throws {
-        let sandbox = try KernelSandbox()
+        let (sandbox, maps) = try KernelSandbox.loaded()
         defer { sandbox.tearDown() }
-        let maps = try sandbox.loader.load(attachingTo: sandbox.cgroupPath)
         let net = try FailClosedNet(sandbox)
         let server = try net.podCgroup("server"), client = try net.podCgroup("client")
         // The client pod lives in the outside namespace (10.201.0.1); a pod identity.
@@ -139,7 +136,7 @@ struct FailClosedTests {
                                         defaultPolicy: .allUnauthenticated, address4: IPAddress("10.201.0.1"),
                                         address6: IPAddress("fd00:201::1"))
         for namespace in [net.pod, net.outside] {
-            try KernelSandbox.run(["ip", "netns", "exec", namespace, "sysctl", "-qw", "net.ipv4.ping_group_range=0 0"])
+            try Command.run(["ip", "netns", "exec", namespace, "sysctl", "-qw", "net.ipv4.ping_group_range=0 0"])
         }
         try maps.apply([.setConfig(KernelTests.config), .updateEndpoint(try Cgroups.id(of: server), Self.denyPod()),
                         .updateEndpoint(try Cgroups.id(of: client), clientValue),
@@ -198,7 +195,7 @@ struct FailClosedTests {
             let seen = Self.icmpTypes(errors.stop())
             #expect(seen.contains(address.contains(":") ? 1 : 3), "the port-unreachable error reached the pod's raw socket: \(seen)")
             #expect(seen.contains(address.contains(":") ? 129 : 0), "echo replies reached the pod's raw socket: \(seen)")
-            let echo = try sandbox.spawn(script: FailClosedScript.text, cgroup: nil, namespace: net.outside,
+            let echo = try sandbox.session(cgroup: nil, namespace: net.outside,
                                          ["dgram-echo", "136", address, "6001", "3"])
             _ = echo.nextLine()
             #expect(echo.nextLine() == "ready")
@@ -215,14 +212,13 @@ struct FailClosedTests {
     /// (default 300000: 4.6 times the old shared table's 65536). The answer must
     /// still count as a reply.
     @Test func aPeerFloodFromAnotherPodCannotTurnRepliesIntoNewConnections() throws {
-        let sandbox = try KernelSandbox()
+        let (sandbox, maps) = try KernelSandbox.loaded()
         defer { sandbox.tearDown() }
-        let maps = try sandbox.loader.load(attachingTo: sandbox.cgroupPath)
         let net = try FailClosedNet(sandbox)
         let victim = try net.podCgroup("victim"), flooder = try net.podCgroup("flooder")
         // Both pods share the pod namespace; the flooder owns a second address there.
-        try KernelSandbox.run(["ip", "-n", net.pod, "addr", "add", "10.201.0.3/24", "dev", net.podDevice])
-        for extra in 4...11 { try KernelSandbox.run(["ip", "-n", net.outside, "addr", "add", "10.201.0.\(extra)/24", "dev", net.outsideDevice]) }
+        try Command.run(["ip", "-n", net.pod, "addr", "add", "10.201.0.3/24", "dev", net.podDevice])
+        for extra in 4...11 { try Command.run(["ip", "-n", net.outside, "addr", "add", "10.201.0.\(extra)/24", "dev", net.outsideDevice]) }
         let flooderValue = EndpointValue(identity: IdentityID(302), targetClass: TargetClassID(9), podID: 3, defaultPolicy: .allUnauthenticated,
                                          address4: IPAddress("10.201.0.3"))
         try maps.apply([.setConfig(KernelTests.config), .updateEndpoint(try Cgroups.id(of: victim), Self.denyPod()),
@@ -235,11 +231,11 @@ struct FailClosedTests {
         let runs = 2
         for run in 0..<runs {
             unlink(go)
-            let slow = try sandbox.spawn(script: FailClosedScript.text, cgroup: nil, namespace: net.outside,
+            let slow = try sandbox.session(cgroup: nil, namespace: net.outside,
                                          ["dgram-echo", "17", "10.201.0.1", "\(5400 + run)", "60", go])
             _ = slow.nextLine()
             #expect(slow.nextLine() == "ready")
-            let ask = try sandbox.spawn(script: FailClosedScript.text, cgroup: victim, namespace: net.pod,
+            let ask = try sandbox.session(cgroup: victim, namespace: net.pod,
                                         ["dgram-ask", "17", "10.201.0.1", "\(5400 + run)", "60"])
             #expect(ask.nextLine()?.hasPrefix("pid") == true)
             #expect(slow.nextLine() == "asked 10.201.0.2")
@@ -262,13 +258,12 @@ struct FailClosedTests {
     /// leaves (a sniffer on the other end sees only the node's own address),
     /// each is counted. Sending from the node's addresses works.
     @Test func aHostNetworkPodMaySendOnlyFromTheNodesAddresses() throws {
-        let sandbox = try KernelSandbox()
+        let (sandbox, maps) = try KernelSandbox.loaded()
         defer { sandbox.tearDown() }
-        let maps = try sandbox.loader.load(attachingTo: sandbox.cgroupPath)
         let net = try FailClosedNet(sandbox)
         let hostPod = try net.podCgroup("hostnet")
         // In this test the "pod" namespace plays the node: 10.201.0.2 and fd00:201::2 are its addresses.
-        try KernelSandbox.run(["ip", "-n", net.pod, "addr", "add", "10.201.0.3/24", "dev", net.podDevice])
+        try Command.run(["ip", "-n", net.pod, "addr", "add", "10.201.0.3/24", "dev", net.podDevice])
         let victimPod = AddressValue(kind: .pod, identity: IdentityID(302), targetClass: TargetClassID(9), podID: 3,
                                      defaultPolicy: .deny)
         let node = AddressValue(kind: .host, identity: .host)
@@ -287,7 +282,7 @@ struct FailClosedTests {
             attempts += 5
         }
         // An IP_TRANSPARENT (CAP_NET_ADMIN) UDP socket claiming the pod's address.
-        let transparent = try sandbox.spawn(script: BypassScript.text, cgroup: hostPod, namespace: net.pod,
+        let transparent = try sandbox.session(cgroup: hostPod, namespace: net.pod,
                                             ["transparent-udp", "10.201.0.3", "10.201.0.1", "8080"]).finish().lines
         #expect(transparent != ["sent"], "\(transparent)")
         attempts += 1
@@ -314,25 +309,25 @@ struct FailClosedNet {
         (outside, pod) = try sandbox.makeVethPair()
         outsideDevice = "pgA\(sandbox.tag.prefix(8))"
         podDevice = "pgB\(sandbox.tag.prefix(8))"
-        try KernelSandbox.run(["ip", "-n", outside, "addr", "add", "fd00:201::1/64", "dev", outsideDevice, "nodad"])
-        try KernelSandbox.run(["ip", "-n", pod, "addr", "add", "fd00:201::2/64", "dev", podDevice, "nodad"])
+        try Command.run(["ip", "-n", outside, "addr", "add", "fd00:201::1/64", "dev", outsideDevice, "nodad"])
+        try Command.run(["ip", "-n", pod, "addr", "add", "fd00:201::2/64", "dev", podDevice, "nodad"])
         // Static neighbours: a forged packet must not wait for (or lose to) address resolution.
         let outsideMAC = try Self.mac(outside, outsideDevice), podMAC = try Self.mac(pod, podDevice)
         for (namespace, device, address, mac) in [(outside, outsideDevice, "10.201.0.2", podMAC), (outside, outsideDevice, "fd00:201::2", podMAC),
                                                   (pod, podDevice, "10.201.0.1", outsideMAC), (pod, podDevice, "fd00:201::1", outsideMAC)] {
-            try KernelSandbox.run(["ip", "-n", namespace, "neigh", "replace", address, "lladdr", mac, "dev", device, "nud", "permanent"])
+            try Command.run(["ip", "-n", namespace, "neigh", "replace", address, "lladdr", mac, "dev", device, "nud", "permanent"])
         }
         // IPv4 would drop a packet from the pod's own address as a martian
         // before podgate sees it; a node may allow it (accept_local): so must the test.
         for setting in ["net.ipv4.conf.all.accept_local=1", "net.ipv4.conf.\(podDevice).accept_local=1",
                         "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.\(podDevice).rp_filter=0"] {
-            try KernelSandbox.run(["ip", "netns", "exec", pod, "sysctl", "-qw", setting])
+            try Command.run(["ip", "netns", "exec", pod, "sysctl", "-qw", setting])
         }
     }
 
     static func mac(_ namespace: String, _ device: String) throws -> String {
-        let text = try KernelSandbox.run(["ip", "-n", namespace, "-o", "link", "show", "dev", device])
-        guard let range = text.range(of: "link/ether ") else { throw SandboxError(message: "no MAC for \(device): \(text)") }
+        let text = try Command.run(["ip", "-n", namespace, "-o", "link", "show", "dev", device])
+        guard let range = text.range(of: "link/ether ") else { throw CommandError(message: "no MAC for \(device): \(text)") }
         return String(text[range.upperBound...].prefix(17))
     }
 
@@ -352,30 +347,29 @@ struct FailClosedNet {
 ///
 ///   refused pod 10.202.0.2 -- node 10.202.0.1 | 10.201.0.1 -- db 10.201.0.2:8080
 ///   node: DNAT 10.202.0.1:30080 -> 10.201.0.2:8080, SNAT to 10.201.0.1
-@Suite(.serialized, .enabled(if: KernelGate.enabled, "needs root (or CI=true)"))
+@Suite(.serialized, .kernel)
 struct MasqueradeTests {
     @Test func allowFromHostFalseClosesTheMasqueradeThroughTheNode() throws {
-        let sandbox = try KernelSandbox()
+        let (sandbox, maps) = try KernelSandbox.loaded()
         defer { sandbox.tearDown() }
-        let maps = try sandbox.loader.load(attachingTo: sandbox.cgroupPath)
         let client = try sandbox.makeNamespace("cl"), node = try sandbox.makeNamespace("nd"), db = try sandbox.makeNamespace("db")
         let tag = sandbox.tag.prefix(7)
         func link(_ a: String, _ aAddress: String, _ b: String, _ bAddress: String, _ name: String) throws {
             let left = "pg\(name)\(tag)a", right = "pg\(name)\(tag)b"
-            try KernelSandbox.run(["ip", "link", "add", left, "netns", a, "type", "veth", "peer", "name", right, "netns", b])
-            try KernelSandbox.run(["ip", "-n", a, "addr", "add", aAddress, "dev", left])
-            try KernelSandbox.run(["ip", "-n", b, "addr", "add", bAddress, "dev", right])
-            try KernelSandbox.run(["ip", "-n", a, "link", "set", left, "up"])
-            try KernelSandbox.run(["ip", "-n", b, "link", "set", right, "up"])
+            try Command.run(["ip", "link", "add", left, "netns", a, "type", "veth", "peer", "name", right, "netns", b])
+            try Command.run(["ip", "-n", a, "addr", "add", aAddress, "dev", left])
+            try Command.run(["ip", "-n", b, "addr", "add", bAddress, "dev", right])
+            try Command.run(["ip", "-n", a, "link", "set", left, "up"])
+            try Command.run(["ip", "-n", b, "link", "set", right, "up"])
         }
         try link(client, "10.202.0.2/24", node, "10.202.0.1/24", "C")
         try link(db, "10.201.0.2/24", node, "10.201.0.1/24", "D")
-        try KernelSandbox.run(["ip", "-n", client, "route", "add", "default", "via", "10.202.0.1"])
-        try KernelSandbox.run(["ip", "-n", db, "route", "add", "default", "via", "10.201.0.1"])
-        try KernelSandbox.run(["ip", "netns", "exec", node, "sysctl", "-qw", "net.ipv4.ip_forward=1"])
-        try KernelSandbox.run(["ip", "netns", "exec", node, "iptables", "-t", "nat", "-A", "PREROUTING", "-p", "tcp", "-d", "10.202.0.1",
+        try Command.run(["ip", "-n", client, "route", "add", "default", "via", "10.202.0.1"])
+        try Command.run(["ip", "-n", db, "route", "add", "default", "via", "10.201.0.1"])
+        try Command.run(["ip", "netns", "exec", node, "sysctl", "-qw", "net.ipv4.ip_forward=1"])
+        try Command.run(["ip", "netns", "exec", node, "iptables", "-t", "nat", "-A", "PREROUTING", "-p", "tcp", "-d", "10.202.0.1",
                                "--dport", "30080", "-j", "DNAT", "--to-destination", "10.201.0.2:8080"])
-        try KernelSandbox.run(["ip", "netns", "exec", node, "iptables", "-t", "nat", "-A", "POSTROUTING", "-p", "tcp", "-d", "10.201.0.2",
+        try Command.run(["ip", "netns", "exec", node, "iptables", "-t", "nat", "-A", "POSTROUTING", "-p", "tcp", "-d", "10.201.0.2",
                                "--dport", "8080", "-j", "SNAT", "--to-source", "10.201.0.1"])
 
         let refused = sandbox.cgroupPath + "/refused", dbPod = sandbox.cgroupPath + "/db"
@@ -399,11 +393,9 @@ struct MasqueradeTests {
                           PolicyValue(policyIndex: 1)),
         ]
         try maps.apply([.setConfig(DatapathConfig(allowFromHost: true, denyUnknownPods: true))] + state)
-        let server = try sandbox.spawn(script: FailClosedScript.text, cgroup: dbPod, namespace: db, ["accept-loop", "10.201.0.2", "8080"])
-        _ = server.nextLine()
-        #expect(server.nextLine() == "ready")
+        let server = try sandbox.ready(cgroup: dbPod, namespace: db, ["accept-loop", "10.201.0.2", "8080"])
         func connect(_ address: String, _ port: Int) throws -> String {
-            try sandbox.spawn(script: FailClosedScript.text, cgroup: refused, namespace: client, ["connect", address, "\(port)", "1.5"])
+            try sandbox.session(cgroup: refused, namespace: client, ["connect", address, "\(port)", "tcp", "1.5"])
                 .finish().lines.joined(separator: " ")
         }
         // Directly: refused at the client.

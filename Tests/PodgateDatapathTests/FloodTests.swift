@@ -1,4 +1,6 @@
 import Foundation
+import PodgateModel
+import PodgateTestSupport
 import PodgateCgroups
 import Testing
 @testable import PodgateDatapath
@@ -9,7 +11,7 @@ import Testing
 /// as a retransmit), and the agent's memory stays bounded.
 /// `FLOOD_SIZE` (default 200000) sets the number of denied connects; the raw
 /// SYN part is a tenth of it.
-@Suite(.serialized, .enabled(if: KernelGate.enabled, "needs root (or CI=true)"))
+@Suite(.serialized, .kernel)
 struct FloodTests {
     static var size: Int { ProcessInfo.processInfo.environment["FLOOD_SIZE"].flatMap { Int($0) } ?? 200_000 }
 
@@ -20,7 +22,7 @@ struct FloodTests {
     }
 
     static func metric(_ harness: AgentHarness, _ name: String) -> Int? {
-        guard let address = try? String(contentsOfFile: harness.state + "/health-address", encoding: .utf8) else { return nil }
+        guard let address = try? String(contentsOfFile: AgentDefaults.healthAddressFile(stateDirectory: harness.state), encoding: .utf8) else { return nil }
         let curl = Process()
         curl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         curl.arguments = ["curl", "-s", "--max-time", "5", "http://\(address.trimmingCharacters(in: .whitespacesAndNewlines))/metrics"]
@@ -35,11 +37,8 @@ struct FloodTests {
 
     /// Events in the events file, by `where`.
     static func events(_ harness: AgentHarness) -> [String: Int] {
-        guard let text = try? String(contentsOfFile: harness.directory + "/events.jsonl", encoding: .utf8) else { return [:] }
         var result: [String: Int] = [:]
-        for line in text.split(separator: "\n") {
-            for place in ["client", "server", "egress"] where line.contains("\"where\":\"\(place)\"") { result[place, default: 0] += 1 }
-        }
+        for record in EventsFile.records(harness.directory + "/events.jsonl") { result[record.where.rawValue, default: 0] += 1 }
         return result
     }
 
@@ -62,17 +61,9 @@ struct FloodTests {
         let maps = try DatapathMaps(pinDirectory: harness.sandbox.pinDirectory)
 
         func flood(_ count: Int) async throws -> String {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: AgentHarness.executable!)
-            process.arguments = ["sim-helper", "flood", "--cgroup", harness.cgroup("other"), "--netns", harness.clients,
-                                 "--to", "10.201.0.2", "--port", "8080", "--rate", "0", "--seconds", "600", "--count", "\(count)"]
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = output
-            try process.run()
-            harness.sandbox.children.append(process)
-            while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
-            return String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)  // one line
+            let flood = try harness.sandbox.lab.podgate(["sim-helper", "flood", "--cgroup", harness.cgroup("other"), "--netns", harness.clients,
+                                                         "--to", "10.201.0.2", "--port", "8080", "--rate", "0", "--seconds", "600", "--count", "\(count)"])
+            return try await flood.finishedAsync().lines.joined(separator: "\n")  // one line
         }
         func settle(_ done: () throws -> Bool) async throws {
             let deadline = Date().addingTimeInterval(30)
@@ -110,7 +101,7 @@ struct FloodTests {
         // 2. Raw SYNs (no pod cgroup: only the server judges them) from a
         // known pod's address, cycling over a few source ports: every SYN is
         // counted, the first of each flow reported, the retransmits deduplicated.
-        let raw = try await harness.sandbox.spawn(script: BypassScript.text, cgroup: nil, namespace: harness.clients,
+        let raw = try await harness.sandbox.session(cgroup: nil, namespace: harness.clients,
                                             ["raw-flood", "10.201.0.3", "10.201.0.2", "8080", "\(synSize)", "\(synPorts)"]).finishedAsync()
         #expect(raw.lines == ["sent \(synSize)"], "\(raw.lines)")
         try await settle {

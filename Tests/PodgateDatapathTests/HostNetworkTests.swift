@@ -1,4 +1,6 @@
 import Foundation
+import PodgateModel
+import PodgateTestSupport
 import PodgateCgroups
 import Testing
 @testable import PodgateDatapath
@@ -10,7 +12,7 @@ import Testing
 /// and only while `--allow-from-host` is true. Its labels never match a
 /// podSelector; a host-network pod of another node is that other node.
 /// (The simulator covers the same in Tests/scenarios-more/multi-node.yaml.)
-@Suite(.serialized, .enabled(if: KernelGate.enabled, "needs root (or CI=true)"))
+@Suite(.serialized, .kernel)
 struct HostNetworkTests {
     static func hostPod(_ name: String, ip: String, node: String? = nil) -> String {
         let nodeName = node.map { "nodeName: \($0), " } ?? ""
@@ -48,7 +50,7 @@ struct HostNetworkTests {
 
         func connect(_ pod: String?, from source: String, port: Int) async throws -> String {
             let cgroup = pod.map { harness.cgroup($0) }
-            let lines = try await harness.sandbox.spawn(script: BypassScript.text, cgroup: cgroup, namespace: harness.clients,
+            let lines = try await harness.sandbox.session(cgroup: cgroup, namespace: harness.clients,
                                                   ["connect-from", source, "10.201.0.2", "\(port)", "1.5"]).finishedAsync().lines
             return lines.joined(separator: " ")
         }
@@ -81,7 +83,7 @@ struct HostNetworkTests {
         #expect(try serverDenied() >= denied + 3)
         #expect(try clientDenied() == clientBefore, "host-network connections are judged at the server only")
         #expect(try await connect("frontend", from: "10.201.0.1", port: 8080) == "connected")
-        let events = (try? String(contentsOfFile: harness.directory + "/events.jsonl", encoding: .utf8)) ?? ""
-        #expect(events.contains("\"src\":\"10.201.0.6\""), "the refusal of the node is reported")
+        let events = EventsFile.records(harness.directory + "/events.jsonl")
+        #expect(events.contains { $0.src == "10.201.0.6" }, "the refusal of the node is reported")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PodgateTestSupport
 import PodgateCgroups
 import PodgateModel
 import Testing
@@ -6,7 +7,7 @@ import Testing
 
 /// The decision table of policy.h, exercised through real connect() calls,
 /// and UDP reply tracking through a real exchange over a veth pair.
-@Suite(.serialized, .enabled(if: KernelGate.enabled, "needs root (or CI=true)"))
+@Suite(.serialized, .kernel)
 struct KernelDecisionTests {
     struct Case: Sendable, CustomStringConvertible {
         var policy: DefaultInboundPolicy
@@ -31,16 +32,12 @@ struct KernelDecisionTests {
     ]
 
     @Test func defaultInboundPoliciesDecideUncoveredPorts() throws {
-        let sandbox = try KernelSandbox()
+        let (sandbox, maps) = try KernelSandbox.loaded()
         defer { sandbox.tearDown() }
-        let maps = try sandbox.loader.load(attachingTo: sandbox.cgroupPath)
         let namespace = try KernelTests.clientNamespace(sandbox)
         let cgroup = try Cgroups.id(of: sandbox.cgroupPath)
         try maps.apply(KernelTests.baseOperations(cgroup))
-        let collector = EventCollector()
-        let reader = try DatapathEventReader(maps: maps, onEvent: collector.append)
-        try reader.start()
-        defer { reader.stop() }
+        let collector = try sandbox.collectEvents(maps)
 
         for item in Self.cases {
             var target = KernelTests.targetValue
@@ -48,7 +45,7 @@ struct KernelDecisionTests {
             var caller = KernelTests.client
             caller.inCluster4 = item.callerInCluster
             try maps.apply([.updateAddress(KernelTests.target!, target), .updateEndpoint(cgroup, caller)])
-            let result = try sandbox.probe(cgroup: sandbox.cgroupPath, namespace: namespace,
+            let result = try sandbox.session(cgroup: sandbox.cgroupPath, namespace: namespace,
                                            ["connect", "10.200.0.1", "9000", "tcp"]).finish()
             #expect(result.lines == [item.expected], "\(item)")
             if item.reason == nil {
@@ -57,7 +54,7 @@ struct KernelDecisionTests {
                 var fenceTarget = target
                 fenceTarget.defaultPolicy = .deny
                 try maps.apply([.updateAddress(KernelTests.target!, fenceTarget)])
-                let fence = try sandbox.probe(cgroup: sandbox.cgroupPath, namespace: namespace,
+                let fence = try sandbox.session(cgroup: sandbox.cgroupPath, namespace: namespace,
                                               ["connect", "10.200.0.1", "9000", "tcp"]).finish()
                 #expect(fence.lines == ["EPERM"], "\(item): the fence")
                 #expect(collector.wait(timeout: 10) { $0.pid == fence.pid } != nil, "\(item): the fence's event")
@@ -72,7 +69,7 @@ struct KernelDecisionTests {
         #expect(try maps.counters()[.client, .audit, .defaultDeny] == 1)
 
         // A host process (no registered cgroup) is left to the server...
-        let host = try sandbox.probe(cgroup: nil, namespace: namespace, ["connect", "10.200.0.1", "9000", "tcp"]).finish()
+        let host = try sandbox.session(cgroup: nil, namespace: namespace, ["connect", "10.200.0.1", "9000", "tcp"]).finish()
         #expect(host.lines == ["refused"])
         // A container cgroup below a registered pod cgroup is that pod (ancestor walk):
         // with all-authenticated, the pod identity is allowed.
@@ -82,11 +79,11 @@ struct KernelDecisionTests {
         target.defaultPolicy = .allAuthenticated
         try maps.apply([.updateAddress(KernelTests.target!, target),
                         .setConfig(DatapathConfig(allowFromHost: true, denyUnknownPods: true))])
-        let member = try sandbox.probe(cgroup: container, namespace: namespace, ["connect", "10.200.0.1", "9000", "tcp"]).finish()
+        let member = try sandbox.session(cgroup: container, namespace: namespace, ["connect", "10.200.0.1", "9000", "tcp"]).finish()
         #expect(member.lines == ["refused"])
         // Unregistered, with unknown cgroups distrusted: judged as unknown-pod, not authenticated.
         try maps.apply([.deleteEndpoint(cgroup)])
-        let stranger = try sandbox.probe(cgroup: container, namespace: namespace, ["connect", "10.200.0.1", "9000", "tcp"]).finish()
+        let stranger = try sandbox.session(cgroup: container, namespace: namespace, ["connect", "10.200.0.1", "9000", "tcp"]).finish()
         #expect(stranger.lines == ["EPERM"])
         let event = collector.wait { $0.pid == stranger.pid }
         #expect(event?.sourceIdentity == .unknownPod)
@@ -96,27 +93,22 @@ struct KernelDecisionTests {
     /// A pod whose default is deny still gets answers to datagrams it sent
     /// (DNS-like), but an unsolicited datagram is dropped at its ingress.
     @Test func udpRepliesPassAndUnsolicitedDatagramsAreDropped() throws {
-        let sandbox = try KernelSandbox()
+        let (sandbox, maps) = try KernelSandbox.loaded()
         defer { sandbox.tearDown() }
-        let maps = try sandbox.loader.load(attachingTo: sandbox.cgroupPath)
         let (outside, podSide) = try sandbox.makeVethPair()
         let pod = EndpointValue(identity: IdentityID(301), targetClass: TargetClassID(8), podID: 2, defaultPolicy: .deny,
                                 address4: IPAddress("10.201.0.2"))
         try maps.apply([.setConfig(KernelTests.config), .updateEndpoint(try Cgroups.id(of: sandbox.cgroupPath), pod)])
 
-        let echo = try sandbox.probe(cgroup: nil, namespace: outside, ["udp-echo", "10.201.0.1", "5300", "3"])
-        _ = echo.nextLine()
-        #expect(echo.nextLine() == "ready")
-        let ask = try sandbox.probe(cgroup: sandbox.cgroupPath, namespace: podSide, ["udp-ask", "10.201.0.1", "5300", "2"]).finish()
+        let echo = try sandbox.ready(cgroup: nil, namespace: outside, ["udp-echo", "10.201.0.1", "5300", "3"])
+        let ask = try sandbox.session(cgroup: sandbox.cgroupPath, namespace: podSide, ["udp-ask", "10.201.0.1", "5300", "2"]).finish()
         #expect(ask.lines == ["answered"])
         #expect(echo.finish().lines == ["echoed 10.201.0.2"])
         #expect(try maps.counters().repliesPassed >= 1)
 
         // The reverse: the outside asks the pod, whose ingress drops the datagram.
-        let podEcho = try sandbox.probe(cgroup: sandbox.cgroupPath, namespace: podSide, ["udp-echo", "10.201.0.2", "5301", "2"])
-        _ = podEcho.nextLine()
-        #expect(podEcho.nextLine() == "ready")
-        let unsolicited = try sandbox.probe(cgroup: nil, namespace: outside, ["udp-ask", "10.201.0.2", "5301", "1"]).finish()
+        let podEcho = try sandbox.ready(cgroup: sandbox.cgroupPath, namespace: podSide, ["udp-echo", "10.201.0.2", "5301", "2"])
+        let unsolicited = try sandbox.session(cgroup: nil, namespace: outside, ["udp-ask", "10.201.0.2", "5301", "1"]).finish()
         #expect(unsolicited.lines == ["timeout"])
         #expect(podEcho.finish().lines == ["timeout"])
         #expect(try maps.counters()[.server, .denied, .defaultDeny] >= 1)

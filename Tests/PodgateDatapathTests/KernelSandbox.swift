@@ -1,209 +1,87 @@
 import Foundation
 import PodgateCgroups
 import PodgateModel
+import PodgateTestSupport
 import Synchronization
 import Testing
 @testable import PodgateDatapath
 
-/// Kernel suites run as root; elsewhere they skip, loudly, unless CI=true
-/// (then they must run, and fail if they cannot).
-enum KernelGate {
-    static let enabled: Bool = {
-        if geteuid() == 0 { return true }
-        if ProcessInfo.processInfo.environment["CI"] == "true" { return true }
-        FileHandle.standardError.write(Data("""
-            *** PodgateDatapathTests: SKIPPING the kernel suites: they load BPF programs, create cgroups and \
-            network namespaces, which needs root (and CI is not "true"). Run as root to exercise the datapath. ***\n
-            """.utf8))
-        return false
-    }()
-}
-
 /// Everything one kernel test creates, removed in `tearDown()` (called from
-/// a defer, so also when the test fails): child processes, network
-/// namespaces, the pin directory (links detached) and the cgroup.
+/// a defer, so also when the test fails): the helper processes and network
+/// namespaces (a `NamespaceSandbox`), the pin directory (links detached)
+/// and the cgroup.
 final class KernelSandbox: @unchecked Sendable {  // used from one test at a time
-    let tag = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+    let lab = NamespaceSandbox()
+    var tag: String { lab.tag }
     let cgroupMount: String
     let cgroupPath: String
     let pinDirectory: String
-    private(set) var namespaces: [String] = []
-    var children: [Process] = []  // every child, killed in tearDown
+    private var stops: [() -> Void] = []  // event readers, stopped first in tearDown
 
     init() throws {
         cgroupMount = try Cgroups.mountPoint()
-        cgroupPath = cgroupMount + "/podgate-test-" + tag
-        pinDirectory = "/sys/fs/bpf/podgate-test-" + tag
+        cgroupPath = cgroupMount + "/podgate-test-" + lab.tag
+        pinDirectory = "/sys/fs/bpf/podgate-test-" + lab.tag
         try Cgroups.create(cgroupPath)
     }
 
     var loader: DatapathLoader { DatapathLoader(pinDirectory: pinDirectory) }
 
-    func tearDown() {
-        for child in children where child.isRunning {
-            kill(child.processIdentifier, SIGKILL)
-            child.waitUntilExit()
+    /// A sandbox with the datapath loaded and attached to its cgroup (torn
+    /// down again if that fails); the caller defers `tearDown()`.
+    static func loaded() throws -> (KernelSandbox, DatapathMaps) {
+        let sandbox = try KernelSandbox()
+        do {
+            return (sandbox, try sandbox.loader.load(attachingTo: sandbox.cgroupPath))
+        } catch {
+            sandbox.tearDown()
+            throw error
         }
-        children.removeAll()
-        for namespace in namespaces { _ = try? Self.run(["ip", "netns", "del", namespace]) }
-        namespaces.removeAll()
+    }
+
+    func tearDown() {
+        for stop in stops.reversed() { stop() }
+        stops.removeAll()
+        lab.tearDown()
         do { try DatapathLoader.detachAndRemove(pinDirectory: pinDirectory) } catch { print("teardown: \(error)") }
         do { try Cgroups.remove(cgroupPath) } catch { print("teardown: \(error)") }
     }
 
     /// A network namespace with loopback up.
-    func makeNamespace(_ suffix: String) throws -> String {
-        let name = "podgate-t-\(tag)-\(suffix)"
-        try Self.run(["ip", "netns", "add", name])
-        namespaces.append(name)
-        try Self.run(["ip", "-n", name, "link", "set", "lo", "up"])
-        return name
-    }
+    func makeNamespace(_ suffix: String) throws -> String { try lab.makeNamespace(suffix) }
 
     /// Two namespaces joined by a veth pair: a (10.201.0.1) and b (10.201.0.2).
     func makeVethPair() throws -> (a: String, b: String) {
         let a = try makeNamespace("a"), b = try makeNamespace("b")
-        let left = "pgA\(tag.prefix(8))", right = "pgB\(tag.prefix(8))"
-        try Self.run(["ip", "link", "add", left, "netns", a, "type", "veth", "peer", "name", right, "netns", b])
-        try Self.run(["ip", "-n", a, "addr", "add", "10.201.0.1/24", "dev", left])
-        try Self.run(["ip", "-n", b, "addr", "add", "10.201.0.2/24", "dev", right])
-        try Self.run(["ip", "-n", a, "link", "set", left, "up"])
-        try Self.run(["ip", "-n", b, "link", "set", right, "up"])
+        try lab.link(a, b, names: ("pgA\(tag.prefix(8))", "pgB\(tag.prefix(8))"), addresses: ("10.201.0.1/24", "10.201.0.2/24"))
         return (a, b)
     }
 
-    @discardableResult
-    static func run(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw SandboxError(message: "\(arguments.joined(separator: " ")) failed: \(text)")
-        }
-        return text
+    /// Starts `podgate sim-helper session`: it joins `cgroup` (if any)
+    /// FIRST, then enters `namespace`, then opens its sockets; sockets are
+    /// tied to the cgroup they are created in. Modes: HelperSession's.
+    func session(cgroup: String?, namespace: String, _ arguments: [String]) throws -> HelperProcess {
+        try lab.session(cgroup: cgroup, namespace: namespace, arguments)
     }
 
-    /// Starts the probe: it joins `cgroup` (if any) FIRST, then enters
-    /// `namespace`, then opens its socket; sockets are tied to the cgroup
-    /// they are created in.
-    func probe(cgroup: String?, namespace: String, _ arguments: [String]) throws -> ProbeProcess {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-u", "-c", ProbeProcess.script, cgroup ?? "-", namespace] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        children.append(process)
-        return ProbeProcess(process: process, output: output.fileHandleForReading)
+    /// `session`, once it has said `pid N` and then `ready` (a listener bound, a sniffer open).
+    func ready(cgroup: String?, namespace: String, _ arguments: [String]) throws -> HelperProcess {
+        let helper = try session(cgroup: cgroup, namespace: namespace, arguments)
+        #expect(helper.nextLine()?.hasPrefix("pid") == true)
+        #expect(helper.nextLine() == "ready")
+        return helper
     }
 }
 
-struct SandboxError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
-}
-
-/// A running probe and its line-by-line output.
-final class ProbeProcess: @unchecked Sendable {  // read from one test at a time
-    let process: Process
-    private let output: FileHandle
-    private var buffer = Data()
-
-    init(process: Process, output: FileHandle) {
-        self.process = process
-        self.output = output
+extension KernelSandbox {
+    /// The ring buffer events of `maps`, collected until `tearDown()`.
+    func collectEvents(_ maps: DatapathMaps) throws -> EventCollector {
+        let collector = EventCollector()
+        let reader = try DatapathEventReader(maps: maps, onEvent: collector.append)
+        try reader.start()
+        stops.append { reader.stop() }
+        return collector
     }
-
-    /// The next output line (blocking; the probe bounds its own waits).
-    func nextLine() -> String? {
-        while true {
-            if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
-                buffer.removeSubrange(buffer.startIndex...newline)
-                if line.hasPrefix("pid ") { pid = Int32(line.dropFirst(4)) ?? 0 }
-                return line
-            }
-            let chunk = output.availableData
-            if chunk.isEmpty { return buffer.isEmpty ? nil : String(decoding: buffer, as: UTF8.self) }
-            buffer.append(chunk)
-        }
-    }
-
-    /// The probe's pid, once its "pid N" line was read.
-    private(set) var pid: Int32 = 0
-
-    /// Lines until exit, without the "pid N" line.
-    func finish() -> (pid: Int32, lines: [String]) {
-        var lines: [String] = []
-        while let line = nextLine() { lines.append(line) }
-        process.waitUntilExit()
-        if let first = lines.first, first.hasPrefix("pid ") { pid = Int32(first.dropFirst(4)) ?? 0 }
-        return (pid, lines.filter { !$0.hasPrefix("pid ") })
-    }
-
-    static let script = #"""
-import ctypes, os, socket, sys
-cgroup, netns, mode = sys.argv[1], sys.argv[2], sys.argv[3]
-if cgroup != "-":
-    with open(cgroup + "/cgroup.procs", "w") as f:
-        f.write(str(os.getpid()))
-libc = ctypes.CDLL(None, use_errno=True)
-fd = os.open("/run/netns/" + netns, os.O_RDONLY)
-if libc.setns(fd, 0x40000000) != 0:
-    print("setns-failed", ctypes.get_errno()); sys.exit(1)
-print("pid", os.getpid())
-def family(a): return socket.AF_INET6 if ":" in a else socket.AF_INET
-if mode == "connect":
-    addr, port, proto = sys.argv[4], int(sys.argv[5]), sys.argv[6]
-    kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
-    s = socket.socket(family(addr), kind)
-    s.settimeout(float(sys.argv[7]) if len(sys.argv) > 7 else 2.0)
-    try:
-        s.connect((addr, port)); print("connected")
-    except PermissionError: print("EPERM")
-    except ConnectionRefusedError: print("refused")
-    except socket.timeout: print("timeout")
-    except OSError as e: print("oserror", e.errno)
-elif mode == "udp-echo":
-    addr, port, wait = sys.argv[4], int(sys.argv[5]), float(sys.argv[6])
-    s = socket.socket(family(addr), socket.SOCK_DGRAM); s.bind((addr, port)); s.settimeout(wait)
-    print("ready")
-    try:
-        data, peer = s.recvfrom(100); s.sendto(data, peer); print("echoed", peer[0])
-    except socket.timeout: print("timeout")
-elif mode == "udp-ask":
-    addr, port, wait = sys.argv[4], int(sys.argv[5]), float(sys.argv[6])
-    s = socket.socket(family(addr), socket.SOCK_DGRAM); s.settimeout(wait)
-    try:
-        s.sendto(b"hi", (addr, port)); s.recvfrom(100); print("answered")
-    except PermissionError: print("EPERM")
-    except socket.timeout: print("timeout")
-elif mode == "serve":
-    addr, port = sys.argv[4], int(sys.argv[5])
-    s = socket.socket(family(addr), socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((addr, port)); s.listen(64)
-    print("ready")
-    while True:
-        c, peer = s.accept(); c.close()
-elif mode == "listen":
-    addr, port, wait = sys.argv[4], int(sys.argv[5]), float(sys.argv[6])
-    s = socket.socket(family(addr), socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((addr, port)); s.listen(8); s.settimeout(wait)
-    print("ready")
-    try:
-        c, peer = s.accept(); print("accepted", peer[0])
-    except socket.timeout: print("timeout")
-"""#
 }
 
 /// Collects ring buffer events for assertions.

@@ -1,4 +1,5 @@
 import Foundation
+import PodgateTestSupport
 import PodgateCgroups
 import PodgateModel
 import Testing
@@ -6,7 +7,7 @@ import Testing
 
 /// Real-kernel tests: programs attached to a throwaway cgroup, probes that
 /// join it before opening sockets, real connect() and real SYNs.
-@Suite(.serialized, .enabled(if: KernelGate.enabled, "needs root (or CI=true)"))
+@Suite(.serialized, .kernel)
 struct KernelTests {
     // The probing pod: identity 300, pod 1. The target pod: identity 301,
     // target class 8, pod 2, default policy deny, at 10.200.0.1.
@@ -32,28 +33,24 @@ struct KernelTests {
     /// The target address inside a namespace of our own.
     static func clientNamespace(_ sandbox: KernelSandbox) throws -> String {
         let namespace = try sandbox.makeNamespace("c")
-        try KernelSandbox.run(["ip", "-n", namespace, "addr", "add", "10.200.0.1/32", "dev", "lo"])
+        try Command.run(["ip", "-n", namespace, "addr", "add", "10.200.0.1/32", "dev", "lo"])
         return namespace
     }
 
     @Test func deniedConnectFailsWithEPERMOnBothSocketFamilies() throws {
-        let sandbox = try KernelSandbox()
+        let (sandbox, maps) = try KernelSandbox.loaded()
         defer { sandbox.tearDown() }
-        let maps = try sandbox.loader.load(attachingTo: sandbox.cgroupPath)
         let namespace = try Self.clientNamespace(sandbox)
-        let collector = EventCollector()
-        let reader = try DatapathEventReader(maps: maps, onEvent: collector.append)
-        try reader.start()
-        defer { reader.stop() }
+        let collector = try sandbox.collectEvents(maps)
 
         // Not configured yet (abi_version 0): everything is allowed.
         try maps.apply([.updateAddress(Self.target!, Self.targetValue)])
-        var result = try sandbox.probe(cgroup: sandbox.cgroupPath, namespace: namespace,
+        var result = try sandbox.session(cgroup: sandbox.cgroupPath, namespace: namespace,
                                        ["connect", "10.200.0.1", "9000", "tcp"]).finish()
         #expect(result.lines == ["refused"])
 
         try maps.apply(Self.baseOperations(try Cgroups.id(of: sandbox.cgroupPath)))
-        result = try sandbox.probe(cgroup: sandbox.cgroupPath, namespace: namespace,
+        result = try sandbox.session(cgroup: sandbox.cgroupPath, namespace: namespace,
                                    ["connect", "10.200.0.1", "9000", "tcp"]).finish()
         #expect(result.lines == ["EPERM"])
         let event = collector.wait { $0.pid == result.pid }
@@ -69,13 +66,13 @@ struct KernelTests {
         #expect(event?.command != nil)
 
         // An AF_INET6 socket to ::ffff:10.200.0.1 runs connect6: same decision.
-        let mapped = try sandbox.probe(cgroup: sandbox.cgroupPath, namespace: namespace,
+        let mapped = try sandbox.session(cgroup: sandbox.cgroupPath, namespace: namespace,
                                        ["connect", "::ffff:10.200.0.1", "9000", "tcp"]).finish()
         #expect(mapped.lines == ["EPERM"])
         #expect(collector.wait { $0.pid == mapped.pid } != nil)
 
         // UDP connect is judged the same way.
-        let udp = try sandbox.probe(cgroup: sandbox.cgroupPath, namespace: namespace,
+        let udp = try sandbox.session(cgroup: sandbox.cgroupPath, namespace: namespace,
                                     ["connect", "10.200.0.1", "9000", "udp"]).finish()
         #expect(udp.lines == ["EPERM"])
 
@@ -84,14 +81,13 @@ struct KernelTests {
         #expect(counters.eventsLost == 0)
 
         // A process outside the cgroup is not judged by the client hooks.
-        let outside = try sandbox.probe(cgroup: nil, namespace: namespace, ["connect", "10.200.0.1", "9000", "tcp"]).finish()
+        let outside = try sandbox.session(cgroup: nil, namespace: namespace, ["connect", "10.200.0.1", "9000", "tcp"]).finish()
         #expect(outside.lines == ["refused"])
     }
 
     @Test func allowEntryLetsTheConnectionThroughAndCountsHits() throws {
-        let sandbox = try KernelSandbox()
+        let (sandbox, maps) = try KernelSandbox.loaded()
         defer { sandbox.tearDown() }
-        let maps = try sandbox.loader.load(attachingTo: sandbox.cgroupPath)
         let namespace = try Self.clientNamespace(sandbox)
         try maps.apply(Self.baseOperations(try Cgroups.id(of: sandbox.cgroupPath)))
 
@@ -99,10 +95,10 @@ struct KernelTests {
                               portPrefixBits: 16)
         let covered = PolicyKey(targetClass: TargetClassID(8), source: .none, transport: .tcp, port: 9000, portPrefixBits: 16)
         try maps.apply([.updatePolicy(allow, PolicyValue(policyIndex: 3)), .updatePolicy(covered, PolicyValue(policyIndex: 3))])
-        let allowed = try sandbox.probe(cgroup: sandbox.cgroupPath, namespace: namespace,
+        let allowed = try sandbox.session(cgroup: sandbox.cgroupPath, namespace: namespace,
                                         ["connect", "10.200.0.1", "9000", "tcp"]).finish()
         #expect(allowed.lines == ["refused"])  // reached the (closed) port: not EPERM
-        let mapped = try sandbox.probe(cgroup: sandbox.cgroupPath, namespace: namespace,
+        let mapped = try sandbox.session(cgroup: sandbox.cgroupPath, namespace: namespace,
                                        ["connect", "::ffff:10.200.0.1", "9000", "tcp"]).finish()
         #expect(mapped.lines == ["refused"])
 
@@ -110,11 +106,8 @@ struct KernelTests {
         // policy that does not allow us: not-authorized.
         let other = PolicyKey(targetClass: TargetClassID(8), source: .none, transport: .tcp, port: 9002, portPrefixBits: 16)
         try maps.apply([.updatePolicy(other, PolicyValue(policyIndex: 4))])
-        let collector = EventCollector()
-        let reader = try DatapathEventReader(maps: maps, onEvent: collector.append)
-        try reader.start()
-        defer { reader.stop() }
-        let denied = try sandbox.probe(cgroup: sandbox.cgroupPath, namespace: namespace,
+        let collector = try sandbox.collectEvents(maps)
+        let denied = try sandbox.session(cgroup: sandbox.cgroupPath, namespace: namespace,
                                        ["connect", "10.200.0.1", "9002", "tcp"]).finish()
         #expect(denied.lines == ["EPERM"])
         let event = collector.wait { $0.pid == denied.pid }
@@ -129,9 +122,8 @@ struct KernelTests {
     }
 
     @Test func realizedStateReadsBackWhatWasWritten() throws {
-        let sandbox = try KernelSandbox()
+        let (sandbox, maps) = try KernelSandbox.loaded()
         defer { sandbox.tearDown() }
-        let maps = try sandbox.loader.load(attachingTo: sandbox.cgroupPath)
         #expect(try maps.realizedState().config == nil)
 
         var desired = DesiredState(config: Self.config)
@@ -210,19 +202,13 @@ struct KernelTests {
     /// A real SYN over a veth pair from another namespace: the server pod's
     /// ingress program drops it (the client times out) and reports it.
     @Test func serverDropsDeniedSYNFromAnotherNamespace() throws {
-        let sandbox = try KernelSandbox()
+        let (sandbox, maps) = try KernelSandbox.loaded()
         defer { sandbox.tearDown() }
-        let maps = try sandbox.loader.load(attachingTo: sandbox.cgroupPath)
         let (clientSide, serverSide) = try sandbox.serverBehindVeth(maps)
-        let collector = EventCollector()
-        let reader = try DatapathEventReader(maps: maps, onEvent: collector.append)
-        try reader.start()
-        defer { reader.stop() }
+        let collector = try sandbox.collectEvents(maps)
 
-        var listener = try sandbox.probe(cgroup: sandbox.cgroupPath, namespace: serverSide, ["listen", "10.201.0.2", "8080", "3"])
-        #expect(listener.nextLine()?.hasPrefix("pid") == true)
-        #expect(listener.nextLine() == "ready")
-        let denied = try sandbox.probe(cgroup: nil, namespace: clientSide, ["connect", "10.201.0.2", "8080", "tcp", "1.5"]).finish()
+        var listener = try sandbox.ready(cgroup: sandbox.cgroupPath, namespace: serverSide, ["listen", "10.201.0.2", "8080", "3"])
+        let denied = try sandbox.session(cgroup: nil, namespace: clientSide, ["connect", "10.201.0.2", "8080", "tcp", "1.5"]).finish()
         #expect(denied.lines == ["timeout"])
         #expect(listener.finish().lines == ["timeout"])
         let event = collector.wait { $0.location == .server }
@@ -237,10 +223,8 @@ struct KernelTests {
         // An allow entry for the world identity on that port lets it in.
         try maps.apply([.updatePolicy(PolicyKey(targetClass: TargetClassID(8), source: .world, transport: .tcp, port: 8080,
                                                 portPrefixBits: 16), PolicyValue(policyIndex: 1))])
-        listener = try sandbox.probe(cgroup: sandbox.cgroupPath, namespace: serverSide, ["listen", "10.201.0.2", "8080", "3"])
-        _ = listener.nextLine()
-        #expect(listener.nextLine() == "ready")
-        let allowed = try sandbox.probe(cgroup: nil, namespace: clientSide, ["connect", "10.201.0.2", "8080", "tcp", "2"]).finish()
+        listener = try sandbox.ready(cgroup: sandbox.cgroupPath, namespace: serverSide, ["listen", "10.201.0.2", "8080", "3"])
+        let allowed = try sandbox.session(cgroup: nil, namespace: clientSide, ["connect", "10.201.0.2", "8080", "tcp", "2"]).finish()
         #expect(allowed.lines == ["connected"])
         #expect(listener.finish().lines == ["accepted 10.201.0.1"])
         #expect(try maps.counters()[.server, .denied, .defaultDeny] >= 1)

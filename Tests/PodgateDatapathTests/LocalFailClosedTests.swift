@@ -1,4 +1,5 @@
 import Foundation
+import PodgateTestSupport
 import Testing
 @testable import PodgateDatapath
 
@@ -9,7 +10,7 @@ import Testing
 /// duplicate; edited into an invalid policy; an annotation typo) while two
 /// probers run the whole time. Nothing allowed may fail and nothing denied may
 /// get through; each attack is reported in the agent's problems.
-@Suite(.serialized, .enabled(if: KernelGate.enabled, "needs root (or CI=true)"))
+@Suite(.serialized, .kernel)
 struct LocalFailClosedTests {
     /// The policy with its `ports:` line last: enforced without it, it would mean every port.
     static let policy = """
@@ -61,7 +62,7 @@ struct LocalFailClosedTests {
             attempts += 1
             if let report {
                 // Both in `podgate status` and in the agent's problems (the log's copy).
-                let status = (try? KernelSandbox.run([AgentHarness.executable!, "status", "--state-dir", harness.state])) ?? ""
+                let status = (try? Command.run([AgentHarness.executable!, "status", "--state-dir", harness.state])) ?? ""
                 let logged = (try? String(contentsOfFile: harness.state + "/problems", encoding: .utf8)) ?? ""
                 for (place, text) in [("status", status), ("problems", logged)] {
                     // "a|b": either (the wording differs by kind).
@@ -81,12 +82,12 @@ struct LocalFailClosedTests {
             case "directory": try FileManager.default.createDirectory(atPath: replacement, withIntermediateDirectories: false)
             default: #expect(mkfifo(replacement, 0o600) == 0)
             }
-            try Self.exchange(replacement, path)
+            try PathExchange.swap(replacement, path)
             try settle(expecting: "policy.yaml: cannot be read|policy.yaml: is a ")
             if !((try? String(contentsOfFile: harness.state + "/problems", encoding: .utf8)) ?? "").contains("keeping its last good content") {
                 missingReports.append("\(kind): no 'keeping its last good content'")
             }
-            try Self.exchange(replacement, path)
+            try PathExchange.swap(replacement, path)
             try FileManager.default.removeItem(atPath: replacement)
             try settle(expecting: nil)
         }
@@ -121,7 +122,7 @@ struct LocalFailClosedTests {
             try padding.write(toFile: harness.directory + "/padding.src", atomically: true, encoding: .utf8)
             try Self.policy.write(toFile: harness.directory + "/body.src", atomically: true, encoding: .utf8)
             for _ in 0..<10 {
-                _ = try KernelSandbox.run(["sh", "-c", "cat \(harness.directory)/policy.src > \(path)"])
+                _ = try Command.run(["sh", "-c", "cat \(harness.directory)/policy.src > \(path)"])
                 try settle(expecting: nil)
             }
             for _ in 0..<5 {
@@ -166,9 +167,4 @@ struct LocalFailClosedTests {
         #expect((f["allowed_ok"] ?? 0) >= 100 && (o["denied_blocked"] ?? 0) >= 100, "\(frontendLines) \(otherLines)")
     }
 
-    /// Swaps two paths in one step (renameat2 RENAME_EXCHANGE), as an editor or a deploy tool can.
-    static func exchange(_ a: String, _ b: String) throws {
-        _ = try KernelSandbox.run(["python3", "-c", "import ctypes,sys; libc=ctypes.CDLL(None, use_errno=True); "
-                                   + "sys.exit(0 if libc.renameat2(-100, sys.argv[1].encode(), -100, sys.argv[2].encode(), 2) == 0 else 1)", a, b])
-    }
 }

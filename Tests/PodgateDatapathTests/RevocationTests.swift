@@ -1,4 +1,5 @@
 import Foundation
+import PodgateTestSupport
 import PodgateCgroups
 import PodgateModel
 import Testing
@@ -7,7 +8,7 @@ import Testing
 /// Issue 14 with the real agent: a change that refuses an open connection
 /// closes it (both ends on this node), and nothing else: not a connection on
 /// another port, not one from a source still allowed, not a listener.
-@Suite(.serialized, .enabled(if: KernelGate.enabled, "needs root (or CI=true)"))
+@Suite(.serialized, .kernel)
 struct RevocationTests {
     static func pods() -> [String: String] {
         [
@@ -36,8 +37,8 @@ struct RevocationTests {
 
     struct Setup {
         let harness: AgentHarness
-        let frontend: ProbeProcess
-        let other: ProbeProcess
+        let frontend: HelperProcess
+        let other: HelperProcess
         let stop: String
     }
 
@@ -50,17 +51,17 @@ struct RevocationTests {
             try harness.write(pods().merging(policies(web: ["frontend", "other"], dns: ["frontend", "other"])) { $1 })
             try harness.startAgent()
             try harness.waitApplied()
-            let server = try harness.sandbox.spawn(script: RevocationScript.text, cgroup: harness.cgroup("backend"), namespace: harness.servers,
+            let server = try harness.sandbox.session(cgroup: harness.cgroup("backend"), namespace: harness.servers,
                                                    ["echo-server", "10.201.0.2", "8080,9090", "5353"])
             _ = server.nextLine()
-            guard server.nextLine() == "ready" else { throw SandboxError(message: "echo server did not start") }
+            guard server.nextLine() == "ready" else { throw CommandError(message: "echo server did not start") }
             let stop = harness.directory + "/stop-hold"
-            func hold(_ pod: String, _ source: String, _ specs: [String]) throws -> ProbeProcess {
-                let p = try harness.sandbox.spawn(script: RevocationScript.text, cgroup: harness.cgroup(pod), namespace: harness.clients,
+            func hold(_ pod: String, _ source: String, _ specs: [String]) throws -> HelperProcess {
+                let p = try harness.sandbox.session(cgroup: harness.cgroup(pod), namespace: harness.clients,
                                                   ["hold", source, stop] + specs)
                 _ = p.nextLine()
                 let ready = p.nextLine()
-                guard ready == "ready" else { throw SandboxError(message: "\(pod) could not open its connections: \(ready ?? "-")") }
+                guard ready == "ready" else { throw CommandError(message: "\(pod) could not open its connections: \(ready ?? "-")") }
                 return p
             }
             let frontend = try hold("frontend", "10.201.0.1", ["web,tcp,10.201.0.2,8080", "admin,tcp,10.201.0.2,9090", "dns,udp,10.201.0.2,5353"])
@@ -73,11 +74,11 @@ struct RevocationTests {
     }
 
     static func status(_ harness: AgentHarness) throws -> String {
-        try KernelSandbox.run([AgentHarness.executable!, "status", "--state-dir", harness.state])
+        try Command.run([AgentHarness.executable!, "status", "--state-dir", harness.state])
     }
 
     /// Reads "cut NAME T" lines until `names` are all cut or the timeout.
-    static func cuts(_ probe: ProbeProcess, expecting names: Set<String>, timeout: Double) -> [String: Double] {
+    static func cuts(_ probe: HelperProcess, expecting names: Set<String>, timeout: Double) -> [String: Double] {
         var found: [String: Double] = [:]
         let deadline = monotonic() + timeout
         while Set(found.keys) != names, monotonic() < deadline, let line = probe.nextLine() {
@@ -111,23 +112,22 @@ struct RevocationTests {
         #expect(frontend.contains("alive admin"), "another port survives: \(frontend)")
         #expect(other.contains("alive web") && other.contains("alive dns"), "a source still allowed survives: \(other)")
         // The listeners survive: a new connection from a source still allowed gets in.
-        let again = try harness.sandbox.spawn(script: RevocationScript.text, cgroup: harness.cgroup("other"), namespace: harness.clients,
+        let again = try harness.sandbox.session(cgroup: harness.cgroup("other"), namespace: harness.clients,
                                               ["connect-once", "10.201.0.3", "10.201.0.2", "8080"]).finish().lines
         #expect(again.contains("connected"), "\(again)")
 
         // Reported: both pods, the port, the change; and counted.
-        let events = ((try? String(contentsOfFile: harness.directory + "/events.jsonl", encoding: .utf8)) ?? "")
-            .split(separator: "\n").filter { $0.contains("\"verdict\":\"revoked\"") }
-        let web = events.filter { $0.contains("\"dstPort\":8080") }
+        let events = EventsFile.records(harness.directory + "/events.jsonl").filter { $0.verdict == .revoked }
+        let web = events.filter { $0.dstPort == 8080 }
         // One end's destruction (a RST) may close the other end before its own
         // namespace is walked: one event or two, each naming both pods.
         #expect(!web.isEmpty, "\(events)")
-        #expect(web.allSatisfy { $0.contains("\"srcPod\":\"demo/frontend\"") && $0.contains("\"dstPod\":\"demo/backend\"")
-            && $0.contains("policy demo/web changed") }, "\(events)")
-        #expect(events.contains { $0.contains("\"dstPort\":5353") && $0.contains("\"protocol\":\"UDP\"") }, "\(events)")
-        #expect(!events.contains { $0.contains("demo/other") || $0.contains("\"dstPort\":9090") }, "\(events)")
+        #expect(web.allSatisfy { $0.srcPod == "demo/frontend" && $0.dstPod == "demo/backend"
+            && $0.change?.contains("policy demo/web changed") == true }, "\(events)")
+        #expect(events.contains { $0.dstPort == 5353 && $0.protocol == "UDP" }, "\(events)")
+        #expect(!events.contains { $0.srcPod == "demo/other" || $0.dstPod == "demo/other" || $0.dstPort == 9090 }, "\(events)")
         // `podgate events tail` shows them too, with the cause.
-        let tail = try KernelSandbox.run([AgentHarness.executable!, "events", "tail", "--since", "5m", "--verdict", "revoked",
+        let tail = try Command.run([AgentHarness.executable!, "events", "tail", "--since", "5m", "--verdict", "revoked",
                                           "--port", "8080", "--limit", "1", "--state-dir", harness.state])
         #expect(tail.contains("REVOKED") && tail.contains("demo/frontend") && tail.contains("demo/backend")
                 && tail.contains("closed after: ") && tail.contains("policy demo/web changed"), "\(tail)")
@@ -153,15 +153,15 @@ struct RevocationTests {
         let db = ["db.yaml": Manifests.pod("db", ip: "10.201.0.4", labels: ["app": "db"], ports: [7070])]
         try harness.write(db.merging(["dbp.yaml": Manifests.policy("dbp", target: "db", ports: [7070], sources: ["frontend"])]) { $1 })
         try harness.waitApplied()
-        let server = try harness.sandbox.spawn(script: RevocationScript.text, cgroup: outside, namespace: harness.servers,
+        let server = try harness.sandbox.session(cgroup: outside, namespace: harness.servers,
                                                ["echo-server", "10.201.0.4", "7070", ""])
         _ = server.nextLine()
-        guard server.nextLine() == "ready" else { throw SandboxError(message: "outside server did not start") }
+        guard server.nextLine() == "ready" else { throw CommandError(message: "outside server did not start") }
         let stop = harness.directory + "/stop-outside"
-        let ghost = try harness.sandbox.spawn(script: RevocationScript.text, cgroup: outside, namespace: harness.clients,
+        let ghost = try harness.sandbox.session(cgroup: outside, namespace: harness.clients,
                                               ["hold", "10.201.0.1", stop, "ghost,tcp,10.201.0.4,7070"])
         _ = ghost.nextLine()
-        guard ghost.nextLine() == "ready" else { throw SandboxError(message: "outside client could not connect") }
+        guard ghost.nextLine() == "ready" else { throw CommandError(message: "outside client could not connect") }
 
         try harness.write(["dbp.yaml": Manifests.policy("dbp", target: "db", ports: [7070], sources: ["other"])])
         try harness.waitApplied()
@@ -182,15 +182,15 @@ struct RevocationTests {
         defer { harness.tearDown() }
         try harness.write(["web2.yaml": Manifests.policy("web2", target: "backend", ports: [8081], sources: ["frontend"])])
         try harness.waitApplied()
-        let server = try harness.sandbox.spawn(script: RevocationScript.text, cgroup: harness.cgroup("backend"), namespace: harness.servers,
+        let server = try harness.sandbox.session(cgroup: harness.cgroup("backend"), namespace: harness.servers,
                                                ["echo-backlog0", "10.201.0.2", "8081"])
         _ = server.nextLine()
-        guard server.nextLine() == "ready" else { throw SandboxError(message: "backlog-0 server did not start") }
+        guard server.nextLine() == "ready" else { throw CommandError(message: "backlog-0 server did not start") }
         let stop = harness.directory + "/stop-backlog0"
-        let held = try harness.sandbox.spawn(script: RevocationScript.text, cgroup: harness.cgroup("frontend"), namespace: harness.clients,
+        let held = try harness.sandbox.session(cgroup: harness.cgroup("frontend"), namespace: harness.clients,
                                              ["hold", "10.201.0.1", stop, "zero,tcp,10.201.0.2,8081"])
         _ = held.nextLine()
-        guard held.nextLine() == "ready" else { throw SandboxError(message: "no connection to the backlog-0 server") }
+        guard held.nextLine() == "ready" else { throw CommandError(message: "no connection to the backlog-0 server") }
         // A change that revokes something else: every socket is judged again.
         try harness.write(Self.policies(web: ["other"], dns: ["frontend", "other"]))
         try harness.waitApplied()
@@ -213,15 +213,7 @@ struct RevocationTests {
         defer { harness.tearDown() }
         let status = try Self.status(harness)
         #expect(status.contains("revocation: unavailable: the kernel") && status.contains("has no bpf_sock_destroy()"), "\(status)")
-        try harness.write(Self.policies(web: ["other"], dns: ["other"]))
-        try harness.waitApplied()
-        usleep(500_000)
-        creat(setup.stop, 0o600)
-        let frontend = setup.frontend.finish().lines
-        #expect(["alive admin", "alive dns", "alive web"].allSatisfy(frontend.contains), "\(frontend)")
-        let again = try harness.sandbox.spawn(script: RevocationScript.text, cgroup: harness.cgroup("frontend"), namespace: harness.clients,
-                                              ["connect-once", "10.201.0.1", "10.201.0.2", "8080"]).finish().lines
-        #expect(again.contains("EPERM"), "new connections are refused as before: \(again)")
+        try Self.expectHeldOpenAfterRevoking(setup)
     }
 
     @Test func revokeEstablishedFalseKeepsThemOpen() throws {
@@ -229,16 +221,22 @@ struct RevocationTests {
         let harness = setup.harness
         defer { harness.tearDown() }
         #expect(try Self.status(harness).contains("revocation: off (--revoke-established=false)"))
+        try Self.expectHeldOpenAfterRevoking(setup)
+    }
+
+    /// Takes frontend's access away while revocation cannot (or must not)
+    /// act: its held connections stay open, new ones are refused all the same.
+    static func expectHeldOpenAfterRevoking(_ setup: Setup) throws {
+        let harness = setup.harness
         try harness.write(Self.policies(web: ["other"], dns: ["other"]))
         try harness.waitApplied()
         usleep(500_000)
         creat(setup.stop, 0o600)
         let frontend = setup.frontend.finish().lines
         #expect(["alive admin", "alive dns", "alive web"].allSatisfy(frontend.contains), "\(frontend)")
-        // New connections are refused all the same.
-        let again = try harness.sandbox.spawn(script: RevocationScript.text, cgroup: harness.cgroup("frontend"), namespace: harness.clients,
+        let again = try harness.sandbox.session(cgroup: harness.cgroup("frontend"), namespace: harness.clients,
                                               ["connect-once", "10.201.0.1", "10.201.0.2", "8080"]).finish().lines
-        #expect(again.contains("EPERM"), "\(again)")
+        #expect(again.contains("EPERM"), "new connections are refused as before: \(again)")
     }
 
     /// The figures of the issue's closing note: change-to-cut over 50
@@ -251,12 +249,12 @@ struct RevocationTests {
         var latencies: [Double] = []
         var missed = 0
         for round in 1...50 {
-            let p = try harness.sandbox.spawn(script: RevocationScript.text, cgroup: harness.cgroup("frontend"), namespace: harness.clients,
+            let p = try harness.sandbox.session(cgroup: harness.cgroup("frontend"), namespace: harness.clients,
                                               ["hold", "10.201.0.1", setup.stop + "-\(round)", "web,tcp,10.201.0.2,8080"])
             _ = p.nextLine()
             let ready = p.nextLine()
             guard ready == "ready" else {
-                throw SandboxError(message: "round \(round): no connection (\(ready ?? "no output")); status:\n\((try? Self.status(harness)) ?? "-")\nagent log:\n\(harness.log.suffix(3000))")
+                throw CommandError(message: "round \(round): no connection (\(ready ?? "no output")); status:\n\((try? Self.status(harness)) ?? "-")\nagent log:\n\(harness.log.suffix(3000))")
             }
             let changed = Self.monotonic()
             try harness.write(Self.policies(web: ["other"], dns: ["frontend", "other"]))

@@ -1,6 +1,7 @@
 import CLibbpf
 import CPodgateABI
 import Foundation
+import PodgateTestSupport
 import PodgateCgroups
 import PodgateModel
 import Testing
@@ -11,7 +12,7 @@ import Testing
 /// (capacities, ABI version, the unversioned layout of version 1) is rebuilt
 /// and switched to without a window. A client probes continuously through
 /// all of it: the allowed port never fails, the denied one never connects.
-@Suite(.serialized, .enabled(if: KernelGate.enabled, "needs root (or CI=true)"))
+@Suite(.serialized, .kernel)
 struct UpgradeAndCleanupTests {
     static func state(_ cgroup: CgroupID) -> [MapOperation] {
         KernelTests.baseOperations(cgroup) + [
@@ -56,13 +57,13 @@ struct UpgradeAndCleanupTests {
         let links = Self.linkIDs(sandbox.loader)
         #expect(links.count == CgroupAttachments.hookNames.count)
 
-        let server = try sandbox.spawn(script: BypassScript.text, cgroup: nil, namespace: namespace,
+        let server = try sandbox.session(cgroup: nil, namespace: namespace,
                                        ["accept-loop", "10.200.0.1", "9000", "9001"])
         _ = server.nextLine()
         #expect(server.nextLine() == "ready")
         let stop = "/tmp/podgate-upgrade-stop-\(sandbox.tag)"
         defer { unlink(stop) }
-        let client = try sandbox.spawn(script: BypassScript.text, cgroup: sandbox.cgroupPath, namespace: namespace,
+        let client = try sandbox.session(cgroup: sandbox.cgroupPath, namespace: namespace,
                                        ["loop", "-", "10.200.0.1", "9001", "9000", stop, "120"])
         _ = client.nextLine()
         #expect(client.nextLine() == "ready")
@@ -117,7 +118,7 @@ struct UpgradeAndCleanupTests {
         var again = sandbox.loader
         again.capacities.policy = 2048
         #expect(throws: (any Error).self) {
-            try again.load(attachingTo: sandbox.cgroupPath, fillNewMaps: { _ in throw SandboxError(message: "refused") })
+            try again.load(attachingTo: sandbox.cgroupPath, fillNewMaps: { _ in throw CommandError(message: "refused") })
         }
         #expect(try CgroupAttachments.programs(at: sandbox.cgroupPath) == before)
         #expect(access(layout.staging, F_OK) != 0)
@@ -149,7 +150,7 @@ struct UpgradeAndCleanupTests {
         let fd = code.withUnsafeMutableBytes { raw in
             bpf_prog_load(BPF_PROG_TYPE_CGROUP_SKB, "foreign", "GPL", raw.baseAddress!.assumingMemoryBound(to: bpf_insn.self), 2, nil)
         }
-        guard fd >= 0 else { throw SandboxError(message: "load foreign program: \(fd)") }
+        guard fd >= 0 else { throw CommandError(message: "load foreign program: \(fd)") }
         return fd
     }
 

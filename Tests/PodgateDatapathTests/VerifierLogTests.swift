@@ -1,4 +1,5 @@
 import Foundation
+import PodgateTestSupport
 import Synchronization
 import Testing
 @testable import PodgateDatapath
@@ -6,7 +7,7 @@ import Testing
 /// A program the kernel refuses: the error carries the end of the verifier
 /// log (it used to say "libbpf's debug log has the details", a log that was
 /// dropped). The program is compiled here by the toolchain's clang.
-@Suite(.serialized, .enabled(if: KernelGate.enabled, "needs root (or CI=true)"))
+@Suite(.serialized, .kernel)
 struct VerifierLogTests {
     /// Reads packet data without the bounds check the verifier demands.
     static let source = """
@@ -32,7 +33,7 @@ struct VerifierLogTests {
                            "-c", directory + "/bad.bpf.c", "-o", directory + "/bad.bpf.o"]
         try clang.run()
         clang.waitUntilExit()
-        guard clang.terminationStatus == 0 else { throw SandboxError(message: "clang failed to compile the test program") }
+        guard clang.terminationStatus == 0 else { throw CommandError(message: "clang failed to compile the test program") }
         return try Data(contentsOf: URL(fileURLWithPath: directory + "/bad.bpf.o"))
     }
 

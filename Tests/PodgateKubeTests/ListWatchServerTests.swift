@@ -217,7 +217,10 @@ final class Recorder: Sendable {
         let client = HTTPClient(config: KubeConfig(server: url))
         let listWatch = ListWatch(client: client, resource: .pods, settings: Self.fast)
         let task = Task { await listWatch.run(onChange: recorder.change, onReport: recorder.report) }
-        try await Task.sleep(for: .milliseconds(300))
+        // Until four retries were reported: in the full suite the task may
+        // start late (kernel suites hold the cooperative pool's threads).
+        let deadline = ContinuousClock.now + .seconds(30)
+        while recorder.reports.count < 4, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         task.cancel()
         await task.value
         let delays = recorder.reports.compactMap { line in line.split(separator: " ").reversed().dropFirst().first.flatMap { Int($0) } }

@@ -146,7 +146,7 @@ import PodgateModel
         let enforced = ManifestFile(name: "b.yaml", text: "apiVersion: v1\nkind: Namespace\nmetadata: {name: n, labels: {from: b}}\n")
         let newcomer = ManifestFile(name: "a.yaml", text: "apiVersion: v1\nkind: Namespace\nmetadata: {name: n, labels: {from: a}}\n")
         let before = ManifestSet(files: [enforced])
-        #expect(before.owners[ObjectKey(kind: "Namespace", namespace: "", name: "n")] == "b.yaml")
+        #expect(before.owners[ManifestKey(kind: "Namespace", namespace: "", name: "n")] == "b.yaml")
         let after = ManifestSet(files: [newcomer, enforced], owners: before.owners)
         #expect(after.snapshot.namespaces["n"]?.labels == ["from": "b"])
         #expect(after.diagnostics.map(\.description)

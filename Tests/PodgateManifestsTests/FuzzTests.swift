@@ -1,23 +1,14 @@
+import PodgateTestSupport
 import Testing
 import PodgateModel
 @testable import PodgateManifests
 
 /// Mangled manifests must give errors or objects, never a crash or a hang.
 @Suite struct FuzzTests {
-    struct Random: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     @Test func mangledScenarioManifestsNeverCrash() throws {
         let files = try ManifestDirectory.readFiles(at: ObjectDecodingTests.scenarioDirectory)
-        var random = Random(state: 7)
+        var random = SplitMix64(seed: 7)
         let alphabet = Array("{}[]:,-&*!|>'\"\n #\t?%@`".utf8) + [0x00, 0xFF, 0xC3]
         var parsed = 0
         for file in files {

@@ -41,7 +41,7 @@ import PodgateModel
         let wrong = Self.listItem.replacingOccurrences(of: #"{"metadata""#, with: #"{"apiVersion":"v1","kind":"Service","metadata""#)
         let objects = Self.decoder.decode(try Self.document(wrong), as: Self.podType)
         // Named by kind, namespace and name, so the caller keeps its last good version.
-        #expect(objects == [.rejected(ObjectKey(kind: "Pod", namespace: "shop", name: "web"),
+        #expect(objects == [.rejected(ManifestKey(kind: "Pod", namespace: "shop", name: "web"),
                                       [Diagnostic(object: "Pod shop/web", field: "kind", message: "\"Service\" is not Pod, the type of the resource it came from")])])
         let version = Self.listItem.replacingOccurrences(of: #"{"metadata""#, with: #"{"apiVersion":"v2","metadata""#)
         #expect(Self.decoder.decode(try Self.document(version), as: Self.podType).first?.diagnostics.first?.field == "apiVersion")
@@ -50,7 +50,7 @@ import PodgateModel
     @Test func anUnreadableItemIsReportedByKindNamespaceAndName() throws {
         let broken = Self.listItem.replacingOccurrences(of: #""containerPort":8080"#, with: #""containerPort":70000"#)
         let objects = Self.decoder.decode(try Self.document(broken), as: Self.podType)
-        #expect(objects.first?.key == ObjectKey(kind: "Pod", namespace: "shop", name: "web"))
+        #expect(objects.first?.key == ManifestKey(kind: "Pod", namespace: "shop", name: "web"))
         #expect(objects.first?.diagnostics.map(\.description) == ["Pod shop/web: spec.containers[0].ports[0].containerPort 70000 is out of range 1-65535"])
     }
 

@@ -123,7 +123,7 @@ struct ScenarioPlanTests {
         #expect(placed["spec"]?["nodeName"]?.string == "b")
         #expect(placed["status"]?["podIP"]?.string == "10.244.0.2")
         #expect(placed["status"]?["podIPs"]?.list?.compactMap { $0["ip"]?.string } == ["10.244.0.2", "fd00:10:244::2"])
-        #expect(ManifestDirectory.fileName(ObjectKey(kind: "Pod", namespace: "demo", name: "web/x")) == "pod_demo_web-x.json")
+        #expect(AgentManifestDirectory.fileName(ScenarioObjectKey(kind: "Pod", namespace: "demo", name: "web/x")) == "pod_demo_web-x.json")
     }
 
     @Test func matrixReportMarksFailures() {

@@ -1,3 +1,4 @@
+import PodgateTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -46,7 +47,7 @@ struct HeldConnectionDecoderTests {
 extension KernelSuites {
 @Suite struct HeldConnectionKernelTests {
     @Test func revokeHeldFailsWhenItsExpectationsAreTurnedAround() throws {
-        guard let executable = KernelSupport.podgateExecutable else { throw SimError(KernelSupport.missing ?? "no podgate") }
+        let executable = try KernelGate.executable()
         let root = "/" + "\(#filePath)".split(separator: "/").dropLast(3).joined(separator: "/")
         let original = try Files.read(root + "/Tests/scenarios-more/revoke-held.yaml")
         let turned = original.replacingOccurrences(of: "verdict: cut}", with: "verdict: KEPT}")
@@ -56,7 +57,7 @@ extension KernelSuites {
         let file = "/tmp/podgate-sim-held-\(getpid()).yaml"
         try Files.write(file, turned)
         defer { unlink(file) }
-        let result = try Processes.run(executable, ["sim", file])
+        let result = try Command.status(executable: executable, ["sim", file])
         #expect(result.status == 1, "\(result.output)")
         #expect(result.output.contains("9 failed"), "\(result.output)")
         #expect(result.output.contains("steps[0].hold[0]: held data/app -> data/db 5432/TCP expected kept, saw cut"), "\(result.output)")

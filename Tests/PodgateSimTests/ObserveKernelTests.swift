@@ -3,6 +3,8 @@ import CPodgateABI
 import Glibc
 #endif
 import Foundation
+import PodgateModel
+import PodgateTestSupport
 import Testing
 @testable import PodgateSim
 
@@ -17,10 +19,10 @@ final class HeldCluster {
     let executable: String
 
     init(scenario: String) throws {
-        guard let executable = KernelSupport.podgateExecutable else { throw SimError(KernelSupport.missing ?? "no podgate") }
+        let executable = try KernelGate.executable()
         self.executable = executable
         output = "/tmp/podgate-hold-test-\(getpid())-\(Int.random(in: 0..<1_000_000)).out"
-        let child = try Processes.spawn(executable, ["sim", "--hold", "\(KernelSupport.packageRoot)/Tests/scenarios/\(scenario)"],
+        let child = try Processes.spawn(executable, ["sim", "--hold", "\(PodgateExecutable.packageRoot)/Tests/scenarios/\(scenario)"],
                                         stdout: .file(output), stderr: .file(output + ".err"))
         process = child.pid
         var text = ""
@@ -44,7 +46,7 @@ final class HeldCluster {
         }
         pinDirectory = field("--pin-dir")
         stateDirectory = field("--state-dir")
-        healthAddress = ((try? Files.read("\(stateDirectory)/health-address")) ?? "").trimmingSpaces
+        healthAddress = ((try? Files.read(AgentDefaults.healthAddressFile(stateDirectory: stateDirectory))) ?? "").trimmingWhitespace
     }
 
     /// SIGINT, as a user's Ctrl-C: the sim cleans up and exits 0.
@@ -57,7 +59,7 @@ final class HeldCluster {
     }
 
     func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        try Processes.run(executable, arguments)
+        try Command.status(executable: executable, arguments)
     }
 
     func json(_ arguments: [String]) throws -> [String: Any] {
@@ -123,12 +125,12 @@ extension KernelSuites {
         let (tailStatus, tailText) = try cluster.run(["events", "tail", "--since", "10m", "--limit", "3", "--port", "9000", "--duration", "5s"] + state + ["-o", "json"])
         #expect(tailStatus == 0)
         let tail = tailText.split(separator: "\n").filter { $0.hasPrefix("{") }.compactMap {
-            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            try? JSONDecoder().decode(EventRecord.self, from: Data($0.utf8))
         }
         #expect(!tail.isEmpty)
-        #expect(tail.allSatisfy { $0["dstPort"] as? Int == 9000 && $0["verdict"] as? String == "denied" })
-        #expect(tail.contains { ($0["nearestMiss"] as? [String]) == ["demo/frontend-can-talk-to-backend allows TCP/8080 from pods app=frontend in demo"] })
-        #expect(tail.allSatisfy { $0["where"] as? String == "client" && $0["pid"] is Int })
+        #expect(tail.allSatisfy { $0.dstPort == 9000 && $0.verdict == .denied })
+        #expect(tail.contains { $0.nearestMiss == ["demo/frontend-can-talk-to-backend allows TCP/8080 from pods app=frontend in demo"] })
+        #expect(tail.allSatisfy { $0.where == .client && $0.pid != nil })
 
         // explain, table and JSON
         let explain = try cluster.json(["explain", "--from", "demo/frontend", "--to", "demo/backend", "--port", "8080"] + state + ["-o", "json"])
@@ -194,8 +196,8 @@ extension KernelSuites {
                       "namespace-selector.yaml", "networks.yaml", "port-granularity.yaml", "seed-walkthrough.yaml",
                       "service-accounts.yaml", "udp.yaml"])
     func explainAgreesWithTheKernel(scenario: String) throws {
-        guard let executable = KernelSupport.podgateExecutable else { throw SimError(KernelSupport.missing ?? "no podgate") }
-        let (status, output) = try Processes.run(executable, ["sim", "--explain", "\(KernelSupport.packageRoot)/Tests/scenarios/\(scenario)"])
+        let executable = try KernelGate.executable()
+        let (status, output) = try Command.status(executable: executable, ["sim", "--explain", "\(PodgateExecutable.packageRoot)/Tests/scenarios/\(scenario)"])
         #expect(status == 0, "\(output)")
         #expect(output.contains("podgate explain agreed with"))
         #expect(!output.contains("FAIL"))
@@ -204,8 +206,8 @@ extension KernelSuites {
     /// Two nodes, two agents: a host-network pod is its node (its labels
     /// match no podSelector), the other node is not "the node P runs on".
     @Test func multiNodeAndHostNetworkScenario() throws {
-        guard let executable = KernelSupport.podgateExecutable else { throw SimError(KernelSupport.missing ?? "no podgate") }
-        let (status, output) = try Processes.run(executable, ["sim", "\(KernelSupport.packageRoot)/Tests/scenarios-more/multi-node.yaml"])
+        let executable = try KernelGate.executable()
+        let (status, output) = try Command.status(executable: executable, ["sim", "\(PodgateExecutable.packageRoot)/Tests/scenarios-more/multi-node.yaml"])
         #expect(status == 0, "\(output)")
         #expect(output.contains("11 passed, 0 failed"), "\(output)")
     }

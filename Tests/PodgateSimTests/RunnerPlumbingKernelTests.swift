@@ -1,3 +1,4 @@
+import PodgateTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,7 +16,7 @@ extension KernelSuites {
                                     ("metadata", m(("name", s("d")), ("annotations", m(("config.linkerd.io/default-inbound-policy", s("deny")))))))
 
     func runScenario(expect: [DocumentValue], steps: DocumentValue, agents: Bool = false, namespace: DocumentValue = namespaceDoc("d")) throws -> Int32 {
-        guard let executable = KernelSupport.podgateExecutable else { throw SimError(KernelSupport.missing ?? "no podgate") }
+        let executable = try KernelGate.executable()
         let file = "/tmp/podgate-sim-test-\(getpid()).yaml"
         try Files.write(file, "S")
         defer { unlink(file) }

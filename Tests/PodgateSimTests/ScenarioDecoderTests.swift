@@ -28,7 +28,7 @@ struct ScenarioDecoderTests {
                           ("expect", l(probe("demo/a", "demo/b", 1, "deny"))))))))
         #expect(scenario.name == "all")
         #expect(scenario.description == "text")
-        #expect(scenario.agent == AgentOptions(defaultInboundPolicy: .deny, clusterNetworks: [CIDR("10.244.0.0/16")!, CIDR("fd00:10:244::/56")!], allowFromHost: false))
+        #expect(scenario.agent == ScenarioAgentOptions(defaultInboundPolicy: .deny, clusterNetworks: [CIDR("10.244.0.0/16")!, CIDR("fd00:10:244::/56")!], allowFromHost: false))
         #expect(scenario.agent.arguments == ["--default-inbound-policy", "deny", "--cluster-networks", "10.244.0.0/16,fd00:10:244::/56", "--allow-from-host", "false"])
         #expect(scenario.externals.map(\.name) == ["internet", "partner"])
         #expect(scenario.externals[1].address == IPAddress("2001:db8::7"))
@@ -45,8 +45,8 @@ struct ScenarioDecoderTests {
         #expect(scenario.expect[2].family == .ipv4Mapped)
         #expect(scenario.steps.count == 1)
         #expect(scenario.steps[0].apply == "STEP")
-        #expect(scenario.steps[0].delete == [ObjectKey(kind: "NetworkAuthenticationPolicy", namespace: "demo", name: "x"),
-                                            ObjectKey(kind: "Namespace", namespace: nil, name: "demo")])
+        #expect(scenario.steps[0].delete == [ScenarioObjectKey(kind: "NetworkAuthenticationPolicy", namespace: "demo", name: "x"),
+                                            ScenarioObjectKey(kind: "Namespace", namespace: nil, name: "demo")])
         #expect(scenario.steps[0].expect[0].field == "steps[0].expect[0]")
     }
 

@@ -1,3 +1,4 @@
+import PodgateTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -31,8 +32,8 @@ extension KernelSuites {
 
     /// Builds the topology; on a throw midway, removes what was built before rethrowing.
     func build(failAfterFirstPod: Bool = false) throws -> Built {
-        guard let executable = KernelSupport.podgateExecutable else { throw SimError(KernelSupport.missing ?? "no podgate") }
-        #expect(KernelSupport.missing == nil)
+        let executable = try KernelGate.executable()
+        #expect(KernelGate.missing == nil)
         let run = SimRunner.randomRunID()
         let ip = try IPCommand()
         let state = try RunState(run: run)

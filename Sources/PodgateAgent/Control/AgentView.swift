@@ -1,5 +1,5 @@
 import Foundation
-import PodgateCLI
+import PodgateLog
 import PodgateCompiler
 import PodgateDatapath
 import PodgateModel
@@ -19,7 +19,7 @@ public struct PublishedState: Sendable {
 }
 
 public final class AgentView: Sendable {
-    public let datapath: DatapathMaps
+    public let datapath: any Datapath
     public let hub: EventHub
     public let cgroupRoot: String
     public let stateDirectory: String
@@ -29,11 +29,11 @@ public final class AgentView: Sendable {
     private let timings = Mutex((compile: Histogram(), write: Histogram()))
     private let healthAddressSlot = Mutex<String?>(nil)
     private let repairs = Mutex(0)
-    let reader = Mutex<DatapathEventReader.Statistics?>(nil)
+    let reader = Mutex<(any DatapathEventFeed)?>(nil)
     /// What `status` says about closing open connections.
     let revocation = Mutex<String?>(nil)
 
-    init(datapath: DatapathMaps, hub: EventHub, cgroupRoot: String, stateDirectory: String) {
+    init(datapath: any Datapath, hub: EventHub, cgroupRoot: String, stateDirectory: String) {
         self.datapath = datapath
         self.hub = hub
         self.cgroupRoot = cgroupRoot

@@ -1,10 +1,9 @@
 import Foundation
+import PodgateModel
 
 /// The CLI side of the control socket.
 public enum ControlClient {
-    public static let defaultStateDirectory = "/run/podgate"
-
-    public static func socketPath(stateDirectory: String) -> String { stateDirectory + "/agent.sock" }
+    public static func socketPath(stateDirectory: String) -> String { AgentDefaults.controlSocket(stateDirectory: stateDirectory) }
 
     /// The agent is not listening at `path`: tell the user what still works.
     public struct NotRunning: Error, CustomStringConvertible {

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import PodgateModel
 
 /// The agent's control socket speaks one JSON object per line. A client
 /// sends one `ControlRequest`; for `status`, `names` and `explain` the agent
@@ -60,11 +61,12 @@ public struct EventStreamMessage: Codable, Sendable, Equatable {
 public struct EventFilter: Codable, Sendable, Equatable {
     public var namespace: String?
     public var pod: String?
-    public var verdict: String?
-    public var `where`: String?
+    public var verdict: EventRecord.Verdict?
+    public var `where`: EventRecord.Side?
     public var port: Int?
 
-    public init(namespace: String? = nil, pod: String? = nil, verdict: String? = nil, where: String? = nil, port: Int? = nil) {
+    public init(namespace: String? = nil, pod: String? = nil, verdict: EventRecord.Verdict? = nil, where: EventRecord.Side? = nil,
+                port: Int? = nil) {
         self.namespace = namespace
         self.pod = pod
         self.verdict = verdict

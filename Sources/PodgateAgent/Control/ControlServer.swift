@@ -1,52 +1,35 @@
 import Foundation
-import PodgateCLI
+import PodgateLog
+import PodgateModel
 import PodgateDatapath
 
 /// The agent's local control socket (`<state-dir>/agent.sock`, mode 0600).
 /// One thread accepts; each connection gets its own thread, because an
 /// `events` subscriber blocks on its queue for as long as it stays.
-final class ControlServer: @unchecked Sendable {
-    // @unchecked: `listener` is set once in init; `stopped` is atomic-ish via the lock.
-    static let socketName = "agent.sock"
+final class ControlServer: Service {
     private let view: AgentView
-    private let listener: Int32
+    private let listener: SocketListener
     let path: String
     private let log = Logger("control")
-    private let lock = NSLock()
-    private var stopped = false
 
+    /// Binds the socket; `run` serves it.
     init(view: AgentView, path: String) throws {
         self.view = view
         self.path = path
-        listener = try SocketIO.listenUnix(path: path)
-        let thread = Thread { [self] in acceptLoop() }
-        thread.name = "podgate-control"
-        thread.start()
+        listener = SocketListener(descriptor: try SocketIO.listenUnix(path: path), threadName: "podgate-control") { unlink(path) }
     }
 
-    func stop() {
-        lock.withLock { stopped = true }
-        shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
-        unlink(path)
-    }
-
-    private var isStopped: Bool { lock.withLock { stopped } }
-
-    private func acceptLoop() {
-        while !isStopped {
-            guard let fd = SocketIO.acceptConnection(listener) else {
-                if !isStopped { log.error("accept on \(path) failed: \(String(cString: strerror(errno)))") }
-                return
-            }
-            let thread = Thread { [self] in
+    func run() async {
+        await listener.run(serve: { [self] fd in
+            DedicatedThread.start("podgate-control-conn") { [self] in
                 serve(fd)
                 close(fd)
             }
-            thread.name = "podgate-control-conn"
-            thread.start()
-        }
+        }, failed: { [log, path] code in log.error("accept on \(path) failed: \(String(cString: strerror(code)))") })
     }
+
+    /// Closes the socket and removes its file (also when `run` never ran).
+    func stop() { listener.stop() }
 
     private func serve(_ fd: Int32) {
         var reader = LineReader(fd: fd)

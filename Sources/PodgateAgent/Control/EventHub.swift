@@ -1,4 +1,5 @@
 import Foundation
+import PodgateModel
 import Synchronization
 
 /// Fans enriched events out to every `events tail` subscriber and keeps a

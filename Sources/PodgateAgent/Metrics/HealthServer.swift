@@ -1,20 +1,17 @@
 import Foundation
-import PodgateCLI
 import PodgateModel
 
 /// `--health-address`: a tiny HTTP/1.1 server on one dedicated thread for
 /// `/metrics`, `/healthz` and `/readyz`. Requests are tiny and rare (a
 /// scrape every few seconds), so they are served one at a time, each with a
 /// short receive timeout so a stuck client cannot hold the thread.
-final class HealthServer: @unchecked Sendable {
-    // @unchecked: `listener` is set once in init; `stopped` is guarded by `lock`.
+final class HealthServer: Service {
     private let view: AgentView
-    private let listener: Int32
+    private let listener: SocketListener
     /// The address actually bound (a port of 0 picks a free one).
     let boundAddress: String
-    private let lock = NSLock()
-    private var stopped = false
 
+    /// Binds the address; `run` serves it.
     init(view: AgentView, address text: String) throws {
         self.view = view
         guard let (host, port) = Self.parse(text) else {
@@ -39,18 +36,20 @@ final class HealthServer: @unchecked Sendable {
         let actualPort = withUnsafeBytes(of: actual) { raw -> UInt16 in
             UInt16(bigEndian: raw.loadUnaligned(fromByteOffset: 2, as: UInt16.self))
         }
-        listener = fd
+        listener = SocketListener(descriptor: fd, threadName: "podgate-health")
         boundAddress = host.isIPv4 ? "\(host):\(actualPort)" : "[\(host)]:\(actualPort)"
-        let thread = Thread { [self] in acceptLoop() }
-        thread.name = "podgate-health"
-        thread.start()
     }
 
-    func stop() {
-        lock.withLock { stopped = true }
-        shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
+    /// One request at a time, on the accepting thread.
+    func run() async {
+        await listener.run(serve: { [self] fd in
+            answer(fd)
+            close(fd)
+        })
     }
+
+    /// Closes the socket (also when `run` never ran).
+    func stop() { listener.stop() }
 
     static func parse(_ text: String) -> (IPAddress, UInt16)? {
         guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else { return nil }
@@ -62,38 +61,33 @@ final class HealthServer: @unchecked Sendable {
 
     private static func fill(_ storage: inout sockaddr_storage, host: IPAddress, port: UInt16) -> socklen_t {
         let text = host.description
+        func store<Address>(_ address: Address) -> socklen_t {
+            withUnsafeMutableBytes(of: &storage) { raw in withUnsafeBytes(of: address) { raw.copyMemory(from: $0) } }
+            return socklen_t(MemoryLayout<Address>.size)
+        }
         if host.isIPv4 {
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
             address.sin_port = port.bigEndian
             inet_pton(AF_INET, text, &address.sin_addr)
-            withUnsafeMutableBytes(of: &storage) { raw in withUnsafeBytes(of: address) { raw.copyMemory(from: $0) } }
-            return socklen_t(MemoryLayout<sockaddr_in>.size)
+            return store(address)
         }
         var address = sockaddr_in6()
         address.sin6_family = sa_family_t(AF_INET6)
         address.sin6_port = port.bigEndian
         inet_pton(AF_INET6, text, &address.sin6_addr)
-        withUnsafeMutableBytes(of: &storage) { raw in withUnsafeBytes(of: address) { raw.copyMemory(from: $0) } }
-        return socklen_t(MemoryLayout<sockaddr_in6>.size)
+        return store(address)
     }
 
-    private var isStopped: Bool { lock.withLock { stopped } }
-
-    private func acceptLoop() {
-        while !isStopped {
-            guard let fd = SocketIO.acceptConnection(listener) else { return }
-            var timeout = timeval(tv_sec: 2, tv_usec: 0)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            var reader = LineReader(fd: fd, maximumLine: 8192)
-            if let requestLine = reader.next() {
-                // Headers are read and ignored: nothing here depends on them.
-                while let header = reader.next(), !header.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {}
-                let (status, type, body) = respond(to: requestLine)
-                SocketIO.send(fd, "HTTP/1.1 \(status)\r\nContent-Type: \(type)\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)")
-            }
-            close(fd)
-        }
+    private func answer(_ fd: Int32) {
+        var timeout = timeval(tv_sec: 2, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var reader = LineReader(fd: fd, maximumLine: 8192)
+        guard let requestLine = reader.next() else { return }
+        // Headers are read and ignored: nothing here depends on them.
+        while let header = reader.next(), !header.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {}
+        let (status, type, body) = respond(to: requestLine)
+        SocketIO.send(fd, "HTTP/1.1 \(status)\r\nContent-Type: \(type)\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)")
     }
 
     func respond(to requestLine: String) -> (String, String, String) {

@@ -40,7 +40,7 @@ struct APISnapshot {
     private var origin: [Slot: Source] = [:]
     /// The (few) objects with problems, and those rejected.
     private var problemsBySource: [Source: [Diagnostic]] = [:]
-    private var rejectedBySource: [Source: [PodgateManifests.ObjectKey]] = [:]
+    private var rejectedBySource: [Source: [ManifestKey]] = [:]
     /// The entries of `accepted` changed since the last `takeChanged`.
     private var changed: Set<Slot> = []
     /// The pods of `accepted` scheduled to `node`: this node's pods are
@@ -103,7 +103,7 @@ struct APISnapshot {
     private mutating func put(_ source: Source, _ results: [ManifestObject]) {
         remove(source)
         var problems: [Diagnostic] = []
-        var rejected: [PodgateManifests.ObjectKey] = []
+        var rejected: [ManifestKey] = []
         var slots: [Slot] = []
         for result in results {
             problems += result.diagnostics
@@ -178,7 +178,7 @@ struct APISnapshot {
     }
 
     /// The objects the decoder rejected (they keep their version from the kernel's snapshot).
-    var rejected: [PodgateManifests.ObjectKey] { rejectedBySource.keys.sorted().flatMap { rejectedBySource[$0]! } }
+    var rejected: [ManifestKey] { rejectedBySource.keys.sorted().flatMap { rejectedBySource[$0]! } }
 
     /// Every object of every resource as given, replacing what was known (tests).
     mutating func build(_ objects: [KubeResource: [PodgateKube.ObjectKey: DocumentValue]],
@@ -252,7 +252,7 @@ struct APISnapshot {
     /// without an API change: fallbacks to the kernel's versions for
     /// `rejected` objects, last valid policies, this node's pods (`local`,
     /// of both readings: addresses from their network namespaces).
-    static func slotsToCompare(changed: Set<Slot>, local: Set<PodRef>, rejected: [PodgateManifests.ObjectKey],
+    static func slotsToCompare(changed: Set<Slot>, local: Set<PodRef>, rejected: [ManifestKey],
                                old: ClusterSnapshot, new: ClusterSnapshot) -> Set<Slot> {
         var slots = changed
         for ref in local { slots.insert(.pod(ref)) }

@@ -1,5 +1,5 @@
 import Foundation
-import PodgateCLI
+import PodgateLog
 import PodgateCgroups
 import PodgateCompiler
 import PodgateKube
@@ -33,7 +33,7 @@ final class KubeSource: ClusterSource, @unchecked Sendable {
     private let objects: LockedAPISnapshot
     /// The snapshot of the previous reading, its local pods and rejected
     /// objects, and its number: the next reading's changes lead from it.
-    private var handed: (snapshot: ClusterSnapshot, local: Set<PodRef>, rejected: [PodgateManifests.ObjectKey], sequence: Int)?
+    private var handed: (snapshot: ClusterSnapshot, local: Set<PodRef>, rejected: [ManifestKey], sequence: Int)?
     private var announcedWaiting = false
     private let wakeups: AsyncStream<Void>
     private let continuation: AsyncStream<Void>.Continuation
@@ -153,7 +153,7 @@ final class KubeSource: ClusterSource, @unchecked Sendable {
     /// versions, last valid policies, this node's addresses from network
     /// namespaces), which may move without an API change.
     private func changes(to snapshot: ClusterSnapshot, local: Set<PodRef>, changed: Set<APISnapshot.Slot>,
-                         rejected: [PodgateManifests.ObjectKey]) -> SourceChanges? {
+                         rejected: [ManifestKey]) -> SourceChanges? {
         guard let handed else {
             self.handed = (snapshot, local, rejected, 0)
             return nil

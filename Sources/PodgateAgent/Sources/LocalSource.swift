@@ -1,4 +1,5 @@
 import Foundation
+import PodgateCgroups
 import PodgateManifests
 import PodgateModel
 
@@ -6,16 +7,17 @@ import PodgateModel
 /// `<cgroup-root>/<namespace>_<name>`. Always ready: the directory is the
 /// whole truth at every read.
 final class LocalSource: ClusterSource, @unchecked Sendable {
-    // @unchecked: `manifests` and `watcher` are touched only by the agent's
-    // reconcile loop (start, read, stop run there, one at a time).
+    // @unchecked: `manifests` and `watch` are touched only by the agent's
+    // reconcile loop (start, read, stop run there, one at a time); `watch`
+    // is set by `start`, before `run` reads it.
     private var manifests: WatchedManifests
-    private let cgroups: LocalCgroups
+    private let cgroups: LocalPodCgroups
     private let nodeName: String
-    private var watcher: DirectoryWatcher?
+    private var watch: InotifyWatch?
 
     init(directory: String, cgroupRoot: String?, nodeName: String, stateDirectory: String? = nil) {
         manifests = WatchedManifests(path: directory, keepDirectory: stateDirectory.map { "\($0)/manifests-last-good" })
-        cgroups = LocalCgroups(root: cgroupRoot ?? "")
+        cgroups = LocalPodCgroups(root: cgroupRoot ?? "")
         self.nodeName = nodeName
     }
 
@@ -32,16 +34,22 @@ final class LocalSource: ClusterSource, @unchecked Sendable {
     }
 
     func start(cgroupRoot root: String) throws -> AsyncStream<Void> {
+        // Newest only: a burst of file events becomes one reconcile.
+        let (changes, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        // A file is read when its writer has finished (close or rename), so
+        // IN_MODIFY (every write of a half-written file) does not wake the reader.
         // inotify reports every change; the resync only repairs what it missed,
         // so it need not re-read the directory every second.
-        let watcher = try DirectoryWatcher(directories: [manifests.path, root], resyncMilliseconds: 5000)
-        self.watcher = watcher
-        return watcher.changes
+        let mask = UInt32(IN_CREATE | IN_DELETE | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_ATTRIB | IN_DELETE_SELF)
+        watch = try InotifyWatch(.init(name: "podgate-dirwatch", directories: [manifests.path, root], required: 2,
+                                       purpose: "watching the directory", mask: mask, resyncMilliseconds: 5000),
+                                 onChange: { continuation.yield(()) }, onEnd: { continuation.finish() })
+        return changes
     }
 
-    func run() async {}
+    func run() async { await watch?.run() }
 
-    func stop() { watcher?.stop() }
+    func stop() { watch?.stop() }
 
     func read(previous: ClusterSnapshot) throws -> SourceReading {
         let reading = try manifests.read()

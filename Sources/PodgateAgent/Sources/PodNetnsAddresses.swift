@@ -61,9 +61,7 @@ final class PodNetnsAddresses: @unchecked Sendable {
     init(onChange: @escaping @Sendable () -> Void, onProblem: @escaping @Sendable (String) -> Void) {
         self.onChange = onChange
         self.onProblem = onProblem
-        let thread = Thread { [self] in self.loop() }
-        thread.name = "podgate-netns"
-        thread.start()
+        DedicatedThread.start("podgate-netns") { [self] in loop() }
     }
 
     /// The pods to learn now (UID -> cgroup directory); others are forgotten.

@@ -1,15 +1,11 @@
 import PodgateAgent
 import PodgateCLI
+import PodgateLog
 import PodgateDatapath
 
 enum AgentCommand {
     static func run(_ arguments: [String]) async -> Int32 {
-        let parsed: ParsedArguments
-        switch parseCommand(arguments, AgentOptions.spec) {
-        case let .success(value): parsed = value
-        case let .failure(exit): return exit.code
-        }
-        do {
+        await AgentOptions.spec.run(arguments) { parsed in
             let options = try AgentOptions(parsed)
             if options.cleanup {
                 let report = try DatapathLoader.cleanup(pinDirectory: options.pinDirectory)
@@ -31,14 +27,9 @@ enum AgentCommand {
                 }
                 return 0
             }
-            try await Agent(options: options).run()
+            try await Agent(options: options, datapath: KernelDatapath(options: options),
+                            source: Agent.clusterSource(for: options)).run()
             return 0
-        } catch let error as UsageError {
-            Output.err("podgate agent: \(error)")
-            return 2
-        } catch {
-            Output.err("podgate agent: \(error)")
-            return 1
         }
     }
 }

@@ -1,17 +1,19 @@
 import PodgateAgent
 import PodgateCLI
+import PodgateModel
+import PodgateLog
 
 /// Flags shared by the commands that talk to an agent or read its pins.
 enum CommonFlags {
-    static let stateDir = CommandSpec.Flag("state-dir", value: "DIR", default: ControlClient.defaultStateDirectory,
+    static let stateDir = CommandSpec.Flag("state-dir", value: "DIR", default: AgentDefaults.stateDirectory,
                                            help: "The agent's --state-dir: its control socket is DIR/agent.sock")
-    static let pinDir = CommandSpec.Flag("pin-dir", value: "PATH", default: "/sys/fs/bpf/podgate",
+    static let pinDir = CommandSpec.Flag("pin-dir", value: "PATH", default: AgentDefaults.pinDirectory,
                                          help: "The agent's --pin-dir: where its maps are pinned")
     static let namespace = CommandSpec.Flag("namespace", value: "NS", help: "Only what concerns pods of namespace NS")
     static let pod = CommandSpec.Flag("pod", value: "[NS/]NAME", help: "Only what concerns this pod")
 
     static func stateDirectory(_ arguments: ParsedArguments) -> String {
-        arguments.value("state-dir") ?? ControlClient.defaultStateDirectory
+        arguments.value("state-dir") ?? AgentDefaults.stateDirectory
     }
 
     /// `--namespace` and `--pod` as a predicate on `namespace/name`; nil when neither is given.
@@ -29,19 +31,6 @@ enum CommonFlags {
                 return parts[1] == pod
             }
             return true
-        }
-    }
-
-    /// Runs a command body, turning errors into one clear line and an exit status.
-    static func run(_ name: String, _ body: () throws -> Int32) -> Int32 {
-        do {
-            return try body()
-        } catch let error as UsageError {
-            Output.err("\(name): \(error)")
-            return 2
-        } catch {
-            Output.err("\(name): \(error)")
-            return 1
         }
     }
 }

@@ -1,6 +1,8 @@
 import Foundation
 import PodgateAgent
 import PodgateCLI
+import PodgateModel
+import PodgateLog
 
 /// `podgate events tail`: denied, audit and revoked events from the running agent,
 /// enriched with names, the policies considered and the nearest miss.
@@ -20,24 +22,21 @@ enum EventsCommand {
         details: "Several tails may run at once; each sees every event. A reader that falls behind skips events\nand is told how many (a `skipped` line); it never slows the agent. -o json prints one object a line.")
 
     static func run(_ arguments: [String]) -> Int32 {
-        var arguments = arguments
-        if arguments.first == "tail" { arguments.removeFirst() } else if arguments.first.map({ !$0.hasPrefix("-") }) == true {
-            Output.err("podgate events: unknown subcommand \"\(arguments[0])\"; use `podgate events tail`")
-            return 2
-        }
-        let parsed: ParsedArguments
-        switch parseCommand(arguments, spec) {
-        case let .success(value): parsed = value
-        case let .failure(exit): return exit.code
-        }
-        return CommonFlags.run("podgate events tail") {
+        guard let arguments = CommandSpec.subcommand("tail", of: "podgate events", arguments) else { return 2 }
+        return spec.run(arguments) { parsed in
             let format = try OutputFormat(parsed)
-            let verdict = parsed.value("verdict")
-            guard verdict == nil || ["denied", "audit", "revoked"].contains(verdict!) else {
-                throw UsageError("--verdict must be denied, audit or revoked, not \"\(verdict!)\"")
+            let verdict = try parsed.value("verdict").map { text in
+                guard let verdict = EventRecord.Verdict(rawValue: text) else {
+                    throw UsageError("--verdict must be denied, audit or revoked, not \"\(text)\"")
+                }
+                return verdict
             }
-            let side = parsed.value("where")
-            guard side == nil || side == "client" || side == "server" else { throw UsageError("--where must be client or server, not \"\(side!)\"") }
+            let side = try parsed.value("where").map { text in
+                guard let side = EventRecord.Side(rawValue: text), side != .egress else {
+                    throw UsageError("--where must be client or server, not \"\(text)\"")
+                }
+                return side
+            }
             let port = parsed.value("port") == nil ? nil : try parsed.int("port", default: 0, range: 1...65535)
             let since = try parsed.value("since").map(DurationText.seconds)
             let limit = parsed.value("limit") == nil ? nil : try parsed.int("limit", default: 0, range: 1...Int.max)
@@ -77,9 +76,9 @@ enum EventsCommand {
 
     /// One event for people: the line, then the why.
     static func render(_ e: EventRecord) -> String {
-        let from = e.srcPod ?? e.srcKind
+        let from = e.srcPod ?? e.srcKind.rawValue
         let to = e.dstPod ?? "world"
-        var out = "\(e.time) \(e.verdict.uppercased()) \(e.where) \(e.protocol) \(from) \(e.src)\(e.srcPort == 0 ? "" : ":\(e.srcPort)")"
+        var out = "\(e.time) \(e.verdict.rawValue.uppercased()) \(e.where.rawValue) \(e.protocol) \(from) \(e.src)\(e.srcPort == 0 ? "" : ":\(e.srcPort)")"
             + " -> \(to) \(e.dst):\(e.dstPort) reason=\(e.reason)"
         if let pid = e.pid { out += "\n    process: pid \(pid)\(e.comm.map { " (\($0))" } ?? "")" }
         if !e.policies.isEmpty { out += "\n    policies considered: \(e.policies.joined(separator: ", "))" }

@@ -1,5 +1,6 @@
 import PodgateAgent
 import PodgateCLI
+import PodgateLog
 
 /// `podgate explain`: the verdict for one connection and why, from the
 /// agent's snapshot, cross-checked against the kernel's maps.
@@ -17,12 +18,7 @@ enum ExplainCommand {
         details: "Ask the agent of the node the destination runs on: it checks its own kernel maps (server side, and\nthe client side when the source pod runs there too). Exit status: 0 explained, 3 the kernel disagrees.")
 
     static func run(_ arguments: [String]) -> Int32 {
-        let parsed: ParsedArguments
-        switch parseCommand(arguments, spec) {
-        case let .success(value): parsed = value
-        case let .failure(exit): return exit.code
-        }
-        return CommonFlags.run("podgate explain") {
+        spec.run(arguments) { parsed in
             let format = try OutputFormat(parsed)
             guard let from = parsed.value("from") else { throw UsageError("--from is required (NS/POD, an IP address or host/NODE)") }
             guard let to = parsed.value("to") else { throw UsageError("--to is required (NS/POD)") }

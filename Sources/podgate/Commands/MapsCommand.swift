@@ -1,6 +1,8 @@
 import Foundation
 import PodgateAgent
 import PodgateCLI
+import PodgateModel
+import PodgateLog
 import PodgateDatapath
 
 /// `podgate maps dump [SECTION]`: what the kernel holds right now, read
@@ -14,24 +16,15 @@ enum MapsCommand {
         details: "Works while the agent is down (numbers only then); with the agent up, identities, cgroups,\naddresses and policy numbers are shown with pod and policy names. Policy entries show their hit counts.")
 
     static func run(_ arguments: [String]) -> Int32 {
-        var arguments = arguments
-        if arguments.first == "dump" { arguments.removeFirst() } else if arguments.first.map({ !$0.hasPrefix("-") }) == true {
-            Output.err("podgate maps: unknown subcommand \"\(arguments[0])\"; use `podgate maps dump`")
-            return 2
-        }
-        let parsed: ParsedArguments
-        switch parseCommand(arguments, spec) {
-        case let .success(value): parsed = value
-        case let .failure(exit): return exit.code
-        }
-        return CommonFlags.run("podgate maps dump") {
+        guard let arguments = CommandSpec.subcommand("dump", of: "podgate maps", arguments) else { return 2 }
+        return spec.run(arguments) { parsed in
             let format = try OutputFormat(parsed)
             guard parsed.positional.count <= 1 else { throw UsageError("one section at most, not \(parsed.positional.joined(separator: " "))") }
             let section = parsed.positional.first ?? "all"
             guard section == "all" || MapsDump.sections.contains(section) else {
                 throw UsageError("unknown section \"\(section)\": use \((MapsDump.sections + ["all"]).joined(separator: ", "))")
             }
-            let pinDirectory = parsed.value("pin-dir") ?? "/sys/fs/bpf/podgate"
+            let pinDirectory = parsed.value("pin-dir") ?? AgentDefaults.pinDirectory
             guard FileManager.default.fileExists(atPath: pinDirectory) else {
                 throw UsageError("no pinned maps at \(pinDirectory): pass --pin-dir with the agent's --pin-dir")
             }

@@ -34,11 +34,8 @@ struct MapsDump {
     func name(ofIdentity id: IdentityID) -> String {
         switch id {
         case .none: return "(covered)"
-        case .host: return "host"
-        case .world: return "world"
-        case .remoteNode: return "remote-node"
-        case .unknownPod: return "unknown-pod"
         default:
+            if let name = id.reservedName { return name }
             if let identity = names?.identities[id.description] {
                 let labels = identity.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
                 return "\(identity.namespace) {\(labels)}"

@@ -1,6 +1,7 @@
 import Foundation
 import PodgateAgent
 import PodgateCLI
+import PodgateLog
 
 /// `podgate status`: the running agent's health in one screen.
 enum StatusCommand {
@@ -9,12 +10,7 @@ enum StatusCommand {
         flags: [CommonFlags.stateDir, OutputFormat.flag])
 
     static func run(_ arguments: [String]) -> Int32 {
-        let parsed: ParsedArguments
-        switch parseCommand(arguments, spec) {
-        case let .success(value): parsed = value
-        case let .failure(exit): return exit.code
-        }
-        return CommonFlags.run("podgate status") {
+        spec.run(arguments) { parsed in
             let format = try OutputFormat(parsed)
             guard let report = try ControlClient.call(stateDirectory: CommonFlags.stateDirectory(parsed), ControlRequest(op: .status)).status else {
                 throw UsageError("the agent answered without a status")

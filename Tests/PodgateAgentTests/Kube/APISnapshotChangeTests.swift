@@ -61,7 +61,7 @@ import PodgateModel
             incremental.apply(APISnapshot.decoded(.synced([:]), as: resource), to: resource)
         }
         var previous = ClusterSnapshot()
-        var last: (snapshot: ClusterSnapshot, local: Set<PodRef>, rejected: [PodgateManifests.ObjectKey])?
+        var last: (snapshot: ClusterSnapshot, local: Set<PodRef>, rejected: [ManifestKey])?
         for step in 0..<400 {
             let resource = Self.resources[Int(random.next() % 3)]
             let held = (objects[resource] ?? [:]).keys.sorted()

@@ -5,31 +5,6 @@ import Testing
 import Glibc
 #endif
 
-/// Kernel suites need root and the built `podgate` executable (the test
-/// runner is not podgate). Under CI=true a missing prerequisite fails the
-/// test; elsewhere it is skipped loudly.
-enum AgentKernelSupport {
-    static var inCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
-
-    static var packageRoot: String {
-        "/" + "\(#filePath)".split(separator: "/").dropLast(4).joined(separator: "/")
-    }
-
-    static var podgateExecutable: String? { PodgateExecutable.path }
-
-    static var missing: String? {
-        if getuid() != 0 { return "needs root (bpf, cgroups)" }
-        if podgateExecutable == nil { return PodgateExecutable.missing }
-        return nil
-    }
-
-    static var enabled: Bool {
-        guard let missing else { return true }
-        if !inCI { FileHandle.standardError.write(Data("SKIPPED kernel test: \(missing)\n".utf8)) }
-        return inCI
-    }
-}
-
 /// `podgate agent` as a child process, its output in a log file.
 final class AgentProcess: @unchecked Sendable {
     // @unchecked: driven from one test at a time.

@@ -1,4 +1,5 @@
 import Foundation
+import PodgateTestSupport
 import Testing
 import PodgateCgroups
 import PodgateDatapath
@@ -55,7 +56,7 @@ final class KubeAgentEnvironment: @unchecked Sendable {
     }
 
     var healthAddress: String? {
-        (try? String(contentsOfFile: stateDirectory + "/health-address", encoding: .utf8))?
+        (try? String(contentsOfFile: AgentDefaults.healthAddressFile(stateDirectory: stateDirectory), encoding: .utf8))?
             .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
@@ -110,7 +111,7 @@ func systemdUID(_ uid: String) -> String { uid.replacingOccurrences(of: "-", wit
 
 /// The real agent process in Kubernetes mode, against the fixture API
 /// server and a fake kubelet tree of real cgroups for both drivers.
-@Suite(.serialized, .enabled(if: AgentKernelSupport.enabled))
+@Suite(.serialized, .kernel)
 struct KubeAgentKernelTests {
     static func pod(_ name: String, _ n: Int, app: String, ip: String, node: String = "worker-1", qos: String = "BestEffort") -> String {
         Fixtures.podJSON(name, uid: uid(n), resourceVersion: FixtureCluster.rvPlaceholder, app: app, ip: ip, node: node, qos: qos)
@@ -123,7 +124,7 @@ struct KubeAgentKernelTests {
     }
 
     @Test func agentEnforcesTheAPISnapshotAndKeepsItWhenTheAPIServerGoes() async throws {
-        let executable = try #require(AgentKernelSupport.podgateExecutable)
+        let executable = try KernelGate.executable()
         let cluster = try FixtureCluster(objects: [
             APIPath.namespaces: [Fixtures.namespaceJSON("demo", uid: uid(900), resourceVersion: FixtureCluster.rvPlaceholder)],
             APIPath.pods: [Self.pod("frontend", 101, app: "frontend", ip: "10.244.1.10", qos: "Burstable"),
@@ -241,7 +242,7 @@ struct KubeAgentKernelTests {
         // reconciles nothing before a full list: nothing is flushed.
         let kept = try env.realized().desiredStateShape
         await agent.stop()
-        try? FileManager.default.removeItem(atPath: env.stateDirectory + "/health-address")
+        try? FileManager.default.removeItem(atPath: AgentDefaults.healthAddressFile(stateDirectory: env.stateDirectory))
         let second = try env.startAgent(executable: executable)
         #expect(try await eventually(10) { env.healthAddress.flatMap { httpStatus($0, path: "/healthz") } == 200 }, "restarted agent not healthy; log:\n\(second.log)")
         try await Task.sleep(for: .milliseconds(1500))

@@ -1,4 +1,5 @@
 import Foundation
+import PodgateTestSupport
 import Testing
 import PodgateDatapath
 import PodgateKubeFixtures
@@ -10,7 +11,7 @@ import PodgateModel
 /// it prints figures and asserts only that the agent got there. Runs when
 /// PODGATE_MEMORY_PODS lists the pod counts (e.g. `1000,10000,150000`); the
 /// DaemonSet's memory request and limit come from these figures.
-@Suite(.serialized, .enabled(if: AgentKernelSupport.enabled && ProcessInfo.processInfo.environment["PODGATE_MEMORY_PODS"] != nil))
+@Suite(.serialized, .enabled(if: KernelGate.enabled && ProcessInfo.processInfo.environment["PODGATE_MEMORY_PODS"] != nil))
 struct KubeAgentMemoryTests {
     static var sizes: [Int] {
         (ProcessInfo.processInfo.environment["PODGATE_MEMORY_PODS"] ?? "").split(separator: ",").compactMap { Int($0) }
@@ -23,7 +24,7 @@ struct KubeAgentMemoryTests {
     }
 
     @Test func agentMemoryAtTheSupportedClusterSizes() async throws {
-        let executable = try #require(AgentKernelSupport.podgateExecutable)
+        let executable = try KernelGate.executable()
         for pods in Self.sizes {
             let policies = pods >= 150_000 ? 5_000 : pods / 10
             let namespaces = pods >= 150_000 ? 1_000 : pods / 100

@@ -1,4 +1,5 @@
 import Foundation
+import PodgateTestSupport
 import Testing
 import PodgateCgroups
 import PodgateDatapath
@@ -8,121 +9,27 @@ import PodgateModel
 import Glibc
 #endif
 
-/// A process of a fake pod: it enters the pod's network namespace, then joins
-/// the pod's cgroup (as a container's process, already in its sandbox's
-/// namespace), then opens its sockets (they belong to the cgroup they are made in).
-/// Modes: `sleep` (the sandbox), `serve PORT`, `connect IP PORT` (tries every
-/// few ms until a connection is accepted, then prints `ok <CLOCK_MONOTONIC s>`).
-private let podProcessScript = #"""
-import ctypes, os, socket, sys, time, errno
-cgroup, netns, mode = sys.argv[1], sys.argv[2], sys.argv[3]
-libc = ctypes.CDLL(None, use_errno=True)
-fd = os.open("/var/run/netns/" + netns, os.O_RDONLY)
-if libc.setns(fd, 0x40000000) != 0: print("setns failed", ctypes.get_errno(), flush=True); sys.exit(1)
-with open(cgroup + "/cgroup.procs", "w") as f: f.write(str(os.getpid()))
-if mode == "sleep":
-    print("ready", flush=True); time.sleep(3600)
-elif mode == "serve":
-    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("0.0.0.0", int(sys.argv[4]))); s.listen(64); print("ready", flush=True)
-    while True:
-        c, _ = s.accept(); c.close()
-elif mode == "connect":
-    ip, port = sys.argv[4], int(sys.argv[5]); print("ready", flush=True)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        s = socket.socket(); s.setblocking(False)
-        code = s.connect_ex((ip, port))
-        if code == errno.EINPROGRESS:
-            import select
-            _, w, _ = select.select([], [s], [], 0.02)
-            code = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) if w else errno.ETIMEDOUT
-        s.close()
-        if code == 0: print("ok %.6f" % time.monotonic(), flush=True); sys.exit(0)
-        time.sleep(0.002)
-    print("gave up", flush=True)
-"""#
+/// The netns test's namespaces and the processes of its fake pods
+/// (`podgate sim-helper session`), removed by `tearDown`.
+typealias PodNamespaces = NamespaceSandbox
 
-/// Everything the netns test makes besides the agent environment: network
-/// namespaces and the processes in them; removed by `tearDown`.
-final class PodNamespaces: @unchecked Sendable {
-    // @unchecked: driven from one test at a time.
-    let tag = String(UInt32.random(in: 0...UInt32.max), radix: 36)
-    private(set) var namespaces: [String] = []
-    private(set) var processes: [(Process, Pipe)] = []
-
-    @discardableResult
-    static func run(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else { throw PodNamespacesError(message: "\(arguments.joined(separator: " ")): \(text)") }
-        return text
-    }
-
-    func makeNamespace(_ suffix: String) throws -> String {
-        // The `podgate-t-` prefix marks a test's own (the simulator's checks skip them).
-        let name = "podgate-t-k\(tag)-\(suffix)"
-        try Self.run(["ip", "netns", "add", name])
-        namespaces.append(name)
-        try Self.run(["ip", "-n", name, "link", "set", "lo", "up"])
-        return name
-    }
-
+extension NamespaceSandbox {
     /// A veth between two namespaces, both ends up, no addresses; returns the interface names.
     func link(_ a: String, _ b: String, index: Int) throws -> (a: String, b: String) {
-        let left = "pgk\(tag.prefix(5))a\(index)", right = "pgk\(tag.prefix(5))b\(index)"
-        try Self.run(["ip", "link", "add", left, "netns", a, "type", "veth", "peer", "name", right, "netns", b])
-        try Self.run(["ip", "-n", a, "link", "set", left, "up"])
-        try Self.run(["ip", "-n", b, "link", "set", right, "up"])
-        return (left, right)
+        try link(a, b, names: ("pgk\(tag.prefix(5))a\(index)", "pgk\(tag.prefix(5))b\(index)"))
     }
 
-    /// Starts a pod process and waits for its `ready` line; returns its output pipe.
-    func start(cgroup: String, namespace: String, _ arguments: [String]) throws -> FileHandle {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-u", "-c", podProcessScript, cgroup, namespace] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        processes.append((process, output))
-        let handle = output.fileHandleForReading
-        guard Self.line(handle) == "ready" else { throw PodNamespacesError(message: "pod process \(arguments) did not start") }
-        return handle
+    /// Starts a process of a fake pod and waits for its `ready` line. It
+    /// enters the pod's network namespace, then joins the pod's cgroup (as
+    /// a container's process, already in its sandbox's namespace), then
+    /// opens its sockets (they belong to the cgroup they are made in).
+    /// Modes: `serve ADDR PORT`, `connect-until IP PORT` (tries every few ms
+    /// until a connection is accepted, then prints `ok <CLOCK_MONOTONIC s>`).
+    func start(cgroup: String, namespace: String, _ arguments: [String]) throws -> HelperProcess {
+        let process = try session(cgroup: cgroup, namespace: namespace, netnsFirst: true, arguments)
+        guard process.nextReport() == "ready" else { throw CommandError(message: "pod process \(arguments) did not start") }
+        return process
     }
-
-    static func line(_ handle: FileHandle) -> String? {
-        var bytes: [UInt8] = []
-        while let byte = try? handle.read(upToCount: 1), let first = byte.first {
-            if first == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
-            bytes.append(first)
-        }
-        return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self)
-    }
-
-    func tearDown() {
-        for (process, _) in processes where process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-        processes.removeAll()
-        for namespace in namespaces { _ = try? Self.run(["ip", "netns", "del", namespace]) }
-        namespaces.removeAll()
-    }
-}
-
-struct PodNamespacesError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
 }
 
 func monotonicSeconds() -> Double {
@@ -134,10 +41,10 @@ func monotonicSeconds() -> Double {
 /// A pod is known from its first packet: the agent learns a local pod's
 /// address from its network namespace, long before the kubelet reports
 /// `status.podIPs` (here: 5 s late, or not until the measurement is over).
-@Suite(.serialized, .enabled(if: AgentKernelSupport.enabled))
+@Suite(.serialized, .kernel)
 struct KubeNetnsKernelTests {
     @Test func aPodWhoseAddressTheAPIReportsLateIsEnforcedFromItsNetworkNamespace() async throws {
-        let executable = try #require(AgentKernelSupport.podgateExecutable)
+        let executable = try KernelGate.executable()
         let rounds = 20
         // The namespace denies by default: only the two policies open anything.
         let cluster = try FixtureCluster(objects: [
@@ -158,13 +65,13 @@ struct KubeNetnsKernelTests {
         // One address for the peer (a pod has one per family), on a bridge
         // that each late pod's veth joins.
         let bridge = "pgkbr\(pods.tag.prefix(6))"
-        try PodNamespaces.run(["ip", "-n", peerNamespace, "link", "add", bridge, "type", "bridge"])
-        try PodNamespaces.run(["ip", "-n", peerNamespace, "addr", "add", "10.202.0.1/16", "dev", bridge])
-        try PodNamespaces.run(["ip", "-n", peerNamespace, "link", "set", bridge, "up"])
+        try Command.run(["ip", "-n", peerNamespace, "link", "add", bridge, "type", "bridge"])
+        try Command.run(["ip", "-n", peerNamespace, "addr", "add", "10.202.0.1/16", "dev", bridge])
+        try Command.run(["ip", "-n", peerNamespace, "link", "set", bridge, "up"])
         let peerAddress = "10.202.0.1"
         let agent = try env.startAgent(executable: executable)
         let maps = try await waitForMaps(env)
-        _ = try pods.start(cgroup: peerCgroup, namespace: peerNamespace, ["serve", "8080"])
+        _ = try pods.start(cgroup: peerCgroup, namespace: peerNamespace, ["serve", "0.0.0.0", "8080"])
         #expect(try await eventually(10) { try maps.realizedState().addresses[IPAddress(peerAddress)!] != nil }, "log:\n\(agent.log)")
 
         var figures: [Double] = []
@@ -178,17 +85,17 @@ struct KubeNetnsKernelTests {
                                                        ip: nil, phase: "Pending"))
             let lateNamespace = try pods.makeNamespace("l\(round)")
             let (peerSide, lateSide) = try pods.link(peerNamespace, lateNamespace, index: round)
-            try PodNamespaces.run(["ip", "-n", peerNamespace, "link", "set", peerSide, "master", bridge])
+            try Command.run(["ip", "-n", peerNamespace, "link", "set", peerSide, "master", bridge])
             let lateCgroup = env.cgroupRoot + "/kubepods/besteffort/pod\(uid(n))"
             try env.makeCgroup("kubepods/besteffort/pod\(uid(n))")
-            _ = try pods.start(cgroup: lateCgroup, namespace: lateNamespace, ["serve", "9090"])
+            _ = try pods.start(cgroup: lateCgroup, namespace: lateNamespace, ["serve", "0.0.0.0", "9090"])
             if round == 0 { first = (lateCgroup, lateNamespace, lateAddress) }
             try await Task.sleep(for: .milliseconds(300))   // the kubelet's next steps take longer
-            let outbound = try pods.start(cgroup: lateCgroup, namespace: lateNamespace, ["connect", peerAddress, "8080"])
-            let inbound = try pods.start(cgroup: peerCgroup, namespace: peerNamespace, ["connect", lateAddress, "9090"])
+            let outbound = try pods.start(cgroup: lateCgroup, namespace: lateNamespace, ["connect-until", peerAddress, "8080"])
+            let inbound = try pods.start(cgroup: peerCgroup, namespace: peerNamespace, ["connect-until", lateAddress, "9090"])
 
             let appeared = monotonicSeconds()
-            try PodNamespaces.run(["ip", "-n", lateNamespace, "addr", "add", "\(lateAddress)/16", "dev", lateSide])
+            try Command.run(["ip", "-n", lateNamespace, "addr", "add", "\(lateAddress)/16", "dev", lateSide])
             if round == 0 {
                 // status.podIPs arrives 5 s after the address appeared.
                 Task {
@@ -225,8 +132,8 @@ struct KubeNetnsKernelTests {
         var added: [Double] = []
         if let first {
             for port in 7070..<7075 {
-                _ = try pods.start(cgroup: first.cgroup, namespace: first.namespace, ["serve", "\(port)"])
-                let client = try pods.start(cgroup: peerCgroup, namespace: peerNamespace, ["connect", first.address, "\(port)"])
+                _ = try pods.start(cgroup: first.cgroup, namespace: first.namespace, ["serve", "0.0.0.0", "\(port)"])
+                let client = try pods.start(cgroup: peerCgroup, namespace: peerNamespace, ["connect-until", first.address, "\(port)"])
                 try await Task.sleep(for: .milliseconds(300))   // refused meanwhile
                 let sent = monotonicSeconds()
                 cluster.put(APIPath.policies, Fixtures.policyJSON("peer-to-late-\(port)", uid: uid(910 + port), resourceVersion: FixtureCluster.rvPlaceholder,
@@ -249,10 +156,10 @@ struct KubeNetnsKernelTests {
         #expect(!problems.contains("Pod demo/late-0:") && !problems.contains("Pod demo/peer:"), "problems:\n\(problems)")
     }
 
-    static func okTime(_ handle: FileHandle) async -> Double? {
+    static func okTime(_ process: HelperProcess) async -> Double? {
         await withCheckedContinuation { continuation in
             let thread = Thread {
-                let line = PodNamespaces.line(handle) ?? ""
+                let line = process.nextReport() ?? ""
                 continuation.resume(returning: line.hasPrefix("ok ") ? Double(line.dropFirst(3)) : nil)
             }
             thread.start()
