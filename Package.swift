@@ -43,7 +43,11 @@ let package = Package(
         .target(name: "PodgateLab", dependencies: ["CPodgateLab", "PodgateCgroups", "PodgateModel"]),
         .target(name: "PodgateSim", dependencies: ["PodgateLab", "PodgateModel", "PodgateManifests"]),
         .target(name: "PodgateBenchCore", dependencies: ["PodgateModel"]),
-        .target(name: "PodgateBench", dependencies: ["PodgateLab", "PodgateBenchCore", "PodgateModel", "PodgateCompiler", "PodgateDatapath", "CLibbpf"]),
+        // A fixture API server on loopback and API objects as kubectl prints them: the Kube
+        // tests' server, and `bench kube`'s (so it is not a test-only target).
+        .target(name: "PodgateKubeFixtures", dependencies: ["PodgateKube", "PodgateModel"]),
+        .target(name: "PodgateBench", dependencies: ["PodgateLab", "PodgateBenchCore", "PodgateModel", "PodgateCompiler", "PodgateDatapath", "CLibbpf",
+                                                     "PodgateKube", "PodgateKubeFixtures"]),
 
         .executableTarget(name: "podgate", dependencies: ["PodgateLog", "PodgateCLI", "PodgateAgent", "PodgateSim", "PodgateDatapath", "PodgateManifests", "PodgateCompiler", "PodgateBench", "PodgateLab"]),
 
@@ -61,8 +65,6 @@ let package = Package(
         .testTarget(name: "PodgateAgentTests", dependencies: ["PodgateAgent", "PodgateCLI", "PodgateModel", "PodgateCompiler", "PodgateDatapath",
                                                           "PodgateKube", "PodgateKubeFixtures", "PodgateCgroups", "PodgateManifests", "PodgateTestSupport",
                                                           "PodgateAgentFakes"]),
-        // Test support: a fixture API server on loopback and API objects as kubectl prints them.
-        .target(name: "PodgateKubeFixtures", dependencies: ["PodgateKube", "PodgateModel"], path: "Tests/PodgateKubeFixtures"),
         .testTarget(name: "PodgateKubeTests", dependencies: ["PodgateKube", "PodgateModel", "PodgateKubeFixtures", "PodgateTestSupport"]),
         .testTarget(name: "PodgateSimTests", dependencies: ["PodgateSim", "PodgateModel", "PodgateTestSupport", "CPodgateABI"]),
         .testTarget(name: "PodgateLabTests", dependencies: ["PodgateLab"]),

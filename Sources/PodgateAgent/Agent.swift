@@ -165,7 +165,7 @@ public final class Agent: @unchecked Sendable {
             let snapshot = reading.snapshot
             let localCgroups = reading.localCgroups
             let compileStarted = DispatchTime.now()
-            let pass = compileStep.prepare(snapshot, localCgroups, realized: realized, limits: options.limits,
+            let pass = compileStep.prepare(snapshot, localCgroups, handed: reading.changes, realized: realized, limits: options.limits,
                                            now: compileStarted.uptimeNanoseconds)
             let compilation = pass.compilation
             let operations = pass.operations

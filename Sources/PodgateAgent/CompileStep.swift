@@ -1,9 +1,10 @@
 import PodgateCompiler
 import PodgateModel
 
-/// The agent's compile step. The sources hand whole snapshots; two
-/// consecutive ones are diffed into changes for the incremental compiler,
-/// whose pending writes are the map operations of the pass. Every
+/// The agent's compile step. The sources hand whole snapshots, and the
+/// changes since their previous one when they know them (Kubernetes mode);
+/// otherwise two consecutive snapshots are diffed into changes for the
+/// incremental compiler, whose pending writes are the map operations of the pass. Every
 /// `resyncNanoseconds` (and after any failed or refused write) a full compile
 /// runs instead: it is compared with the incremental state, any difference
 /// is reported (a metric and a log line) and repaired, and the kernel is
@@ -16,6 +17,8 @@ struct CompileStep {
     /// The inputs the incremental compiler holds (the next diff starts there).
     private var snapshot = ClusterSnapshot()
     private var cgroups: [PodRef: CgroupID] = [:]
+    /// The source's number for `snapshot`, when it numbers them.
+    private var sequence: Int?
     /// The kernel holds `incremental.committedState`: every earlier pass was written.
     private(set) var kernelInStep = false
     private var lastFullNanoseconds: UInt64?
@@ -38,9 +41,17 @@ struct CompileStep {
     }
 
     /// `realized`: what the kernel holds when this step does not know it (first pass, after a failure).
-    mutating func prepare(_ next: ClusterSnapshot, _ nextCgroups: [PodRef: CgroupID], realized: DesiredState?,
-                          limits: StateLimits, now: UInt64) -> Pass {
-        let changes = ClusterChange.between(snapshot, next, oldCgroups: cgroups, newCgroups: nextCgroups)
+    /// `handed`: the source's changes since its previous snapshot; used when
+    /// that is the one this step holds, else the snapshots are diffed.
+    mutating func prepare(_ next: ClusterSnapshot, _ nextCgroups: [PodRef: CgroupID], handed: SourceChanges? = nil,
+                          realized: DesiredState?, limits: StateLimits, now: UInt64) -> Pass {
+        let changes: [ClusterChange]
+        if let handed, let sequence, handed.since == sequence {
+            changes = handed.changes + ClusterChange.between(ClusterSnapshot(), ClusterSnapshot(), oldCgroups: cgroups, newCgroups: nextCgroups)
+        } else {
+            changes = ClusterChange.between(snapshot, next, oldCgroups: cgroups, newCgroups: nextCgroups)
+        }
+        sequence = handed?.sequence
         let resyncDue = lastFullNanoseconds.map { now &- $0 >= resyncNanoseconds } ?? true
         if incremental != nil, kernelInStep, !resyncDue {
             // In place: a copy of the compiler would make its next write copy every map.

@@ -6,7 +6,11 @@ import Glibc
 
 /// What `podgate bench` was asked to do (the CLI parses the command line).
 public struct BenchOptions: Sendable {
-    public enum Suite: String, Sendable, CaseIterable { case datapath, control, propagation }
+    public enum Suite: String, Sendable, CaseIterable {
+        case datapath, control, propagation, kube
+        /// What `all` runs: `kube` (150k pods: about 10 minutes) is asked for by name.
+        public static let all: [Suite] = [.datapath, .control, .propagation]
+    }
     public var suites: [Suite] = []
     public var format = "table"              // table, json or markdown
     public var runs = 30
@@ -75,6 +79,11 @@ public enum Bench {
                 case .propagation:
                     records += try PropagationBench.run(topology: try pods(), changes: datapath.quick ? 20 : changes,
                                                         otherPods: datapath.quick ? [0] : [0, 1_000, 10_000])
+                case .kube:
+                    var kube = KubeBench.Options()
+                    kube.shapes = ClusterShape.standard.filter { $0.pods <= maxPods }
+                    if datapath.quick { (kube.shapes, kube.churnSeconds, kube.singles) = (Array(kube.shapes.prefix(1)), 5, 5) }
+                    records += try KubeBench.run(sandbox: sandbox, executable: executable, options: kube)
                 }
             }
         } catch {

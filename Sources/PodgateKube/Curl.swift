@@ -9,10 +9,13 @@ enum CurlGlobal {
 
 /// One libcurl easy handle with what must live as long as it: the error
 /// buffer curl writes into and the header list it points at. Used by one
-/// thread at a time (the one performing the transfer).
+/// thread at a time (the one performing the transfer). The handle is reused
+/// across requests (`prepare` resets its options): curl keeps its open
+/// connections, TLS sessions and DNS cache across `curl_easy_reset`, so the
+/// next request to the same server goes over the same kept-alive connection.
 final class CurlEasy {
     let handle: UnsafeMutableRawPointer
-    let url: String
+    private(set) var url: String = ""
     private let errorBuffer: UnsafeMutablePointer<CChar>
     private var headers: UnsafeMutablePointer<curl_slist>?
 
@@ -21,8 +24,17 @@ final class CurlEasy {
             throw KubeError.transport(url: url, code: -1, message: "libcurl could not be initialized")
         }
         self.handle = handle
-        self.url = url
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
+        try prepare(url: url)
+    }
+
+    /// Forgets every option of the previous request (not its connections)
+    /// and aims the handle at `url`.
+    func prepare(url: String) throws {
+        curl_easy_reset(handle)
+        curl_slist_free_all(headers)
+        headers = nil
+        self.url = url
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
         try set(CURLOPT_ERRORBUFFER, pointer: UnsafeMutableRawPointer(errorBuffer))
         try set(CURLOPT_URL, url)

@@ -48,11 +48,21 @@ public struct KubeWatcher: Sendable {
 
     /// Runs until the task is cancelled; `report` gets lines worth logging.
     public func run(into cache: KubeObjectCache, report: @escaping @Sendable (String) -> Void) async {
+        await run(decode: { $1 }, onChange: { cache.apply($1.resourceChange, to: $0) }, report: report)
+    }
+
+    /// Runs until the task is cancelled, handing each resource's changes in
+    /// order to `onChange` on that resource's thread, every object as
+    /// `decode` made it: for a consumer that keeps its own (smaller) form of
+    /// the objects instead of the cache.
+    public func run<Value: Sendable>(decode: @escaping @Sendable (KubeResource, DocumentValue) -> Value,
+                                     onChange: @escaping @Sendable (KubeResource, DecodedChange<Value>) -> Void,
+                                     report: @escaping @Sendable (String) -> Void) async {
         await withTaskGroup(of: Void.self) { group in
             for resource in resources {
                 let listWatch = ListWatch(client: client, resource: resource, settings: settings)
                 group.addTask {
-                    await listWatch.run(onChange: { cache.apply($0, to: resource) }, onReport: report)
+                    await listWatch.run(decode: { decode(resource, $0) }, onChange: { onChange(resource, $0) }, onReport: report)
                 }
             }
         }

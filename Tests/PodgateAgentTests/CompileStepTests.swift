@@ -81,3 +81,53 @@ import PodgateModel
         #expect(step.incremental?.state == full.state)
     }
 }
+
+/// Kubernetes mode hands the changes since the source's previous snapshot
+/// (issue 15, item 3): the step uses them instead of diffing two snapshots
+/// when they start from the snapshot it holds, and diffs otherwise.
+extension CompileStepTests {
+    @Test func handedChangesAreUsedWhenTheyStartFromTheHeldSnapshotAndIgnoredOtherwise() {
+        var step = CompileStep(settings: Self.settings, resyncNanoseconds: 1_000_000)
+        let (first, cgroups) = CompileStepTests.cluster(backendLabel: "backend")
+        let (second, _) = CompileStepTests.cluster(backendLabel: "other")
+        let backend = PodRef(namespace: "demo", name: "backend")
+        var kernel = DesiredState(config: DatapathConfig(allowFromHost: true, denyUnknownPods: true))
+        var pass = step.prepare(first, cgroups, handed: nil, realized: kernel, limits: StateLimits(), now: 0)
+        kernel = kernel.applying(pass.operations)
+        step.written()
+        // Numbered 0 from now on (the source's first reading has no changes).
+        pass = step.prepare(first, cgroups, handed: SourceChanges(since: 0, sequence: 0, changes: []), realized: nil,
+                            limits: StateLimits(), now: 10)
+        step.written()
+        #expect(pass.operations.isEmpty)
+
+        // Handed from the held snapshot: only the handed changes are looked
+        // at. An empty list for a changed snapshot proves it: nothing moves.
+        pass = step.prepare(second, cgroups, handed: SourceChanges(since: 0, sequence: 1, changes: []), realized: nil,
+                            limits: StateLimits(), now: 20)
+        #expect(!pass.full && pass.operations.isEmpty, "the snapshots were diffed instead of using the handed changes")
+
+        // Handed from another snapshot (a reading the step never saw): diffed.
+        // (A fresh step: the one above now holds a snapshot its compiler never saw.)
+        var other = CompileStep(settings: Self.settings, resyncNanoseconds: 1_000_000)
+        kernel = DesiredState(config: DatapathConfig(allowFromHost: true, denyUnknownPods: true))
+        pass = other.prepare(first, cgroups, handed: SourceChanges(since: 0, sequence: 0, changes: []), realized: kernel,
+                             limits: StateLimits(), now: 0)
+        kernel = kernel.applying(pass.operations)
+        other.written()
+        pass = other.prepare(second, cgroups, handed: SourceChanges(since: 5, sequence: 6, changes: []), realized: nil,
+                             limits: StateLimits(), now: 10)
+        #expect(!pass.full && !pass.operations.isEmpty, "changes from a snapshot the step does not hold were trusted")
+        kernel = kernel.applying(pass.operations)
+        other.written()
+        #expect(kernel == PolicyCompiler.compile(second, settings: Self.settings, localCgroups: cgroups, previous: pass.compilation.allocation).state)
+
+        // And the real thing: the relabel back, handed as a change, leads to the full compile.
+        pass = other.prepare(first, cgroups, handed: SourceChanges(since: 6, sequence: 7, changes: [.pod(backend, first.pods[backend])]),
+                             realized: nil, limits: StateLimits(), now: 20)
+        #expect(!pass.full && !pass.operations.isEmpty)
+        kernel = kernel.applying(pass.operations)
+        other.written()
+        #expect(kernel == PolicyCompiler.compile(first, settings: Self.settings, localCgroups: cgroups, previous: pass.compilation.allocation).state)
+    }
+}

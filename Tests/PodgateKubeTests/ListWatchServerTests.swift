@@ -210,15 +210,26 @@ final class Recorder: Sendable {
     }
 
     @Test func connectionRefusedIsRetriedWithBackoff() async throws {
-        // A port with nothing listening: bind, read the port, close.
-        let probe = try FakeAPIServer(script: [])
-        let url = probe.url
-        probe.stop()
+        // A port with nothing listening, kept bound (not listening) for the
+        // whole test: a closed port could be taken by another suite's server
+        // running in parallel, whose script this client would then consume.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = FakeAPIServer.loopback(port: 0)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        #expect(bound)
+        let url = "http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))"
         let recorder = Recorder()
         let client = HTTPClient(config: KubeConfig(server: url))
         let listWatch = ListWatch(client: client, resource: .pods, settings: Self.fast)
         let task = Task(executorPreference: ThreadExecutor.shared) { await listWatch.run(onChange: recorder.change, onReport: recorder.report) }
-        try await Task.sleep(for: .milliseconds(300))
+        // Until four retries were reported: in the full suite the task may
+        // start late (kernel suites hold the cooperative pool's threads).
+        let deadline = ContinuousClock.now + .seconds(30)
+        while recorder.reports.count < 4, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         task.cancel()
         await task.value
         let delays = recorder.reports.compactMap { line in line.split(separator: " ").reversed().dropFirst().first.flatMap { Int($0) } }

@@ -1,3 +1,4 @@
+import PodgateCompiler
 import PodgateModel
 
 /// Where the agent's picture of the cluster comes from: a manifest
@@ -30,6 +31,9 @@ public struct SourceReading: Sendable {
     public var generation: Int?
     /// What `podgate status` lists as synchronized by this pass.
     public var syncedSources: [String]
+    /// What changed since the source's previous reading, when it knows it
+    /// (Kubernetes mode): the compile step then skips diffing two snapshots.
+    public var changes: SourceChanges? = nil
 
     public init(snapshot: ClusterSnapshot, problems: [Diagnostic], localCgroups: [PodRef: CgroupID], isReady: Bool,
                 generation: Int?, syncedSources: [String]) {
@@ -39,6 +43,20 @@ public struct SourceReading: Sendable {
         self.isReady = isReady
         self.generation = generation
         self.syncedSources = syncedSources
+    }
+}
+
+/// The changes that lead from the snapshot of reading `since` to this one,
+/// numbered `sequence` (equal to `since` when nothing changed).
+public struct SourceChanges: Sendable {
+    public var since: Int
+    public var sequence: Int
+    public var changes: [ClusterChange]
+
+    public init(since: Int, sequence: Int, changes: [ClusterChange]) {
+        self.since = since
+        self.sequence = sequence
+        self.changes = changes
     }
 }
 

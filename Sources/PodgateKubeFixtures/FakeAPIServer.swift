@@ -15,6 +15,9 @@ public final class FakeAPIServer: @unchecked Sendable {
         public var path: String
         public var query: [String: String]
         public var authorization: String?
+        /// Which accepted connection carried it (0-based, in accept order): a
+        /// client that keeps its connection alive sends several over one.
+        public var connection: Int = 0
         public var isWatch: Bool { query["watch"] == "1" }
     }
 
@@ -48,6 +51,7 @@ public final class FakeAPIServer: @unchecked Sendable {
     private let lock = NSLock()
     private var requests: [Request] = []
     private var connections: Set<Int32> = []
+    private var accepted = 0
     private var stopped = false
 
     /// `handler` gets each request and its 0-based index; `port` 0 picks a
@@ -57,10 +61,7 @@ public final class FakeAPIServer: @unchecked Sendable {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = requested.bigEndian
+        var address = Self.loopback(port: requested)
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
@@ -75,6 +76,15 @@ public final class FakeAPIServer: @unchecked Sendable {
         thread.start()
     }
 
+    /// 127.0.0.1:`port`.
+    public static func loopback(port: UInt16) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = port.bigEndian
+        return address
+    }
+
     /// Answers a fixed sequence of replies, then hangs every further request.
     public convenience init(script: [Reply]) throws {
         try self.init { _, index in index < script.count ? script[index] : .hang }
@@ -83,6 +93,9 @@ public final class FakeAPIServer: @unchecked Sendable {
     public var url: String { "http://127.0.0.1:\(port)" }
 
     public var received: [Request] { lock.withLock { requests } }
+
+    /// Connections accepted so far.
+    public var acceptedConnections: Int { lock.withLock { accepted } }
 
     public func stop() {
         let open = lock.withLock { () -> Set<Int32> in
@@ -106,14 +119,15 @@ public final class FakeAPIServer: @unchecked Sendable {
                 if errno != EINTR && errno != ECONNABORTED { usleep(10_000) }
                 continue
             }
-            let registered = lock.withLock { () -> Bool in
-                guard !stopped else { return false }
+            let ordinal = lock.withLock { () -> Int? in
+                guard !stopped else { return nil }
                 connections.insert(connection)
-                return true
+                accepted += 1
+                return accepted - 1
             }
-            guard registered else { close(connection); return }
+            guard let ordinal else { close(connection); return }
             let thread = Thread { [self] in
-                serve(connection)
+                serve(connection, ordinal: ordinal)
                 lock.withLock { _ = connections.remove(connection) }
                 close(connection)
             }
@@ -121,8 +135,17 @@ public final class FakeAPIServer: @unchecked Sendable {
         }
     }
 
-    private func serve(_ connection: Int32) {
-        guard let request = readRequest(connection) else { return }
+    /// HTTP/1.1 keeps a connection open by default (RFC 9112, section 9.3):
+    /// after an answer with a Content-Length the next request may come over
+    /// the same connection, as from the API server. Streams end theirs.
+    private func serve(_ connection: Int32, ordinal: Int) {
+        while serveOne(connection, ordinal: ordinal) {}
+    }
+
+    /// Answers one request; true when the connection stays open for another.
+    private func serveOne(_ connection: Int32, ordinal: Int) -> Bool {
+        guard var request = readRequest(connection) else { return false }
+        request.connection = ordinal
         let index = lock.withLock { () -> Int in
             requests.append(request)
             return requests.count - 1
@@ -132,8 +155,9 @@ public final class FakeAPIServer: @unchecked Sendable {
             if delay > 0 { usleep(UInt32(delay) * 1000) }
             let bytes = Array(body.utf8)
             send(connection, "HTTP/1.1 \(status) \(Self.reason(status))\r\nContent-Type: application/json\r\n"
-                 + "Content-Length: \(bytes.count)\r\nConnection: close\r\n\r\n")
+                 + "Content-Length: \(bytes.count)\r\n\r\n")
             send(connection, bytes)
+            return !isStopped
         case let .stream(pieces, delay, end):
             send(connection, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
             for piece in pieces {
@@ -144,7 +168,7 @@ public final class FakeAPIServer: @unchecked Sendable {
             }
             switch end {
             case .clean: send(connection, "0\r\n\r\n")
-            case .cut: return
+            case .cut: return false
             case .stall: waitForClose(connection)
             }
         case let .live(next):
@@ -154,7 +178,7 @@ public final class FakeAPIServer: @unchecked Sendable {
             while !isStopped {
                 guard let pieces = next() else {
                     send(connection, "0\r\n\r\n")
-                    return
+                    return false
                 }
                 for piece in pieces {
                     let bytes = Array(piece.utf8)
@@ -162,8 +186,8 @@ public final class FakeAPIServer: @unchecked Sendable {
                     send(connection, bytes + Array("\r\n".utf8))
                 }
                 // The client went away: stop feeding it.
-                guard poll(&entry, 1, 20) >= 0 else { return }
-                if entry.revents != 0 && recv(connection, &scratch, scratch.count, 0) <= 0 { return }
+                guard poll(&entry, 1, 20) >= 0 else { return false }
+                if entry.revents != 0 && recv(connection, &scratch, scratch.count, 0) <= 0 { return false }
             }
         case let .events(interval, next):
             send(connection, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
@@ -179,18 +203,19 @@ public final class FakeAPIServer: @unchecked Sendable {
                     }
                 case .end(.clean):
                     send(connection, "0\r\n\r\n")
-                    return
+                    return false
                 case .end(.cut):
-                    return
+                    return false
                 case .end(.stall):
                     break
                 }
-                guard poll(&entry, 1, Int32(interval)) >= 0 else { return }
-                if entry.revents != 0 && recv(connection, &scratch, scratch.count, 0) <= 0 { return }
+                guard poll(&entry, 1, Int32(interval)) >= 0 else { return false }
+                if entry.revents != 0 && recv(connection, &scratch, scratch.count, 0) <= 0 { return false }
             }
         case .hang:
             waitForClose(connection)
         }
+        return false
     }
 
     /// Holds the connection until the client closes it or the server stops.
