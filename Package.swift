@@ -11,7 +11,7 @@ let package = Package(
         // C: the one binary contract, and the system libraries.
         .target(name: "CPodgateABI", path: "Sources/CPodgateABI"),
         .target(name: "CPodgateTC", dependencies: ["CLibbpf"], path: "Sources/CPodgateTC"),
-        .target(name: "CPodgateLab", path: "Sources/CPodgateLab"),  // setns, prctl, sched_setaffinity
+        .target(name: "CPodgateSys", path: "Sources/CPodgateSys"),  // the GNU calls Glibc's module hides: setns, prctl, memmem, ...
         .systemLibrary(name: "CLibbpf", path: "Sources/CLibbpf", pkgConfig: "libbpf",
                        providers: [.apt(["libbpf-dev", "libelf-dev", "zlib1g-dev"])]),
         .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
@@ -33,14 +33,14 @@ let package = Package(
         .target(name: "PodgateManifests", dependencies: ["PodgateModel", "CYAML"]), // libyaml; reads manifest directories
         .target(name: "PodgateCgroups", dependencies: ["PodgateModel"]),
         .target(name: "PodgateKube", dependencies: ["PodgateModel", "CCurl"]),
-        .target(name: "PodgateDatapath", dependencies: ["PodgateModel", "CPodgateABI", "CLibbpf", "CPodgateTC", "PodgateBPFObjects"]),
+        .target(name: "PodgateDatapath", dependencies: ["PodgateModel", "CPodgateABI", "CLibbpf", "CPodgateTC", "CPodgateSys", "PodgateBPFObjects"]),
 
         // The shell: command-line plumbing, the node agent, the simulator and the benchmark.
         .target(name: "PodgateLog"),  // Logger and Output: leveled lines on standard error
         .target(name: "PodgateCLI", dependencies: ["PodgateModel"]),
-        .target(name: "PodgateAgent", dependencies: ["PodgateLog", "PodgateCLI", "PodgateModel", "PodgateCompiler", "PodgateManifests", "PodgateCgroups", "PodgateDatapath", "PodgateKube"]),
+        .target(name: "PodgateAgent", dependencies: ["CPodgateSys", "PodgateLog", "PodgateCLI", "PodgateModel", "PodgateCompiler", "PodgateManifests", "PodgateCgroups", "PodgateDatapath", "PodgateKube"]),
         // The lab: processes, files, namespaces, cgroups, cleanup and the in-pod helper for the simulator, the benchmark and the tests.
-        .target(name: "PodgateLab", dependencies: ["CPodgateLab", "PodgateCgroups", "PodgateModel"]),
+        .target(name: "PodgateLab", dependencies: ["CPodgateSys", "PodgateCgroups", "PodgateModel"]),
         .target(name: "PodgateSim", dependencies: ["PodgateLab", "PodgateModel", "PodgateManifests"]),
         .target(name: "PodgateBenchCore", dependencies: ["PodgateModel"]),
         // A fixture API server on loopback and API objects as kubectl prints them: the Kube
@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "PodgateManifestsTests", dependencies: ["PodgateManifests", "PodgateModel", "PodgateTestSupport"]),
         // Test support: the kernel gate, the podgate executable the kernel suites start
         // (PODGATE_EXECUTABLE), its helper sessions, namespaces, commands.
-        .target(name: "PodgateTestSupport", dependencies: ["PodgateModel", "PodgateKube"], path: "Tests/PodgateTestSupport"),
+        .target(name: "PodgateTestSupport", dependencies: ["CPodgateSys", "PodgateModel", "PodgateKube"], path: "Tests/PodgateTestSupport"),
         .testTarget(name: "PodgateDatapathTests", dependencies: ["PodgateDatapath", "PodgateCgroups", "PodgateModel", "PodgateCompiler", "CPodgateABI", "CLibbpf",
                                                              "PodgateTestSupport"]),
         // Test support: the agent's ports as fakes (a datapath and a cluster source in memory).

@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import FoundationEssentials
-import PodgateCLI
 import PodgateModel
 import PodgateLog
 import Synchronization

@@ -1,17 +1,12 @@
 import CLibbpf
 import CPodgateABI
+import CPodgateSys
 import PodgateBPFObjects
 import PodgateModel
 #if canImport(Glibc)
 import Glibc
 #endif
 
-@_silgen_name("setns") private func c_setns(_ fd: Int32, _ type: Int32) -> Int32
-// Glibc's module hides memmem (_GNU_SOURCE); a byte loop over the kernel's
-// BTF (several MB) takes most of a second in a debug build.
-@_silgen_name("memmem") private func c_memmem(_ haystack: UnsafeRawPointer?, _ haystackLength: Int,
-                                               _ needle: UnsafeRawPointer?, _ needleLength: Int) -> UnsafeRawPointer?
-private let cloneNewNet: Int32 = 0x4000_0000
 
 /// Closes the open connections that the maps now refuse (bpf/revoke.bpf.c):
 /// one run of the TCP and UDP socket iterators per network namespace, after
@@ -48,7 +43,7 @@ public final class SocketRevoker: @unchecked Sendable {
 
     private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
         haystack.withUnsafeBytes { h in
-            needle.withUnsafeBytes { n in c_memmem(h.baseAddress, h.count, n.baseAddress, n.count) != nil }
+            needle.withUnsafeBytes { n in podgate_sys_memmem(h.baseAddress, h.count, n.baseAddress, n.count) != nil }
         }
     }
 
@@ -145,13 +140,13 @@ public final class SocketRevoker: @unchecked Sendable {
                 continue
             }
             var iterators: [(String, Int32)] = []
-            if c_setns(target, cloneNewNet) == 0 {
+            if podgate_sys_enter_netns(target) == 0 {
                 for (name, link) in links {
                     let fd = bpf_iter_create(bpf_link__fd(link))
                     if fd >= 0 { iterators.append((name, fd)) } else { pass.problems.append("create \(name) in \(namespace): \(DatapathError.text(-fd))") }
                 }
                 // Never leave this thread in a pod's namespace.
-                if c_setns(home, cloneNewNet) != 0 { fatalError("cannot return to the agent's network namespace: \(String(cString: strerror(errno)))") }
+                if podgate_sys_enter_netns(home) != 0 { fatalError("cannot return to the agent's network namespace: \(String(cString: strerror(errno)))") }
             } else {
                 pass.problems.append("setns \(namespace): \(String(cString: strerror(errno)))")
             }

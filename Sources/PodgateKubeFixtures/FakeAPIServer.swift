@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -45,6 +46,7 @@ public final class FakeAPIServer: @unchecked Sendable {
         case end(StreamEnd)
     }
 
+    public let host: String
     public let port: UInt16
     private let listener: Int32
     private let handler: @Sendable (Request, Int) -> Reply
@@ -55,13 +57,17 @@ public final class FakeAPIServer: @unchecked Sendable {
     private var stopped = false
 
     /// `handler` gets each request and its 0-based index; `port` 0 picks a
-    /// free one (a server restarted on the port of a stopped one gives it).
-    public init(port requested: UInt16 = 0, handler: @escaping @Sendable (Request, Int) -> Reply) throws {
+    /// free one (a server restarted on the port of a stopped one gives it,
+    /// with its `host`). Without a `host` each server gets a loopback address
+    /// of its own: a client of a stopped server (another test's, still
+    /// retrying) can then never reach a new server that took the same port.
+    public init(host given: String? = nil, port requested: UInt16 = 0, handler: @escaping @Sendable (Request, Int) -> Reply) throws {
         self.handler = handler
+        host = given ?? Self.nextLoopbackHost()
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var address = Self.loopback(port: requested)
+        var address = Self.loopback(host: host, port: requested)
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
@@ -76,13 +82,22 @@ public final class FakeAPIServer: @unchecked Sendable {
         thread.start()
     }
 
-    /// 127.0.0.1:`port`.
-    public static func loopback(port: UInt16) -> sockaddr_in {
+    /// `host`:`port` (127.0.0.1 unless told).
+    public static func loopback(host: String = "127.0.0.1", port: UInt16) -> sockaddr_in {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_addr.s_addr = inet_addr(host)
         address.sin_port = port.bigEndian
         return address
+    }
+
+    private static let serversMade = Atomic<Int>(0)
+
+    /// A fresh address in 127.0.0.0/8 (all of it is the loopback device's):
+    /// 127.P.N.M, P from this process's ID, N.M counting the servers it made.
+    static func nextLoopbackHost() -> String {
+        let made = serversMade.add(1, ordering: .relaxed).newValue
+        return "127.\(20 + Int(getpid()) % 200).\(made / 250 % 250).\(made % 250 + 1)"
     }
 
     /// Answers a fixed sequence of replies, then hangs every further request.
@@ -90,7 +105,7 @@ public final class FakeAPIServer: @unchecked Sendable {
         try self.init { _, index in index < script.count ? script[index] : .hang }
     }
 
-    public var url: String { "http://127.0.0.1:\(port)" }
+    public var url: String { "http://\(host):\(port)" }
 
     public var received: [Request] { lock.withLock { requests } }
 

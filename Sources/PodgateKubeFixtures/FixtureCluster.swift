@@ -53,17 +53,19 @@ public final class FixtureCluster: Sendable {
 
     private let store = Store()
     public let port: UInt16
+    public let host: String
 
     /// `objects`: collection path -> JSON texts present at start.
     public init(objects: [String: [String]] = [:]) throws {
         let store = self.store
         let server = try FakeAPIServer { request, _ in Self.answer(request, store: store) }
         port = server.port
+        host = server.host
         store.server.withLock { $0 = server }
         for (path, texts) in objects.sorted(by: { $0.key < $1.key }) { for text in texts { put(path, text) } }
     }
 
-    public var url: String { "http://127.0.0.1:\(port)" }
+    public var url: String { "http://\(host):\(port)" }
     public var server: FakeAPIServer? { store.server.withLock { $0 } }
 
     public func stop() { store.server.withLock { $0?.stop(); $0 = nil } }
@@ -74,7 +76,7 @@ public final class FixtureCluster: Sendable {
     /// Back on the same address, with every object written meanwhile.
     public func comeBack() throws {
         let store = self.store
-        let server = try FakeAPIServer(port: port) { request, _ in Self.answer(request, store: store) }
+        let server = try FakeAPIServer(host: host, port: port) { request, _ in Self.answer(request, store: store) }
         store.server.withLock { $0 = server }
     }
 

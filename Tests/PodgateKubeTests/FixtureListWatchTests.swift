@@ -27,11 +27,16 @@ import PodgateKubeFixtures
                                   resource: .pods, settings: settings)
         let task = Task(executorPreference: ThreadExecutor.shared) { await listWatch.run(onChange: recorder.change, onReport: recorder.report) }
         defer { task.cancel() }
-        try await during(recorder)
-        let deadline = ContinuousClock.now + .seconds(60)
-        while !done(recorder), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-        task.cancel()
-        await task.value
+        // The changes, the wait and the stop run on that thread too: a test body held
+        // off the cooperative pool must not let the watch run on past its condition.
+        try await Task(executorPreference: ThreadExecutor.shared) {
+            defer { task.cancel() }
+            try await during(recorder)
+            let deadline = ContinuousClock.now + .seconds(60)
+            while !done(recorder), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            task.cancel()
+            await task.value
+        }.value
         #expect(done(recorder), "gave up; requests: \(cluster.received.map { "\($0.path)?\($0.query)" }), reports: \(recorder.reports)")
         return recorder
     }

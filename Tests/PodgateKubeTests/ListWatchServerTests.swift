@@ -54,10 +54,14 @@ final class Recorder: Sendable {
         let client = HTTPClient(config: config ?? KubeConfig(server: server.url), timeouts: timeouts)
         let listWatch = ListWatch(client: client, resource: .pods, settings: fast)
         let task = Task(executorPreference: ThreadExecutor.shared) { await listWatch.run(onChange: recorder.change, onReport: recorder.report) }
-        let deadline = ContinuousClock.now + .seconds(60)  // generous: the full suite loads both cores
-        while !done(recorder), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-        task.cancel()
-        await task.value
+        // The wait and the stop run on that thread too: a test body held off the
+        // cooperative pool must not let the watch run on past its condition.
+        try await Task(executorPreference: ThreadExecutor.shared) {
+            let deadline = ContinuousClock.now + .seconds(60)  // generous: the full suite loads both cores
+            while !done(recorder), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            task.cancel()
+            await task.value
+        }.value
         server.stop()
         #expect(done(recorder), "gave up waiting; requests: \(server.received.map { "\($0.path)?\($0.query)" }), reports: \(recorder.reports)")
         return recorder

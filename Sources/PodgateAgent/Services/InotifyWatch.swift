@@ -49,11 +49,6 @@ final class InotifyWatch: Sendable {
         await DedicatedThread.run(configuration.name, stop: { [self] in stop() }) { [self] in loop() }
     }
 
-    /// Watches on a thread of its own until `stop`.
-    func start() {
-        DedicatedThread.start(configuration.name) { [self] in loop() }
-    }
-
     func stop() { stopped.store(true, ordering: .releasing) }
 
     private var isStopped: Bool { stopped.load(ordering: .acquiring) }

@@ -92,6 +92,7 @@ final class KubeSource: ClusterSource, @unchecked Sendable {
 
     func run() async {
         let log = self.log
+        let cgroupWatch = self.cgroupWatch
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [watcher, objects, continuation] in
                 // Decoded on the resource's thread as each page or event
@@ -101,6 +102,7 @@ final class KubeSource: ClusterSource, @unchecked Sendable {
                     continuation.yield(())
                 }, report: { line in log.warning(line) })
             }
+            if let cgroupWatch { group.addTask { await cgroupWatch.run() } }
             await group.next()
             group.cancelAll()
         }

@@ -1,14 +1,13 @@
+import CPodgateSys
 #if canImport(Glibc)
 import Glibc
 #endif
 import Foundation
 import PodgateModel
 
-// Glibc's module map lacks setns and the rtnetlink headers: the kernel's
-// numbers (sched.h, linux/netlink.h, linux/rtnetlink.h, linux/if_addr.h).
-@_silgen_name("setns") private func c_setns(_ fd: Int32, _ type: Int32) -> Int32
+// Glibc's module map lacks the rtnetlink headers: the kernel's numbers
+// (linux/netlink.h, linux/rtnetlink.h, linux/if_addr.h).
 private enum Netlink {
-    static let cloneNewNet: Int32 = 0x4000_0000
     static let family: Int32 = 16            // AF_NETLINK
     static let route: Int32 = 0              // NETLINK_ROUTE
     static let newAddress: UInt16 = 20       // RTM_NEWADDR
@@ -182,14 +181,14 @@ final class PodNetnsAddresses: @unchecked Sendable {
         let namespace = open("/proc/\(pid)/ns/net", O_RDONLY | O_CLOEXEC)
         guard namespace >= 0 else { return .failure(OpenProblem(message: "open /proc/\(pid)/ns/net: errno \(errno)", fatal: false)) }
         defer { close(namespace) }
-        guard c_setns(namespace, Netlink.cloneNewNet) == 0 else {
+        guard podgate_sys_enter_netns(namespace) == 0 else {
             let code = errno
             // EPERM: no CAP_SYS_ADMIN; nothing else will work either.
             return .failure(OpenProblem(message: "setns into the network namespace of pid \(pid): errno \(code)", fatal: code == EPERM))
         }
         let descriptor = socket(Netlink.family, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), Netlink.route)
         let socketErrno = errno
-        guard c_setns(home, Netlink.cloneNewNet) == 0 else {
+        guard podgate_sys_enter_netns(home) == 0 else {
             if descriptor >= 0 { close(descriptor) }
             return .failure(OpenProblem(message: "setns back to the agent's network namespace: errno \(errno)", fatal: true))
         }
