@@ -56,13 +56,13 @@ let package = Package(
         .testTarget(name: "PodgateManifestsTests", dependencies: ["PodgateManifests", "PodgateModel", "PodgateTestSupport"]),
         // Test support: the kernel gate, the podgate executable the kernel suites start
         // (PODGATE_EXECUTABLE), its helper sessions, namespaces, commands.
-        .target(name: "PodgateTestSupport", dependencies: ["CPodgateSys", "PodgateModel", "PodgateKube"], path: "Tests/PodgateTestSupport"),
+        .target(name: "PodgateTestSupport", dependencies: ["CPodgateSys", "PodgateLab", "PodgateModel", "PodgateKube"], path: "Tests/PodgateTestSupport"),
         .testTarget(name: "PodgateDatapathTests", dependencies: ["PodgateDatapath", "PodgateCgroups", "PodgateModel", "PodgateCompiler", "CPodgateABI", "CLibbpf",
                                                              "PodgateTestSupport"]),
         // Test support: the agent's ports as fakes (a datapath and a cluster source in memory).
         .target(name: "PodgateAgentFakes", dependencies: ["PodgateAgent", "PodgateDatapath", "PodgateModel", "PodgateCLI"],
                 path: "Tests/PodgateAgentFakes"),
-        .testTarget(name: "PodgateAgentTests", dependencies: ["PodgateAgent", "PodgateCLI", "PodgateModel", "PodgateCompiler", "PodgateDatapath",
+        .testTarget(name: "PodgateAgentTests", dependencies: ["PodgateAgent", "PodgateCLI", "PodgateLab", "PodgateModel", "PodgateCompiler", "PodgateDatapath",
                                                           "PodgateKube", "PodgateKubeFixtures", "PodgateCgroups", "PodgateManifests", "PodgateTestSupport",
                                                           "PodgateAgentFakes"]),
         .testTarget(name: "PodgateKubeTests", dependencies: ["PodgateKube", "PodgateModel", "PodgateKubeFixtures", "PodgateTestSupport"]),

@@ -42,9 +42,10 @@ public struct ChildProcess: Sendable {
 public enum Processes {
     /// Spawns `path` with `arguments` (argv[0] excluded). Each child gets its own
     /// process group, so a terminal's Ctrl-C reaches only us and we stop our
-    /// children in order during cleanup.
+    /// children in order during cleanup. `environment`: added to (or
+    /// replacing in) ours.
     public static func spawn(_ path: String, _ arguments: [String], stdout: ChildOutput = .null,
-                             stderr: ChildOutput = .inherit) throws -> ChildProcess {
+                             stderr: ChildOutput = .inherit, environment extra: [String: String] = [:]) throws -> ChildProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -83,7 +84,8 @@ public enum Processes {
 
         let argv = ([path] + arguments).map { strdup($0) }
         defer { argv.forEach { free($0) } }
-        let environment = currentEnvironment().map { strdup($0) }
+        let inherited = currentEnvironment().filter { entry in !extra.keys.contains { entry.hasPrefix($0 + "=") } }
+        let environment = (inherited + extra.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }).map { strdup($0) }
         defer { environment.forEach { free($0) } }
         var pid: pid_t = 0
         let status = (argv + [nil]).withUnsafeBufferPointer { args in

@@ -18,7 +18,7 @@ final class AgentHarness: @unchecked Sendable {  // used from one test at a time
     let state: String
     let clients: String
     let servers: String
-    private(set) var agent: Process?
+    private(set) var agent: AgentProcess?
     private var generation = 0
     var extraArguments: [String] = []
     /// Added to the agent's environment.
@@ -60,39 +60,17 @@ final class AgentHarness: @unchecked Sendable {  // used from one test at a time
     }
 
     func startAgent() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.executable!)
-        process.arguments = ["agent", "--manifests", manifests, "--cgroup-root", sandbox.cgroupPath,
-                             "--pin-dir", sandbox.pinDirectory, "--state-dir", state, "--node-name", "test-node",
-                             "--events-file", directory + "/events.jsonl", "--health-address", "127.0.0.1:0"] + extraArguments
-        let log = FileHandle(forWritingAtPath: directory + "/agent.log") ?? {
-            _ = FileManager.default.createFile(atPath: directory + "/agent.log", contents: nil)
-            return FileHandle(forWritingAtPath: directory + "/agent.log")!
-        }()
-        log.seekToEndOfFile()
-        process.standardOutput = log
-        process.standardError = log
-        if !extraEnvironment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(extraEnvironment) { $1 }
-        }
-        try process.run()
-        agent = process
+        agent = try AgentProcess(executable: Self.executable!,
+                                 arguments: ["--manifests", manifests, "--cgroup-root", sandbox.cgroupPath,
+                                             "--pin-dir", sandbox.pinDirectory, "--state-dir", state, "--node-name", "test-node",
+                                             "--events-file", directory + "/events.jsonl", "--health-address", "127.0.0.1:0"] + extraArguments,
+                                 logPath: directory + "/agent.log", environment: extraEnvironment)
     }
 
     /// SIGKILL: no shutdown code runs, exactly like a crash or an OOM kill.
-    func killAgent() {
-        guard let agent, agent.isRunning else { return }
-        kill(agent.processIdentifier, SIGKILL)
-        agent.waitUntilExit()
-    }
+    func killAgent() { agent?.stopNow() }
 
-    func stopAgent() {
-        guard let agent, agent.isRunning else { return }
-        kill(agent.processIdentifier, SIGTERM)
-        let deadline = Date().addingTimeInterval(3)
-        while agent.isRunning && Date() < deadline { usleep(20_000) }
-        if agent.isRunning { killAgent() }
-    }
+    func stopAgent() { agent?.stopBlocking(grace: 3) }
 
     var appliedGeneration: Int {
         (try? String(contentsOfFile: state + "/applied-generation", encoding: .utf8))

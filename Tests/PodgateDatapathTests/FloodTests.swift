@@ -57,7 +57,7 @@ struct FloodTests {
         try harness.startAgent()
         try await harness.waitAppliedAsync()
         try harness.server("backend", address: "10.201.0.2", ports: [8080])
-        let pid = harness.agent!.processIdentifier
+        let pid = harness.agent!.processID
         let maps = try DatapathMaps(pinDirectory: harness.sandbox.pinDirectory)
 
         func flood(_ count: Int) async throws -> String {

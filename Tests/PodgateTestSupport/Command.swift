@@ -1,7 +1,7 @@
-import Foundation
+import PodgateLab
 
 /// A command a test runs to completion (ip, the podgate CLI): argument
-/// arrays, never a shell; stdout and stderr together.
+/// arrays, never a shell; stdout and stderr together. The lab's runner.
 public enum Command {
     /// Runs `arguments` (PATH lookup through /usr/bin/env): the exit status and the output.
     public static func status(_ arguments: [String]) throws -> (status: Int32, output: String) {
@@ -10,16 +10,7 @@ public enum Command {
 
     /// `executable` with `arguments`: the exit status and the output.
     public static func status(executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try Processes.run(executable, arguments)
     }
 
     /// Runs `arguments` (PATH lookup); its output, or a thrown error naming the command.

@@ -1,39 +1,31 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import PodgateLab
 
-/// A running `podgate sim-helper session ...` (or any child) and its output,
-/// line by line; stdout and stderr together.
+/// A running `podgate sim-helper session ...` (or any child, started by the
+/// lab's spawner) and its output, line by line; stdout and stderr together.
 public final class HelperProcess: @unchecked Sendable {  // read from one test at a time
-    public let process: Process
-    private let output: FileHandle
-    private var buffer = Data()
+    private let child: ChildProcess
+    private var exitStatus: Int32?
+    /// False once the pipe is closed: its number may belong to another file by then.
+    private var pipeOpen = true
 
     public init(executable: String, arguments: [String]) throws {
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        output = pipe.fileHandleForReading
-        try process.run()
+        child = try Processes.spawn(executable, arguments, stdout: .pipe, stderr: .pipe)
     }
+
+    /// The child's process ID.
+    public var processID: pid_t { child.pid }
 
     /// The helper's pid, once its "pid N" line was read.
     public private(set) var pid: Int32 = 0
 
     /// The next output line (blocking; the helper bounds its own waits).
     public func nextLine() -> String? {
-        while true {
-            if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
-                buffer.removeSubrange(buffer.startIndex...newline)
-                if line.hasPrefix("pid ") { pid = Int32(line.dropFirst(4)) ?? 0 }
-                return line
-            }
-            let chunk = output.availableData
-            if chunk.isEmpty { return buffer.isEmpty ? nil : String(decoding: buffer, as: UTF8.self) }
-            buffer.append(chunk)
-        }
+        guard pipeOpen, let line = child.readLine() else { return nil }
+        if line.hasPrefix("pid ") { pid = Int32(line.dropFirst(4)) ?? 0 }
+        return line
     }
 
     /// The next line that is not the "pid N" line.
@@ -46,23 +38,32 @@ public final class HelperProcess: @unchecked Sendable {  // read from one test a
     public func finish() -> (pid: Int32, lines: [String]) {
         var lines: [String] = []
         while let line = nextLine() { lines.append(line) }
-        process.waitUntilExit()
+        reap()
         return (pid, lines.filter { !$0.hasPrefix("pid ") })
     }
 
     /// `finish()`, waiting for the exit without blocking a thread (for
     /// output that fits the pipe: a few lines).
     public func finishedAsync() async throws -> (pid: Int32, lines: [String]) {
-        while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
+        while isRunning { try await Task.sleep(for: .milliseconds(10)) }
         return finish()
     }
 
-    public var isRunning: Bool { process.isRunning }
+    public var isRunning: Bool {
+        if exitStatus == nil { exitStatus = Processes.poll(child.pid) }
+        return exitStatus == nil
+    }
 
     /// SIGKILL and reap (teardown).
     public func stop() {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        guard isRunning else { return }
+        kill(child.pid, SIGKILL)
+        reap()
+    }
+
+    private func reap() {
+        if exitStatus == nil { exitStatus = Processes.wait(child.pid) }
+        if pipeOpen, let fd = child.output { close(fd) }
+        pipeOpen = false
     }
 }

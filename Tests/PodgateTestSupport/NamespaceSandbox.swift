@@ -1,4 +1,4 @@
-import Foundation
+import PodgateLab
 
 /// The network namespaces and helper processes one kernel test makes, all
 /// named with a `podgate-t-` prefix (the simulator's checks skip a test's
@@ -13,9 +13,8 @@ public final class NamespaceSandbox: @unchecked Sendable {  // used from one tes
     /// A network namespace with loopback up: `podgate-t-<tag>-<suffix>`.
     public func makeNamespace(_ suffix: String) throws -> String {
         let name = "podgate-t-\(tag)-\(suffix)"
-        try Command.run(["ip", "netns", "add", name])
-        namespaces.append(name)
-        try Command.run(["ip", "-n", name, "link", "set", "lo", "up"])
+        namespaces.append(name)  // recorded first: a half-made one is removed too
+        try IPCommand().addNetns(name)
         return name
     }
 
@@ -23,13 +22,8 @@ public final class NamespaceSandbox: @unchecked Sendable {  // used from one tes
     /// one per end) if given; returns the interface names.
     @discardableResult
     public func link(_ a: String, _ b: String, names: (String, String), addresses: (String, String)? = nil) throws -> (a: String, b: String) {
-        try Command.run(["ip", "link", "add", names.0, "netns", a, "type", "veth", "peer", "name", names.1, "netns", b])
-        if let addresses {
-            try Command.run(["ip", "-n", a, "addr", "add", addresses.0, "dev", names.0])
-            try Command.run(["ip", "-n", b, "addr", "add", addresses.1, "dev", names.1])
-        }
-        try Command.run(["ip", "-n", a, "link", "set", names.0, "up"])
-        try Command.run(["ip", "-n", b, "link", "set", names.1, "up"])
+        try IPCommand().addVethPair(VethEnd(netns: a, link: names.0, addresses: addresses.map { [$0.0] } ?? []),
+                                    VethEnd(netns: b, link: names.1, addresses: addresses.map { [$0.1] } ?? []))
         return names
     }
 
@@ -55,7 +49,7 @@ public final class NamespaceSandbox: @unchecked Sendable {  // used from one tes
     public func tearDown() {
         for helper in helpers { helper.stop() }
         helpers.removeAll()
-        for namespace in namespaces { _ = try? Command.run(["ip", "netns", "del", namespace]) }
+        if let ip = try? IPCommand() { for namespace in namespaces { _ = ip.deleteNetns(namespace) } }
         namespaces.removeAll()
     }
 }

@@ -5,45 +5,6 @@ import Testing
 import Glibc
 #endif
 
-/// `podgate agent` as a child process, its output in a log file.
-final class AgentProcess: @unchecked Sendable {
-    // @unchecked: driven from one test at a time.
-    let process = Process()
-    let logPath: String
-
-    init(executable: String, arguments: [String], logPath: String) throws {
-        self.logPath = logPath
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        try log.seekToEnd()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["agent"] + arguments
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
-    }
-
-    var isRunning: Bool { process.isRunning }
-
-    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
-
-    /// SIGTERM, then SIGKILL after two seconds; waits for the exit.
-    func stop() async {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGTERM)
-        let deadline = ContinuousClock.now + .seconds(2)
-        while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
-        stopNow()
-    }
-
-    /// For teardown paths that cannot wait asynchronously: SIGKILL, then reap.
-    func stopNow() {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
-}
-
 /// One plain HTTP GET on loopback: the status code, or nil.
 func httpStatus(_ address: String, path: String) -> Int? {
     let parts = address.split(separator: ":")

@@ -220,7 +220,7 @@ struct KubeAgentKernelTests {
         // Down for a while (API_DOWN_SECONDS, default 15): the agent retries
         // with backoff, and its memory stays flat.
         let downSeconds = ProcessInfo.processInfo.environment["API_DOWN_SECONDS"].flatMap { Int($0) } ?? 15
-        let pid = agent.process.processIdentifier
+        let pid = agent.processID
         var samples: [Int] = [Self.rssKiB(pid)]
         let logBefore = agent.log.utf8.count
         for _ in 0..<downSeconds {

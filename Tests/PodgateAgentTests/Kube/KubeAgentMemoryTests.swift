@@ -56,7 +56,7 @@ struct KubeAgentMemoryTests {
             let readyAfter = ContinuousClock.now - listed
             // Let a resync or two pass: the peak of steady state, not only of the first sync.
             try await Task.sleep(for: .seconds(5))
-            let pid = agent.process.processIdentifier
+            let pid = agent.processID
             let hwm = Self.status(pid, "VmHWM"), rss = Self.status(pid, "VmRSS")
             let addresses = (try? env.realized().addresses.count) ?? -1
             print(String(format: "agent memory, Kubernetes mode: pods=%d policies=%d ns=%d: VmHWM %.1f MiB, VmRSS %.1f MiB; ready %@ after start; %d addresses in the map; fixture built in %@",
