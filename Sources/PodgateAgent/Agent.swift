@@ -197,7 +197,10 @@ public final class Agent: @unchecked Sendable {
             let problems = reading.problems + compilation.diagnostics
             publish(snapshot: snapshot, compilation: compilation, problems: problems, sources: reading.syncedSources)
             if !operations.isEmpty {
-                let change = ChangeSummary.describe(from: previousSnapshot, to: snapshot)
+                // An incremental pass follows a written one: its changes lead from
+                // `previousSnapshot` here, and only the objects they name are compared.
+                let change = pass.full ? ChangeSummary.describe(from: previousSnapshot, to: snapshot)
+                                       : ChangeSummary.describe(pass.changes, from: previousSnapshot, to: snapshot)
                 if revoker == nil, options.revokeEstablished { pendingChange = (pendingChange ?? []) + change }
                 revoke(refusedBy: change, cgroups: Set(compilation.state.endpoints.keys))
             }

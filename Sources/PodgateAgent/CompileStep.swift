@@ -33,6 +33,8 @@ struct CompileStep {
         /// A full pass that checked the incremental state: the entries that differed (0: none).
         var differences: Int?
         var summary: String?
+        /// The changes this pass applied (from the step's previous snapshot to this one).
+        var changes: [ClusterChange] = []
     }
 
     init(settings: AgentSettings, resyncNanoseconds: UInt64) {
@@ -60,7 +62,7 @@ struct CompileStep {
             cgroups = nextCgroups
             let transition = incremental!.pendingTransition()
             return Pass(compilation: incremental!.compilation, operations: transition.operations,
-                        exceeded: limits.violations(final: transition.final, peak: transition.peak), full: false)
+                        exceeded: limits.violations(final: transition.final, peak: transition.peak), full: false, changes: changes)
         }
 
         let base = kernelInStep ? incremental?.committedState : realized

@@ -3,6 +3,8 @@ import Testing
 import PodgateDatapath
 @testable import PodgateAgent
 import PodgateModel
+import PodgateCompiler
+import PodgateTestSupport
 
 /// The pure pieces of revocation: the change a `revoked` event names, how
 /// the event reads, and how the kernel check words a missing feature.
@@ -29,6 +31,44 @@ import PodgateModel
         #expect(ChangeSummary.describe(from: old, to: churn).isEmpty)
         churn.pods[pod.ref]?.labels = ["app": "other"]
         #expect(ChangeSummary.describe(from: old, to: churn) == ["pod demo/frontend changed"])
+    }
+
+    /// The form an incremental pass uses (only the objects its changes name)
+    /// says exactly what comparing everything says, over random edits.
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func theChangedObjectsAloneGiveTheSameSummary(seed: UInt64) {
+        var random = SplitMix64(seed: seed)
+        var old = ClusterSnapshot(namespaces: ["a": Namespace(name: "a"), "b": Namespace(name: "b")])
+        for step in 0..<300 {
+            var new = old
+            for _ in 0..<Int.random(in: 1...3, using: &random) {
+                let namespace = ["a", "b"].randomElement(using: &random)!
+                let name = "o\(Int.random(in: 0..<12, using: &random))"
+                switch Int.random(in: 0..<6, using: &random) {
+                case 0: new.pods[PodRef(namespace: namespace, name: name)] = nil
+                case 1, 2:
+                    var pod = Pod(namespace: namespace, name: name, labels: ["app": ["x", "y"].randomElement(using: &random)!],
+                                  addresses: [IPAddress("10.0.0.\(Int.random(in: 1...9, using: &random))")!])
+                    pod.uid = "u\(Int.random(in: 0..<3, using: &random))"  // status churn: no cause
+                    new.pods[pod.ref] = pod
+                case 3: new.policies[PolicyRef(namespace: namespace, name: name)] = Self.policy(name, sources: [["x"], ["y"]].randomElement(using: &random)!)
+                case 4: new.policies[PolicyRef(namespace: namespace, name: name)] = nil
+                default: new.namespaces[namespace]?.defaultInboundPolicy = ["deny", nil].randomElement(using: &random)!
+                }
+            }
+            let changes = ClusterChange.between(old, new)
+            #expect(ChangeSummary.describe(changes, from: old, to: new) == ChangeSummary.describe(from: old, to: new), "seed \(seed) step \(step)")
+            old = new
+        }
+    }
+
+    @Test func onlyTheNamedObjectsAreCompared() {
+        let pod = Pod(namespace: "demo", name: "frontend", labels: ["app": "frontend"], addresses: [IPAddress("10.0.0.1")!])
+        var new = ClusterSnapshot(pods: [pod.ref: pod])
+        new.policies[PolicyRef(namespace: "demo", name: "web")] = Self.policy("web", sources: ["frontend"])
+        // The changes name the policy only: the pod, also new, is not looked at.
+        let web = PolicyRef(namespace: "demo", name: "web")
+        #expect(ChangeSummary.describe([.policy(web, new.policies[web])], from: ClusterSnapshot(), to: new) == ["policy demo/web added"])
     }
 
     @Test func longChangesAreCut() {
