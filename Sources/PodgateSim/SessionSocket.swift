@@ -36,14 +36,14 @@ struct SessionAddress {
             address.sin6_family = sa_family_t(AF_INET6)
             address.sin6_port = in_port_t(UInt16(truncatingIfNeeded: port).bigEndian)
             guard inet_pton(AF_INET6, text, &address.sin6_addr) == 1 else { throw SimError("\(text) is not an IPv6 address") }
-            withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: withUnsafeBytes(of: address) { UnsafeRawBufferPointer($0) }) }
+            storage = Self.storage(of: address)
             (length, family) = (socklen_t(MemoryLayout<sockaddr_in6>.size), AF_INET6)
         } else {
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
             address.sin_port = in_port_t(UInt16(truncatingIfNeeded: port).bigEndian)
             guard inet_pton(AF_INET, text, &address.sin_addr) == 1 else { throw SimError("\(text) is not an IPv4 address") }
-            withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: withUnsafeBytes(of: address) { UnsafeRawBufferPointer($0) }) }
+            storage = Self.storage(of: address)
             (length, family) = (socklen_t(MemoryLayout<sockaddr_in>.size), AF_INET)
         }
     }
@@ -52,6 +52,14 @@ struct SessionAddress {
         self.storage = storage
         self.length = length
         family = Int32(storage.ss_family)
+    }
+
+    /// `address` in a `sockaddr_storage` (copied inside both closures: a
+    /// pointer must not outlive the closure that lent it).
+    private static func storage<Address>(of address: Address) -> sockaddr_storage {
+        var storage = sockaddr_storage()
+        withUnsafeBytes(of: address) { source in withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: source) } }
+        return storage
     }
 
     static func family(of text: String) -> Int32 { text.contains(":") ? AF_INET6 : AF_INET }
