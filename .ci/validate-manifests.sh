@@ -180,9 +180,9 @@ if check(ds is not None, "DaemonSet podgate missing"):
         (spec.get("priorityClassName") == "system-node-critical", "priorityClassName system-node-critical"),
         (ds["spec"].get("updateStrategy", {}).get("rollingUpdate", {}).get("maxUnavailable") == 1,
          "RollingUpdate maxUnavailable 1"),
-        # Measured (daemonset.yaml says how): issue 12.
+        # Measured (daemonset.yaml says how): issue 15's `podgate bench kube`.
         (c.get("resources", {}).get("limits", {}).get("memory") == "1536Mi"
-         and c.get("resources", {}).get("requests", {}).get("memory") == "128Mi", "memory request 128Mi, limit 1536Mi"),
+         and c.get("resources", {}).get("requests", {}).get("memory") == "192Mi", "memory request 192Mi, limit 1536Mi"),
     ]
     for ok, what in checks:
         check(ok, f"DaemonSet: {what}")
