@@ -183,22 +183,10 @@ public struct IncrementalCompiler: Sendable {
     public func touchedStates() -> (before: DesiredState, after: DesiredState) {
         var before = DesiredState(config: state.config)
         var after = DesiredState(config: state.config)
-        for (key, old) in touchedPolicy {
-            before.policy[key] = old
-            after.policy[key] = state.policy[key]
-        }
-        for (key, old) in touchedAddresses {
-            before.addresses[key] = old
-            after.addresses[key] = state.addresses[key]
-        }
-        for (key, old) in touchedEndpoints {
-            before.endpoints[key] = old
-            after.endpoints[key] = state.endpoints[key]
-        }
-        for (key, old) in touchedCIDRs {
-            before.cidrs[key] = old
-            after.cidrs[key] = state.cidrs[key]
-        }
+        Self.split(touchedPolicy, state.policy, &before.policy, &after.policy)
+        Self.split(touchedAddresses, state.addresses, &before.addresses, &after.addresses)
+        Self.split(touchedEndpoints, state.endpoints, &before.endpoints, &after.endpoints)
+        Self.split(touchedCIDRs, state.cidrs, &before.cidrs, &after.cidrs)
         return (before, after)
     }
 
@@ -245,6 +233,15 @@ public struct IncrementalCompiler: Sendable {
     mutating func setAddressEntry(_ key: IPAddress, _ value: AddressValue?) { Self.write(key, value, &state.addresses, &touchedAddresses) }
     mutating func setEndpointEntry(_ key: CgroupID, _ value: EndpointValue?) { Self.write(key, value, &state.endpoints, &touchedEndpoints) }
     mutating func setCIDREntry(_ key: CIDR, _ value: CIDRValue?) { Self.write(key, value, &state.cidrs, &touchedCIDRs) }
+
+    /// The touched entries of one map: as they were before the batch, and as they are now.
+    private static func split<Key: Hashable, Value>(_ touched: [Key: Value?], _ current: [Key: Value],
+                                                    _ before: inout [Key: Value], _ after: inout [Key: Value]) {
+        for (key, old) in touched {
+            before[key] = old
+            after[key] = current[key]
+        }
+    }
 
     /// One entry of one map; `touched` keeps the value it had before the batch.
     private static func write<Key: Hashable, Value: Equatable>(_ key: Key, _ value: Value?, _ map: inout [Key: Value],

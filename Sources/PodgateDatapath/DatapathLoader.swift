@@ -179,23 +179,17 @@ public struct DatapathLoader: Sendable {
     }
 
     private func setCapacities(_ object: OpaquePointer) throws {
-        var map = bpf_object__next_map(object, nil)
-        while let current = map {
-            let name = String(cString: bpf_map__name(current))
+        try ObjectMaps.each(object) { map, name in
             if let entries = capacities.value(forMap: name) {
-                try DatapathError.check(bpf_map__set_max_entries(current, entries), "set max entries", name)
+                try DatapathError.check(bpf_map__set_max_entries(map, entries), "set max entries", name)
             }
-            map = bpf_object__next_map(object, current)
         }
     }
 
     /// Pin path per map: libbpf reuses an existing pin, or pins a new map at load.
     private func setPins(_ object: OpaquePointer, directory: String) throws {
-        var map = bpf_object__next_map(object, nil)
-        while let current = map {
-            let name = String(cString: bpf_map__name(current))
-            try DatapathError.check(bpf_map__set_pin_path(current, directory + "/" + name), "set pin path", name)
-            map = bpf_object__next_map(object, current)
+        try ObjectMaps.each(object) { map, name in
+            try DatapathError.check(bpf_map__set_pin_path(map, directory + "/" + name), "set pin path", name)
         }
     }
 

@@ -10,22 +10,20 @@ import Glibc
 /// leads to a rebuild with an atomic switch, never to a failed load halfway.
 enum MapCompatibility {
     static func matches(_ object: OpaquePointer, directory: String) throws -> Bool {
-        var map = bpf_object__next_map(object, nil)
-        while let current = map {
-            let name = String(cString: bpf_map__name(current))
+        let everyMapFits = ObjectMaps.all(object) { current, name in
             let fd = bpf_obj_get(directory + "/" + name)
             guard fd >= 0 else { return false }
             defer { close(fd) }
             var info = bpf_map_info()
             var length = UInt32(MemoryLayout<bpf_map_info>.size)
             guard bpf_obj_get_info_by_fd(fd, &info, &length) == 0 else { return false }
-            guard info.type == bpf_map__type(current).rawValue,
-                  info.key_size == bpf_map__key_size(current),
-                  info.value_size == bpf_map__value_size(current),
-                  info.max_entries == bpf_map__max_entries(current),
-                  info.map_flags == bpf_map__map_flags(current) else { return false }
-            map = bpf_object__next_map(object, current)
+            return info.type == bpf_map__type(current).rawValue
+                && info.key_size == bpf_map__key_size(current)
+                && info.value_size == bpf_map__value_size(current)
+                && info.max_entries == bpf_map__max_entries(current)
+                && info.map_flags == bpf_map__map_flags(current)
         }
+        guard everyMapFits else { return false }
         // A pinned config that names another ABI version is not adopted either.
         let fd = bpf_obj_get(directory + "/" + PODGATE_MAP_CONFIG)
         guard fd >= 0 else { return false }

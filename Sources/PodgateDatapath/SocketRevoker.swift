@@ -75,13 +75,10 @@ public final class SocketRevoker: @unchecked Sendable {
         }
         var links: [(name: String, link: OpaquePointer)] = []
         do {
-            var map = bpf_object__next_map(object, nil)
-            while let current = map {
-                let name = String(cString: bpf_map__name(current))
+            try ObjectMaps.each(object) { map, name in
                 if let fd = maps.descriptor(named: name) {
-                    try DatapathError.check(bpf_map__reuse_fd(current, fd), "reuse map", name)
+                    try DatapathError.check(bpf_map__reuse_fd(map, fd), "reuse map", name)
                 }
-                map = bpf_object__next_map(object, current)
             }
             let loaded = bpf_object__load(object)
             if loaded < 0 {
